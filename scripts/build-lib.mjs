@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Builds what `import 'clusterdesk'` and `npx clusterdesk` run: the library and CLI bundles in
+// dist/, the agent/engine bundle in resources/, and type declarations. Runs on `npm install`.
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import { buildAgent } from './buildAgent.mjs'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external,
+  sourcemap: true,
+  logLevel: 'warning',
+  define: { __CLUSTERDESK_VERSION__: JSON.stringify(pkg.version) },
+}
+
+const started = Date.now()
+await Promise.all([
+  buildAgent({ outfile: join(root, 'resources/agent.cjs') }),
+  build({ ...common, entryPoints: [join(root, 'src-main/index.ts')], outfile: join(root, 'dist/index.js') }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'src-main/cli/main.ts')],
+    outfile: join(root, 'dist/cli.js'),
+    banner: { js: '#!/usr/bin/env node' },
+  }),
+])
+if (!process.argv.includes('--no-types')) {
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.lib.json')], { stdio: 'inherit' })
+}
+console.log(`clusterdesk: built dist/ and resources/agent.cjs in ${Date.now() - started} ms`)

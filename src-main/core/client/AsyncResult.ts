@@ -1,0 +1,165 @@
+/**
+ * The handle of a submitted call, as ipyparallel's `AsyncResult`: awaitable, pollable,
+ * abortable, with per-task metadata. It only becomes a Promise when someone awaits it, so an
+ * unawaited failing call never turns into an unhandled rejection.
+ */
+import { CompositeError, type RemoteError, TimeoutError } from './errors'
+import type { Task, TaskMetadata } from './Task'
+
+export interface AsyncResultOptions<T> {
+  tasks: Task[]
+  /** Method name for the CompositeError message. */
+  method: string
+  /** One-engine views and load-balanced apply reject with the bare RemoteError. */
+  single: boolean
+  /** Builds the result from the task values, in task order (or completion order, see below). */
+  combine(values: unknown[]): T
+  /** Combine in completion order instead of task order (a load-balanced `map({ordered: false})`). */
+  completionOrder?: boolean
+  /** Drops the tasks that have not started (provided by the client). */
+  abort(tasks: Task[]): void
+}
+
+export type ProgressListener = (done: number, total: number) => void
+
+export class AsyncResult<T = unknown> implements PromiseLike<T> {
+  private readonly tasks: Task[]
+  private readonly completed: Task[] = []
+  private settled: { ok: true; value: T } | { ok: false; error: Error } | null = null
+  private readonly waiters: Array<() => void> = []
+  private readonly listeners = new Set<ProgressListener>()
+  private readonly submitted = performance.now()
+  private finishedAt: number | null = null
+
+  constructor(private readonly options: AsyncResultOptions<T>) {
+    this.tasks = options.tasks
+    for (const task of this.tasks) {
+      if (task.state === 'done') this.completed.push(task)
+      else task.onDone = (t) => this.taskDone(t)
+    }
+    if (this.completed.length === this.tasks.length) this.settle()
+  }
+
+  /** Number of tasks behind this result. */
+  get length(): number {
+    return this.tasks.length
+  }
+
+  /** Number of tasks done so far. */
+  get progress(): number {
+    return this.completed.length
+  }
+
+  /** Milliseconds since submission, until completion once done. */
+  get elapsed(): number {
+    return (this.finishedAt ?? performance.now()) - this.submitted
+  }
+
+  /** Per-task metadata, in task order. */
+  get metadata(): TaskMetadata[] {
+    return this.tasks.map((t) => t.meta)
+  }
+
+  ready(): boolean {
+    return this.settled !== null
+  }
+
+  /** True when ready and no task failed; throws if not ready yet (as ipyparallel). */
+  successful(): boolean {
+    if (!this.settled) throw new Error('the result is not ready yet: await it, or call wait() first')
+    return this.settled.ok
+  }
+
+  /** Waits up to `timeoutMs` (forever if omitted); true if the result is ready. Never rejects. */
+  wait(timeoutMs?: number): Promise<boolean> {
+    if (this.settled) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined
+      const done = (): void => {
+        if (timer) clearTimeout(timer)
+        resolve(true)
+      }
+      this.waiters.push(done)
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const i = this.waiters.indexOf(done)
+          if (i >= 0) this.waiters.splice(i, 1)
+          resolve(false)
+        }, Math.max(0, timeoutMs))
+      }
+    })
+  }
+
+  /** The result; rejects with `TimeoutError` if not ready within `timeoutMs` (the work goes on). */
+  async get(timeoutMs?: number): Promise<T> {
+    if (!(await this.wait(timeoutMs))) {
+      throw new TimeoutError(`result not ready after ${timeoutMs} ms (${this.progress} of ${this.length} tasks done); it is still running: call get() again or abort()`)
+    }
+    const s = this.settled!
+    if (s.ok) return s.value
+    throw s.error
+  }
+
+  then<A = T, B = never>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    return this.get().then(onfulfilled, onrejected)
+  }
+
+  catch<B = never>(onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
+    return this.get().catch(onrejected)
+  }
+
+  /** Drops the tasks that have not started; they fail with `TaskAborted`. Running ones finish. */
+  abort(): void {
+    const pending = this.tasks.filter((t) => t.state !== 'done')
+    if (pending.length) this.options.abort(pending)
+  }
+
+  /** Called after each task completes; returns a function that removes the listener. */
+  onProgress(listener: ProgressListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private taskDone(task: Task): void {
+    this.completed.push(task)
+    for (const l of this.listeners) l(this.completed.length, this.tasks.length)
+    if (this.completed.length === this.tasks.length) this.settle()
+  }
+
+  private settle(): void {
+    this.finishedAt = performance.now()
+    const order = this.options.completionOrder ? this.completed : this.tasks
+    const errors = order.map((t) => t.meta.error).filter((e): e is RemoteError => e !== null)
+    if (errors.length === 0) {
+      try {
+        this.settled = { ok: true, value: this.options.combine(order.map((t) => t.value)) }
+      } catch (err) {
+        this.settled = { ok: false, error: err as Error }
+      }
+    } else if (this.options.single && this.tasks.length === 1) {
+      this.settled = { ok: false, error: errors[0] }
+    } else {
+      const inTaskOrder = this.tasks.map((t) => t.meta.error).filter((e): e is RemoteError => e !== null)
+      this.settled = { ok: false, error: new CompositeError(inTaskOrder, this.options.method) }
+    }
+    for (const w of this.waiters.splice(0)) w()
+  }
+}
+
+/** An already-settled result (an empty map, a failed submission), so every call returns one type. */
+export function settledResult<T>(value: T): AsyncResult<T> {
+  return new AsyncResult<T>({ tasks: [], method: 'none', single: false, combine: () => value, abort: () => {} })
+}
+
+/** A result that failed before anything was sent (bad arguments), so `await` and `.get()` both see it. */
+export function failedResult<T = never>(error: Error): AsyncResult<T> {
+  return new AsyncResult<T>({
+    tasks: [],
+    method: 'none',
+    single: true,
+    combine: () => {
+      throw error
+    },
+    abort: () => {},
+  })
+}

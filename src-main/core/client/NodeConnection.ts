@@ -1,0 +1,194 @@
+/**
+ * The controller's end of one node agent's stream: the handshake, spawning engines, heartbeats,
+ * and routing each frame to the engine it concerns. Knows nothing of how the stream was made
+ * (child process, SSH channel): launchers hand it a Transport.
+ */
+import { decodeFrame, encodeFrame } from '../protocol/codec'
+import { AGENT, PROTOCOL_VERSION, type FromAgent, type FromEngine, type HelloMessage, type ToAgent } from '../protocol/messages'
+import type { Transport } from '../protocol/transport'
+import type { EngineHost } from './EngineHandle'
+
+/** What the agent says about its node in the handshake. */
+export type AgentInfo = NonNullable<HelloMessage['agent']>
+
+export interface NodeConnectionEvents {
+  onEngineMessage(engine: number, message: FromEngine): void
+  onAgentMessage(message: FromAgent): void
+  /** The stream ended or the agent stopped answering heartbeats. */
+  onLost(reason: string): void
+}
+
+/** Raised when the other end is not a compatible agent. */
+export class HandshakeError extends Error {
+  override name = 'HandshakeError'
+}
+
+export interface NodeConnectionOptions {
+  /** A short name for messages and the GUI, e.g. `local` or `ssh://bo@lab1:22`. */
+  label: string
+  /** Heartbeat period in ms (default 2000); the node counts as lost after `missedBeats` unanswered. */
+  heartbeatMs?: number
+  /** Unanswered heartbeats before the node counts as lost (default 10). */
+  missedBeats?: number
+}
+
+export class NodeConnection implements EngineHost {
+  readonly label: string
+  agent: AgentInfo | null = null
+  private events: NodeConnectionEvents | null = null
+  private helloWaiter: { resolve(info: AgentInfo): void; reject(err: Error): void } | null = null
+  private heartbeat: NodeJS.Timeout | null = null
+  private lastPong = Date.now()
+  private seq = 0
+  private open = true
+  private closeWaiters: Array<() => void> = []
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly options: NodeConnectionOptions,
+  ) {
+    this.label = options.label
+    transport.setHandlers({
+      onFrame: (frame) => this.frame(frame),
+      onClose: (error) => this.closed(error),
+    })
+  }
+
+  get host(): string {
+    return this.agent?.host ?? this.label
+  }
+
+  get isOpen(): boolean {
+    return this.open
+  }
+
+  /** Exchanges `hello` with the agent; rejects on a version mismatch, a closed stream or a timeout. */
+  handshake(timeoutMs = 20000): Promise<AgentInfo> {
+    return new Promise<AgentInfo>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.helloWaiter = null
+        reject(new HandshakeError(`${this.label}: the node agent did not answer within ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.helloWaiter = {
+        resolve: (info) => {
+          clearTimeout(timer)
+          resolve(info)
+        },
+        reject: (err) => {
+          clearTimeout(timer)
+          reject(err)
+        },
+      }
+      this.sendAgent({ type: 'hello', version: PROTOCOL_VERSION })
+    })
+  }
+
+  /** Asks the agent to start engines with these global ids. */
+  spawn(engines: number[], cwd?: string, env?: Record<string, string>): void {
+    this.sendAgent({ type: 'spawn', engines, ...(cwd ? { cwd } : {}), ...(env ? { env } : {}) })
+  }
+
+  send(chunks: Uint8Array[]): void {
+    this.transport.send(chunks)
+  }
+
+  signal(engine: number, signal: 'SIGINT' | 'SIGTERM' | 'SIGKILL'): void {
+    this.sendAgent({ type: 'signal', engine, signal })
+  }
+
+  /** Keeps the process alive while work is pending, and lets it exit when idle. */
+  setActive(active: boolean): void {
+    if (active) this.transport.ref?.()
+    else this.transport.unref?.()
+  }
+
+  /** Asks the agent to stop its engines and exit; resolves when the stream has closed. */
+  shutdown(timeoutMs = 5000): Promise<void> {
+    if (!this.open) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.transport.close()
+        resolve()
+      }, timeoutMs)
+      timer.unref()
+      this.closeWaiters.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+      this.sendAgent({ type: 'shutdown' })
+    })
+  }
+
+  setEvents(events: NodeConnectionEvents): void {
+    this.events = events
+  }
+
+  private startHeartbeat(): void {
+    const period = this.options.heartbeatMs ?? 2000
+    const missed = this.options.missedBeats ?? 10
+    this.lastPong = Date.now()
+    this.heartbeat = setInterval(() => {
+      if (Date.now() - this.lastPong > period * missed) {
+        this.lost(`no heartbeat answer for ${Math.round((Date.now() - this.lastPong) / 1000)} s`)
+        this.transport.close()
+        return
+      }
+      this.sendAgent({ type: 'ping', seq: ++this.seq })
+    }, period)
+    this.heartbeat.unref()
+  }
+
+  private sendAgent(message: ToAgent): void {
+    if (this.open) this.transport.send(encodeFrame(AGENT, message))
+  }
+
+  private frame(frame: Uint8Array): void {
+    const { engine, message } = decodeFrame<FromAgent | FromEngine>(frame)
+    if (engine !== AGENT) {
+      this.events?.onEngineMessage(engine, message as FromEngine)
+      return
+    }
+    const msg = message as FromAgent
+    if (msg.type === 'hello') {
+      if (msg.version !== PROTOCOL_VERSION || !msg.agent) {
+        this.helloWaiter?.reject(
+          new HandshakeError(
+            `${this.label}: the node agent speaks protocol version ${msg.version}, this controller ${PROTOCOL_VERSION}; ` +
+              `update clusterdesk on both ends (the SSH launcher uploads the matching agent)`,
+          ),
+        )
+      } else {
+        this.agent = msg.agent
+        this.startHeartbeat()
+        this.helloWaiter?.resolve(msg.agent)
+      }
+      this.helloWaiter = null
+      return
+    }
+    if (msg.type === 'pong') {
+      this.lastPong = Date.now()
+      return
+    }
+    if (msg.type === 'agentError' && this.helloWaiter) {
+      this.helloWaiter.reject(new HandshakeError(`${this.label}: ${msg.message}`))
+      this.helloWaiter = null
+      return
+    }
+    this.events?.onAgentMessage(msg)
+  }
+
+  private closed(error?: Error): void {
+    const reason = error ? `connection failed: ${error.message}` : 'the node agent exited'
+    this.helloWaiter?.reject(new HandshakeError(`${this.label}: ${reason} before the handshake`))
+    this.helloWaiter = null
+    this.lost(reason)
+  }
+
+  private lost(reason: string): void {
+    if (!this.open) return
+    this.open = false
+    if (this.heartbeat) clearInterval(this.heartbeat)
+    for (const w of this.closeWaiters.splice(0)) w()
+    this.events?.onLost(reason)
+  }
+}

@@ -1,0 +1,123 @@
+import { FRAME_HEADER_BYTES as HEADER } from './codec'
+
+/** Receives the bytes of one frame as they arrive, for relays that forward without reassembling. */
+export type FrameSink = (bytes: Uint8Array) => void
+
+export interface FrameReaderHandlers {
+  /** A whole frame: its own memory, or a view into a chunk (chunks are never reused). */
+  onFrame(frame: Uint8Array): void
+  /**
+   * Called when a frame's header has arrived; returning a sink streams that frame's bytes (header
+   * included) to it instead of reassembling it. Lets the agent relay large frames with no copy.
+   */
+  onFrameStart?(engine: number, size: number): FrameSink | null
+}
+
+/** Largest frame accepted; a bigger length means a corrupt or foreign stream. */
+export const MAX_FRAME_BYTES = 2 ** 31
+
+/** Raised when the bytes are not clusterdesk frames. */
+export class CorruptStreamError extends Error {
+  override name = 'CorruptStreamError'
+}
+
+interface Partial {
+  size: number
+  filled: number
+  frame: Uint8Array | null
+  sink: FrameSink | null
+}
+
+/** Cuts a byte stream into frames, tolerant of any chunking. */
+export class FrameReader {
+  private readonly header = new Uint8Array(HEADER)
+  private headerBytes = 0
+  private current: Partial | null = null
+
+  constructor(private readonly handlers: FrameReaderHandlers) {}
+
+  /** True between frames: no partial frame is buffered. */
+  get idle(): boolean {
+    return this.current === null && this.headerBytes === 0
+  }
+
+  push(chunk: Uint8Array): void {
+    let offset = 0
+    while (offset < chunk.byteLength) {
+      if (this.current) {
+        offset = this.fill(chunk, offset)
+        continue
+      }
+      const available = chunk.byteLength - offset
+      if (this.headerBytes > 0 || available < HEADER) {
+        // A header split across chunks: collect it, then start the frame from the copy.
+        const take = Math.min(HEADER - this.headerBytes, available)
+        this.header.set(chunk.subarray(offset, offset + take), this.headerBytes)
+        this.headerBytes += take
+        offset += take
+        if (this.headerBytes < HEADER) return
+        this.headerBytes = 0
+        this.begin(this.header.slice(), 0, HEADER)
+        continue
+      }
+      const size = readSize(chunk, offset)
+      const sink = this.handlers.onFrameStart?.(readEngine(chunk, offset), size) ?? null
+      if (!sink && available >= size && (chunk.byteOffset + offset) % 8 === 0) {
+        // Whole and aligned: typed arrays can be views onto it, no copy needed.
+        this.handlers.onFrame(chunk.subarray(offset, offset + size))
+        offset += size
+        continue
+      }
+      offset += this.begin(chunk, offset, available, sink)
+    }
+  }
+
+  /** Starts a frame whose header is at `offset`; returns how many bytes of `source` it took. */
+  private begin(source: Uint8Array, offset: number, available: number, sink?: FrameSink | null): number {
+    const size = readSize(source, offset)
+    if (sink === undefined) sink = this.handlers.onFrameStart?.(readEngine(source, offset), size) ?? null
+    const take = Math.min(size, available)
+    const piece = source.subarray(offset, offset + take)
+    let frame: Uint8Array | null = null
+    if (sink) sink(piece)
+    else {
+      frame = new Uint8Array(size)
+      frame.set(piece)
+    }
+    this.current = { size, filled: take, frame, sink }
+    if (take === size) this.finish()
+    return take
+  }
+
+  private fill(chunk: Uint8Array, offset: number): number {
+    const current = this.current!
+    const take = Math.min(current.size - current.filled, chunk.byteLength - offset)
+    const piece = chunk.subarray(offset, offset + take)
+    if (current.sink) current.sink(piece)
+    else current.frame!.set(piece, current.filled)
+    current.filled += take
+    if (current.filled === current.size) this.finish()
+    return offset + take
+  }
+
+  private finish(): void {
+    const { frame } = this.current!
+    this.current = null
+    if (frame) this.handlers.onFrame(frame)
+  }
+}
+
+function readSize(source: Uint8Array, offset: number): number {
+  const size = new DataView(source.buffer, source.byteOffset + offset, 4).getUint32(0) + 4
+  if (size < HEADER || size > MAX_FRAME_BYTES) {
+    throw new CorruptStreamError(
+      `not a clusterdesk stream (a frame of ${size} bytes); is something else writing to it, ` +
+        `such as a shell login banner or a stray console.log?`,
+    )
+  }
+  return size
+}
+
+function readEngine(source: Uint8Array, offset: number): number {
+  return new DataView(source.buffer, source.byteOffset + offset + 4, 4).getInt32(0)
+}

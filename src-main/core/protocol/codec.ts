@@ -1,0 +1,195 @@
+/**
+ * The one codec of every clusterdesk stream.
+ *
+ * A frame is `u32 length | i32 engine | u32 packLength | MessagePack body | raw sections`, all
+ * big-endian; `length` counts the bytes after itself and `engine` names the engine the frame
+ * concerns (AGENT for the agent itself), so a relay routes frames without decoding them.
+ *
+ * Typed arrays are MessagePack extension values that point into the raw sections: their bytes
+ * are written as they are (no per-element encoding, no copy on the sending side) at 8-byte aligned
+ * offsets, and the receiver makes views onto the frame it already holds (no copy either).
+ */
+import { Packr, addExtension } from 'msgpackr'
+import type { AnyMessage } from './messages'
+
+const HEADER = 12
+/** Typed arrays at least this large go to the raw sections; smaller ones stay inline. */
+const RAW_THRESHOLD = 256
+const EXT_RAW = 0x42
+const EXT_FUNCTION = 0x43
+
+const TypedArray = Object.getPrototypeOf(Uint8Array) as abstract new () => ArrayBufferView
+const TYPED_KINDS = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+] as const
+type TypedKind = (typeof TYPED_KINDS)[number]
+
+/** Raised when a value cannot be sent: what it contains and what to send instead. */
+export class SerializationError extends Error {
+  override name = 'SerializationError'
+}
+
+/** A function travelling by source; the engine re-creates it in its namespace. */
+export class RemoteFunction {
+  constructor(readonly source: string, readonly name: string) {}
+}
+
+// Encoding and decoding are synchronous, so the frame being built or read is module state.
+let outgoingRaws: ArrayBufferView[] | null = null
+let outgoingRawBytes = 0
+let incoming: { buffer: ArrayBuffer; rawStart: number } | null = null
+let functionReviver: ((fn: RemoteFunction) => unknown) | null = null
+
+const align8 = (n: number): number => (n + 7) & ~7
+
+addExtension({
+  Class: TypedArray,
+  type: EXT_RAW,
+  write(view: ArrayBufferView) {
+    const kind = TYPED_KINDS.findIndex((k) => view instanceof k)
+    if (outgoingRaws === null || view.byteLength < RAW_THRESHOLD || kind < 0) {
+      // Inline: [kind, bytes]. Buffers count as Uint8Array.
+      const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
+      return [kind < 0 ? 1 : kind, bytes.slice()]
+    }
+    const offset = outgoingRawBytes
+    outgoingRaws.push(view)
+    outgoingRawBytes = align8(offset + view.byteLength)
+    return [kind, offset, view.byteLength]
+  },
+  read(data: [number, Uint8Array] | [number, number, number]) {
+    const Kind: TypedKind = TYPED_KINDS[data[0]] ?? Uint8Array
+    const size = Kind.BYTES_PER_ELEMENT
+    if (data.length === 2) {
+      const bytes = data[1]
+      const copy = new Uint8Array(bytes.byteLength)
+      copy.set(bytes)
+      return new Kind(copy.buffer as ArrayBuffer, 0, bytes.byteLength / size)
+    }
+    if (incoming === null) throw new SerializationError('typed array reference outside of a frame')
+    return new Kind(incoming.buffer, incoming.rawStart + data[1], data[2] / size)
+  },
+})
+
+addExtension({
+  Class: RemoteFunction,
+  type: EXT_FUNCTION,
+  write: (fn: RemoteFunction) => [fn.source, fn.name],
+  read([source, name]: [string, string]) {
+    const fn = new RemoteFunction(source, name)
+    return functionReviver ? functionReviver(fn) : fn
+  },
+})
+
+/** How functions inside a value are treated when it is encoded. */
+export type FunctionPolicy = 'send' | 'reject'
+
+const packrs: Record<FunctionPolicy, Packr> = {
+  send: new Packr({ useRecords: false, moreTypes: true, writeFunction: toRemoteFunction } as never),
+  reject: new Packr({ useRecords: false, moreTypes: true, writeFunction: rejectFunction } as never),
+}
+const unpackr = packrs.send
+
+/** A function as source, refusing what cannot be re-created from its text. */
+export function toRemoteFunction(fn: Function): RemoteFunction {
+  const source = Function.prototype.toString.call(fn)
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
+    throw new SerializationError(
+      `${fn.name || 'this function'} is a native (built-in) function and has no source to send; ` +
+        `wrap it in one of yours, e.g. (x) => ${fn.name || 'Math.sqrt'}(x)`,
+    )
+  }
+  return new RemoteFunction(source, fn.name)
+}
+
+function rejectFunction(fn: Function): never {
+  throw new SerializationError(
+    `a function (${fn.name || 'anonymous'}) cannot be sent back; return data instead ` +
+      `(numbers, strings, arrays, plain objects, typed arrays, Map, Set, Date)`,
+  )
+}
+
+/** Turns msgpackr's low-level failures into errors that say what was wrong. */
+function explainPackError(err: unknown): Error {
+  if (err instanceof SerializationError) return err
+  const message = err instanceof Error ? err.message : String(err)
+  if (err instanceof RangeError && /call stack/.test(message)) {
+    return new SerializationError('the value contains a cycle (or is nested too deeply) and cannot be sent')
+  }
+  if (/symbol/i.test(message)) return new SerializationError('a symbol cannot be sent; use a string instead')
+  return new SerializationError(`the value cannot be sent: ${message}`)
+}
+
+/**
+ * Encodes one message as the chunks of one frame (write them in order, e.g. with writev).
+ * Throws `SerializationError` for values that cannot travel.
+ */
+export function encodeFrame(engine: number, message: AnyMessage, functions: FunctionPolicy = 'reject'): Uint8Array[] {
+  outgoingRaws = []
+  outgoingRawBytes = 0
+  let body: Uint8Array
+  let raws: ArrayBufferView[]
+  let rawBytes: number
+  try {
+    body = packrs[functions].pack(message)
+  } catch (err) {
+    throw explainPackError(err)
+  } finally {
+    raws = outgoingRaws
+    rawBytes = outgoingRawBytes
+    outgoingRaws = null
+  }
+  const rawStart = align8(HEADER + body.byteLength)
+  const total = rawStart + rawBytes
+  const inlineBody = raws.length === 0 || body.byteLength < 65536
+  const head = Buffer.allocUnsafe(inlineBody ? rawStart : HEADER)
+  head.writeUInt32BE(total - 4, 0)
+  head.writeInt32BE(engine, 4)
+  head.writeUInt32BE(body.byteLength, 8)
+  const chunks: Uint8Array[] = [head]
+  if (inlineBody) {
+    head.set(body, HEADER)
+    head.fill(0, HEADER + body.byteLength)
+  } else {
+    chunks.push(body, new Uint8Array(rawStart - HEADER - body.byteLength))
+  }
+  let written = 0
+  for (const view of raws) {
+    chunks.push(new Uint8Array(view.buffer, view.byteOffset, view.byteLength))
+    written += view.byteLength
+    const pad = align8(written) - written
+    if (pad > 0) chunks.push(new Uint8Array(pad))
+    written += pad
+  }
+  return chunks
+}
+
+/** Decodes a whole frame (as produced by `FrameReader`) into its engine id and message. */
+export function decodeFrame<T = AnyMessage>(frame: Uint8Array, reviveFunction?: (fn: RemoteFunction) => unknown): { engine: number; message: T } {
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
+  const engine = view.getInt32(4)
+  const packLength = view.getUint32(8)
+  const previous = incoming
+  incoming = { buffer: frame.buffer as ArrayBuffer, rawStart: frame.byteOffset + align8(HEADER + packLength) }
+  functionReviver = reviveFunction ?? null
+  try {
+    const message = unpackr.unpack(frame.subarray(HEADER, HEADER + packLength)) as T
+    return { engine, message }
+  } finally {
+    incoming = previous
+    functionReviver = null
+  }
+}
+
+/** Reads the engine id of a frame without decoding it. */
+export function frameEngine(frame: Uint8Array): number {
+  return new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getInt32(4)
+}
+
+/** Total size of a frame, from its first four bytes. */
+export function frameSize(frame: Uint8Array): number {
+  return new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0) + 4
+}
+
+export { HEADER as FRAME_HEADER_BYTES }

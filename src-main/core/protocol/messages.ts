@@ -1,0 +1,127 @@
+/**
+ * Every message that crosses a clusterdesk stream, declared once and imported by both ends
+ * (controller, node agent, engine). Messages are discriminated unions on `type`.
+ *
+ * A frame's header carries the engine id the frame concerns (see codec.ts), so the agent routes
+ * engine traffic without decoding it; `AGENT` marks frames for the agent itself.
+ */
+
+/** Bumped whenever a message changes shape; a mismatch fails the handshake with a clear error. */
+export const PROTOCOL_VERSION = 1
+
+/** Engine id used in frame headers for messages to or from the node agent itself. */
+export const AGENT = -1
+
+/** A remote exception as plain data; rebuilt as `RemoteError` on the controller. */
+export interface WireError {
+  ename: string
+  evalue: string
+  traceback: string[]
+}
+
+/** A function sent by source, re-created inside the engine's namespace. */
+export interface FunctionSource {
+  source: string
+  name: string
+}
+
+// ---- operations a task can carry -------------------------------------------------------
+
+export interface ExecuteOp { op: 'execute'; code: string }
+export interface PushOp { op: 'push'; ns: Record<string, unknown> }
+export interface PullOp { op: 'pull'; names: string | string[] }
+export interface ApplyOp { op: 'apply'; fn: FunctionSource; args: unknown[] }
+/** Calls `fn` once per zipped element of `seqs` (a DirectView's per-engine share of a map). */
+export interface MapOp { op: 'map'; fn: FunctionSource; seqs: unknown[][] }
+/** Loads each module with the engine's `require` and binds it as a global under its key. */
+export interface RequireOp { op: 'require'; modules: Record<string, string> }
+
+export type TaskOp = ExecuteOp | PushOp | PullOp | ApplyOp | MapOp | RequireOp
+export type TaskMethod = TaskOp['op']
+
+// ---- controller -> engine (routed by the agent) ----------------------------------------
+
+export type TaskMessage = { type: 'task'; id: number } & TaskOp
+/** Drops queued tasks that have not started; each is answered with an `aborted` result. */
+export interface AbortMessage { type: 'abort'; ids: number[] }
+
+export type ToEngine = TaskMessage | AbortMessage
+
+// ---- engine -> controller ---------------------------------------------------------------
+
+export interface RegisteredMessage {
+  type: 'registered'
+  pid: number
+  cwd: string
+  nodeVersion: string
+}
+
+export interface ResultMessage {
+  type: 'result'
+  id: number
+  /** 'ok' with `value`, 'error' with `error`, 'aborted' when dropped before it started. */
+  status: 'ok' | 'error' | 'aborted'
+  value?: unknown
+  error?: WireError
+  /** Epoch milliseconds (engine clock). */
+  started: number
+  completed: number
+  stdout: string
+  stderr: string
+  /** `util.inspect` of an `execute`'s completion value (the lecture's `Out[n]`), if any. */
+  executeResult?: string
+}
+
+/** Output written while a task runs, sent as it happens (batched) for live views. */
+export interface StreamMessage {
+  type: 'stream'
+  id: number
+  name: 'stdout' | 'stderr'
+  text: string
+}
+
+export type FromEngine = RegisteredMessage | ResultMessage | StreamMessage
+
+// ---- controller <-> agent ---------------------------------------------------------------
+
+export interface HelloMessage {
+  type: 'hello'
+  version: number
+  /** Filled in by the agent. */
+  agent?: { pid: number; host: string; cores: number; nodeVersion: string; platform: string }
+}
+
+export interface SpawnMessage {
+  type: 'spawn'
+  /** Global engine ids to start on this node. */
+  engines: number[]
+  /** Working directory for the engines (default: the agent's). */
+  cwd?: string
+  /** Extra environment for the engines. */
+  env?: Record<string, string>
+}
+
+/** Sends a signal to one engine process: SIGINT interrupts, SIGTERM/SIGKILL stop it. */
+export interface SignalMessage { type: 'signal'; engine: number; signal: 'SIGINT' | 'SIGTERM' | 'SIGKILL' }
+export interface PingMessage { type: 'ping'; seq: number }
+/** Stop every engine of the node and exit. */
+export interface ShutdownMessage { type: 'shutdown' }
+
+export type ToAgent = HelloMessage | SpawnMessage | SignalMessage | PingMessage | ShutdownMessage
+
+export interface PongMessage { type: 'pong'; seq: number }
+export interface EngineStartedMessage { type: 'engineStarted'; engine: number; pid: number }
+export interface EngineExitMessage {
+  type: 'engineExit'
+  engine: number
+  code: number | null
+  signal: string | null
+  /** Last lines the engine process wrote to its real stderr (crash reports land here). */
+  stderrTail: string
+}
+/** An agent-level failure the controller should show (bad spawn request, fork failure…). */
+export interface AgentErrorMessage { type: 'agentError'; message: string }
+
+export type FromAgent = HelloMessage | PongMessage | EngineStartedMessage | EngineExitMessage | AgentErrorMessage
+
+export type AnyMessage = ToEngine | FromEngine | ToAgent | FromAgent

@@ -1,0 +1,30 @@
+/**
+ * clusterdesk as a Node library: `import { Cluster } from 'clusterdesk'`.
+ * No Electron, no GUI: the controller, its views and the π experiment.
+ */
+export { Cluster, type LauncherFactory } from './cluster/Cluster'
+export { ClusterConfigError, type ClusterOptions, type LocalNodeSpec, type NodeSpec, type SshNodeSpec } from './cluster/options'
+export { Client, type ClientEvents } from './core/client/Client'
+export { DirectView, type ParallelFunction, type ScatterOptions } from './core/client/DirectView'
+export { LoadBalancedView, type LoadBalancedMapOptions, type LoadBalancedViewOptions } from './core/client/LoadBalancedView'
+export { AsyncResult, type ProgressListener } from './core/client/AsyncResult'
+export type { TaskMetadata } from './core/client/Task'
+export type { EngineInfo, EngineState, EngineExit } from './core/client/EngineHandle'
+export type { Slice, Targets } from './core/client/targets'
+export { parseTargets } from './core/client/targets'
+export {
+  CompositeError,
+  EngineError,
+  InvalidTargetsError,
+  NoEnginesError,
+  RemoteError,
+  TaskAborted,
+  TaskTimeout,
+  TimeoutError,
+  UsageError,
+} from './core/client/errors'
+export { SerializationError } from './core/protocol/codec'
+export { HandshakeError } from './core/client/NodeConnection'
+export { NodeNotFoundError } from './nodes/LocalLauncher'
+export { AgentBundleMissingError } from './nodes/agentBundle'
+export { runPi, PI_MODES, PI_KERNELS, type PiOptions, type PiResult, type PiMode, type PiKernel } from './experiments/pi/runPi'

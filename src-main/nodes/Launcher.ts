@@ -1,0 +1,31 @@
+import type { Transport } from '../core/protocol/transport'
+
+/** A started node agent: its stream, and a way to make sure it is gone. */
+export interface LaunchedAgent {
+  transport: Transport
+  /** Resolves when the agent process (or channel) has ended. */
+  exited: Promise<void>
+  /** Ends the agent at once (SIGKILL, closing the channel); safe to call twice. */
+  kill(): void
+  /** What the agent wrote to its stderr lately (for error messages). */
+  stderrTail(): string
+}
+
+/** Starts a node agent somewhere: one interface, thin subclasses per kind of node. */
+export interface Launcher {
+  /** A short name for messages and the GUI (`local`, `ssh://bo@lab1:22`). */
+  readonly label: string
+  launch(): Promise<LaunchedAgent>
+}
+
+/** Keeps the last `max` characters written to a stream, for crash reports. */
+export class TailBuffer {
+  private text = ''
+  constructor(private readonly max = 4096) {}
+  push(chunk: Buffer | string): void {
+    this.text = (this.text + chunk.toString()).slice(-this.max)
+  }
+  toString(): string {
+    return this.text
+  }
+}
