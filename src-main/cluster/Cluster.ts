@@ -37,6 +37,16 @@ export class Cluster {
     return this.current
   }
 
+  /** The running nodes: their label, host, agent pid and cores (empty before start). */
+  get nodes(): Array<{ label: string; host: string; agentPid: number | null; cores: number | null }> {
+    return this.running.map(({ connection }) => ({
+      label: connection.label,
+      host: connection.host,
+      agentPid: connection.agent?.pid ?? null,
+      cores: connection.agent?.cores ?? null,
+    }))
+  }
+
   /** Starts every node and engine; resolves once all engines have registered. */
   start(): Promise<Client> {
     if (this.current) return Promise.resolve(this.current)
