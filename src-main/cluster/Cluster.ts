@@ -1,17 +1,33 @@
 /**
  * Starts and stops the node agents and engines of a cluster, as `ipcluster` does, and hands out
- * the Client. Engine ids are given in node order, from 0.
+ * the Client. Engine ids are given in node order from 0 and are never reused: nodes and engines
+ * can be added, stopped and restarted while the rest of the cluster works.
  */
 import { Client } from '../core/client/Client'
 import { NodeConnection } from '../core/client/NodeConnection'
 import type { LaunchedAgent, Launcher } from '../nodes/Launcher'
 import { LocalLauncher } from '../nodes/LocalLauncher'
-import { ClusterConfigError, type ClusterOptions, type NodeSpec, validateOptions } from './options'
+import { ClusterConfigError, type ClusterOptions, type NodeSpec, validateNode, validateOptions } from './options'
 
-interface RunningNode {
-  spec: NodeSpec
-  agent: LaunchedAgent
-  connection: NodeConnection
+/** A node of the cluster while its agent runs. */
+export interface RunningNode {
+  /** Unique within the cluster: `local`, `local#2`, `ssh://bo@lab1:22`… */
+  readonly key: string
+  readonly spec: NodeSpec
+  readonly agent: LaunchedAgent
+  readonly connection: NodeConnection
+  engineIds: number[]
+}
+
+/** Public facts about a running node (`cluster.nodes`). */
+export interface NodeInfo {
+  key: string
+  label: string
+  host: string
+  agentPid: number | null
+  cores: number | null
+  nodeVersion: string | null
+  engineIds: number[]
 }
 
 /** Makes the launcher for a node spec; the SSH issue adds its kind here. */
@@ -24,32 +40,37 @@ const defaultLaunchers: LauncherFactory = (spec, options) => {
 
 export class Cluster {
   readonly options: ClusterOptions
-  private running: RunningNode[] = []
-  private current: Client | null = null
+  private readonly rc = new Client()
+  private readonly running = new Map<string, RunningNode>()
+  private nextEngineId = 0
+  private started = false
   private starting: Promise<Client> | null = null
 
   constructor(options: ClusterOptions, private readonly launchers: LauncherFactory = defaultLaunchers) {
     this.options = validateOptions(options)
   }
 
-  /** The client of the running cluster, or null before `start()`. */
+  /** The client, once `start()` has succeeded (null before and after `stop()`). */
   get client(): Client | null {
-    return this.current
+    return this.started ? this.rc : null
   }
 
-  /** The running nodes: their label, host, agent pid and cores (empty before start). */
-  get nodes(): Array<{ label: string; host: string; agentPid: number | null; cores: number | null }> {
-    return this.running.map(({ connection }) => ({
+  /** The running nodes. */
+  get nodes(): NodeInfo[] {
+    return [...this.running.values()].map(({ key, connection, engineIds }) => ({
+      key,
       label: connection.label,
       host: connection.host,
       agentPid: connection.agent?.pid ?? null,
       cores: connection.agent?.cores ?? null,
+      nodeVersion: connection.agent?.nodeVersion ?? null,
+      engineIds: [...engineIds],
     }))
   }
 
-  /** Starts every node and engine; resolves once all engines have registered. */
+  /** Starts every configured node and engine; resolves once all engines have registered. */
   start(): Promise<Client> {
-    if (this.current) return Promise.resolve(this.current)
+    if (this.started) return Promise.resolve(this.rc)
     this.starting ??= this.startAll().finally(() => (this.starting = null))
     return this.starting
   }
@@ -57,68 +78,134 @@ export class Cluster {
   /** Stops every engine and agent; resolves when their processes are gone. Safe to call twice. */
   async stop(): Promise<void> {
     await this.starting?.catch(() => undefined)
-    await this.shutdownNodes()
+    this.started = false
+    await Promise.all([...this.running.keys()].map((key) => this.stopNode(key)))
   }
 
-  private async shutdownNodes(): Promise<void> {
-    const nodes = this.running
-    this.running = []
-    this.current?.closeAll('the cluster was stopped')
-    this.current = null
-    await Promise.all(
-      nodes.map(async ({ agent, connection }) => {
-        await connection.shutdown(3000)
-        const gone = await Promise.race([agent.exited.then(() => true), delay(3000).then(() => false)])
-        if (!gone) {
-          agent.kill()
-          await agent.exited
-        }
-      }),
-    )
+  /**
+   * Starts one more node (and its engines) on a running or empty cluster; resolves with its key
+   * once its engines have registered. On failure nothing of it is left running.
+   */
+  async addNode(spec: NodeSpec): Promise<RunningNode> {
+    validateNode(spec, this.running.size)
+    const node = await this.launch(spec)
+    try {
+      await this.spawnOn(node, spec.engines ?? node.connection.agent!.cores)
+      return node
+    } catch (err) {
+      await this.stopNode(node.key)
+      throw err
+    }
+  }
+
+  /** Starts `count` more engines on a running node; resolves with their ids once registered. */
+  async addEngines(nodeKey: string, count: number): Promise<number[]> {
+    const node = this.node(nodeKey)
+    return this.spawnOn(node, count)
+  }
+
+  /** Stops one engine (its tasks fail with EngineError); resolves when its process is gone. */
+  async stopEngine(engineId: number): Promise<void> {
+    const node = [...this.running.values()].find((n) => n.engineIds.includes(engineId))
+    const engine = this.rc.engines.find((e) => e.id === engineId)
+    if (!node || !engine) throw new ClusterConfigError(`there is no running engine ${engineId}`)
+    if (engine.state === 'dead') return
+    const gone = this.rc.waitForExit(engineId, 5000)
+    node.connection.signal(engineId, 'SIGTERM')
+    await gone.catch(() => {
+      node.connection.signal(engineId, 'SIGKILL')
+      return this.rc.waitForExit(engineId, 5000)
+    })
+  }
+
+  /** Stops an engine and starts a fresh one on the same node; resolves with the new id. */
+  async restartEngine(engineId: number): Promise<number> {
+    const node = [...this.running.values()].find((n) => n.engineIds.includes(engineId))
+    if (!node) throw new ClusterConfigError(`there is no running engine ${engineId}`)
+    await this.stopEngine(engineId)
+    const [id] = await this.spawnOn(node, 1)
+    return id
+  }
+
+  /** Stops a node's agent and engines; resolves when they are gone. */
+  async stopNode(key: string): Promise<void> {
+    const node = this.running.get(key)
+    if (!node) return
+    this.running.delete(key)
+    this.rc.detach(node.connection, 'the node was stopped')
+    await node.connection.shutdown(3000)
+    const gone = await Promise.race([node.agent.exited.then(() => true), delay(3000).then(() => false)])
+    if (!gone) {
+      node.agent.kill()
+      await node.agent.exited
+    }
+  }
+
+  private node(key: string): RunningNode {
+    const node = this.running.get(key)
+    if (!node) throw new ClusterConfigError(`there is no running node '${key}'; running: ${[...this.running.keys()].join(', ') || 'none'}`)
+    return node
   }
 
   private async startAll(): Promise<Client> {
-    const { nodes, startTimeout = 30000, heartbeatMs } = this.options
-    const client = new Client()
+    const { nodes, startTimeout = 30000 } = this.options
     try {
       // Launch and handshake every node at once; ids are then given in node order.
-      const launched = await Promise.allSettled(
-        nodes.map(async (spec) => {
-          const launcher = this.launchers(spec, this.options)
-          const agent = await launcher.launch()
-          const connection = new NodeConnection(agent.transport, { label: launcher.label, heartbeatMs })
-          const node = { spec, agent, connection }
-          this.running.push(node)
-          try {
-            await connection.handshake(startTimeout)
-          } catch (err) {
-            const tail = agent.stderrTail().trim()
-            throw tail ? new Error(`${(err as Error).message}\n${tail}`) : err
-          }
-          return node
-        }),
-      )
+      const launched = await Promise.allSettled(nodes.map((spec) => this.launch(spec)))
       const failed = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason
-      let nextId = 0
-      const allIds: number[] = []
-      for (const { value: node } of launched as PromiseFulfilledResult<RunningNode>[]) {
-        const count = node.spec.engines ?? node.connection.agent!.cores
-        const ids = Array.from({ length: count }, () => nextId++)
-        allIds.push(...ids)
-        client.attach(node.connection)
-        client.expectEngines(node.connection, ids)
-        node.connection.spawn(ids, node.spec.cwd ?? (node.spec.kind === 'local' ? process.cwd() : undefined), node.spec.env)
-      }
-      await client.waitForEngines(allIds, startTimeout)
-      for (const node of this.running) node.connection.setActive(false)
-      this.current = client
-      return client
+      const ready = (launched as PromiseFulfilledResult<RunningNode>[]).map((r) => r.value)
+      const ids = ready.flatMap((node) => this.spawnIds(node, node.spec.engines ?? node.connection.agent!.cores))
+      await this.rc.waitForEngines(ids, startTimeout)
+      for (const node of ready) node.connection.setActive(false)
+      this.started = true
+      return this.rc
     } catch (err) {
-      this.current = client
-      await this.shutdownNodes()
+      await Promise.all([...this.running.keys()].map((key) => this.stopNode(key)))
       throw err
     }
+  }
+
+  /** Launches a node's agent and completes the handshake. */
+  private async launch(spec: NodeSpec): Promise<RunningNode> {
+    const { startTimeout = 30000, heartbeatMs } = this.options
+    const launcher = this.launchers(spec, this.options)
+    const agent = await launcher.launch()
+    let key = launcher.label
+    for (let i = 2; this.running.has(key); i++) key = `${launcher.label}#${i}`
+    const connection = new NodeConnection(agent.transport, { label: key, heartbeatMs })
+    const node: RunningNode = { key, spec, agent, connection, engineIds: [] }
+    this.running.set(key, node)
+    this.rc.attach(connection)
+    try {
+      await connection.handshake(startTimeout)
+    } catch (err) {
+      await this.stopNode(key)
+      const tail = agent.stderrTail().trim()
+      throw tail ? new Error(`${(err as Error).message}\n${tail}`) : err
+    }
+    return node
+  }
+
+  private spawnIds(node: RunningNode, count: number): number[] {
+    const ids = Array.from({ length: count }, () => this.nextEngineId++)
+    node.engineIds.push(...ids)
+    this.rc.expectEngines(node.connection, ids)
+    node.connection.spawn(ids, node.spec.cwd ?? (node.spec.kind === 'local' ? process.cwd() : undefined), node.spec.env)
+    return ids
+  }
+
+  private async spawnOn(node: RunningNode, count: number): Promise<number[]> {
+    if (!Number.isInteger(count) || count < 1) throw new ClusterConfigError(`engines must be a whole number ≥ 1, got ${count}`)
+    const ids = this.spawnIds(node, count)
+    node.connection.setActive(true)
+    try {
+      await this.rc.waitForEngines(ids, this.options.startTimeout ?? 30000)
+    } finally {
+      node.connection.setActive(false)
+    }
+    this.started = true
+    return ids
   }
 }
 

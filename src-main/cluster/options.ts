@@ -59,7 +59,7 @@ export function validateOptions(options: unknown): ClusterOptions {
   return options as ClusterOptions
 }
 
-function validateNode(node: NodeSpec, i: number): void {
+export function validateNode(node: NodeSpec, i: number): void {
   const where = `nodes[${i}]`
   if (!node || typeof node !== 'object') throw new ClusterConfigError(`${where} must be an object like { kind: 'local', engines: 2 }`)
   if (node.kind !== 'local' && node.kind !== 'ssh') {

@@ -53,6 +53,9 @@ export class Client {
   }
 
   /** A DirectView: all engines, one id (bare results), a list, or a slice; negatives as Python. */
+  view(targets: number): DirectView<true>
+  view(targets?: Exclude<Targets, number>): DirectView<false>
+  view(targets?: Targets): DirectView
   view(targets?: Targets): DirectView {
     const { ids, single } = resolveTargets(targets, this.ids)
     return new DirectView(this, ids, single)
@@ -168,14 +171,31 @@ export class Client {
     })
   }
 
-  /** Fails everything still pending (the cluster is stopping). */
-  closeAll(reason: string): void {
-    for (const handle of this.handles.values()) {
-      for (const task of handle.died({ code: null, signal: null, stderrTail: '', reason })) {
-        this.finish(task, handle.deathError(task.method))
+  /** Resolves when the engine has died (used to stop one engine); rejects after `timeoutMs`. */
+  waitForExit(id: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (this.handles.get(id)?.alive) return
+        clearTimeout(timer)
+        this.registrationWaiters.delete(check)
+        resolve()
       }
+      const timer = setTimeout(() => {
+        this.registrationWaiters.delete(check)
+        reject(new Error(`engine ${id} did not exit within ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.registrationWaiters.add(check)
+      check()
+    })
+  }
+
+  /** A node is being stopped on purpose: its engines die with `reason`, their tasks fail. */
+  detach(node: NodeConnection, reason: string): void {
+    for (const handle of this.handles.values()) {
+      if (handle.node === node) this.engineDied(handle.id, { code: null, signal: null, stderrTail: '', reason })
     }
-    this.balancer.pump()
+    const i = this.nodes.indexOf(node)
+    if (i >= 0) this.nodes.splice(i, 1)
   }
 
   // ---- internals -------------------------------------------------------------------------
@@ -232,6 +252,7 @@ export class Client {
   }
 
   private nodeLost(node: NodeConnection, reason: string): void {
+    if (!this.nodes.includes(node)) return
     for (const handle of this.handles.values()) {
       if (handle.node === node && handle.alive) this.engineDied(handle.id, { code: null, signal: null, stderrTail: '', reason: `node lost: ${reason}` })
     }

@@ -25,13 +25,16 @@ export interface ParallelFunction<R> {
   map(seq: Sequence): AsyncResult<R[]>
 }
 
-export class DirectView {
+/** One value per engine, or the bare value for a one-engine view. */
+export type PerEngine<Single extends boolean, T> = Single extends true ? T : T[]
+
+export class DirectView<Single extends boolean = boolean> {
   constructor(
     private readonly client: Client,
     /** The engine ids of this view, in order. */
     readonly targets: number[],
     /** True for a one-engine view (`rc.view(3)`): bare values and bare errors. */
-    readonly single: boolean,
+    readonly single: Single,
   ) {}
 
   /** Runs code in every target's namespace. Resolves to undefined; `Out[n]` texts are in metadata. */
@@ -45,15 +48,15 @@ export class DirectView {
   }
 
   /** Reads one global (a value per engine) or several (an array of values per engine). */
-  pull<T = unknown>(names: string | string[]): AsyncResult<T> {
+  pull<T = unknown>(names: string | string[]): AsyncResult<PerEngine<Single, T>> {
     return this.client.submit(() => {
       const checked = Array.isArray(names) ? names.map((n) => checkName(n, 'pull')) : checkName(names, 'pull')
-      return this.everywhere({ op: 'pull', names: checked }, (values) => (this.single ? values[0] : values) as T)
+      return this.everywhere({ op: 'pull', names: checked }, (values) => (this.single ? values[0] : values) as PerEngine<Single, T>)
     })
   }
 
   /** `dview['a']`: pull one name. */
-  get<T = unknown>(name: string): AsyncResult<T> {
+  get<T = unknown>(name: string): AsyncResult<PerEngine<Single, T>> {
     return this.pull<T>(name)
   }
 
@@ -63,9 +66,9 @@ export class DirectView {
   }
 
   /** Calls `fn(...args)` on every target. */
-  apply<R = unknown>(fn: (...args: never[]) => R | Promise<R>, ...args: unknown[]): AsyncResult<R> {
+  apply<R = unknown>(fn: (...args: never[]) => R | Promise<R>, ...args: unknown[]): AsyncResult<PerEngine<Single, R>> {
     return this.client.submit(() =>
-      this.everywhere({ op: 'apply', fn: functionSource(fn, 'apply'), args }, (values) => (this.single ? values[0] : values) as R),
+      this.everywhere({ op: 'apply', fn: functionSource(fn, 'apply'), args }, (values) => (this.single ? values[0] : values) as PerEngine<Single, R>),
     )
   }
 

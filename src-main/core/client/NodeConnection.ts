@@ -105,6 +105,8 @@ export class NodeConnection implements EngineHost {
   /** Asks the agent to stop its engines and exit; resolves when the stream has closed. */
   shutdown(timeoutMs = 5000): Promise<void> {
     if (!this.open) return Promise.resolve()
+    // Keep the process alive until the agent is gone, even if the client had let it idle.
+    this.setActive(true)
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.transport.close()

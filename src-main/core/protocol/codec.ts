@@ -43,32 +43,41 @@ let functionReviver: ((fn: RemoteFunction) => unknown) | null = null
 
 const align8 = (n: number): number => (n + 7) & ~7
 
+// Payload: [kind, mode] then, inline (mode 0), the bytes; by reference (mode 1), the offset into
+// the raw sections and the byte length, as two float64 (exact to 2^53).
 addExtension({
   Class: TypedArray,
   type: EXT_RAW,
-  write(view: ArrayBufferView) {
-    const kind = TYPED_KINDS.findIndex((k) => view instanceof k)
-    if (outgoingRaws === null || view.byteLength < RAW_THRESHOLD || kind < 0) {
-      // Inline: [kind, bytes]. Buffers count as Uint8Array.
-      const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
-      return [kind < 0 ? 1 : kind, bytes.slice()]
+  pack(view: ArrayBufferView): Uint8Array {
+    const kind = Math.max(0, TYPED_KINDS.findIndex((k) => view instanceof k))
+    if (outgoingRaws === null || view.byteLength < RAW_THRESHOLD) {
+      const out = new Uint8Array(2 + view.byteLength)
+      out[0] = kind
+      out.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), 2)
+      return out
     }
     const offset = outgoingRawBytes
     outgoingRaws.push(view)
     outgoingRawBytes = align8(offset + view.byteLength)
-    return [kind, offset, view.byteLength]
+    const out = new Uint8Array(18)
+    out[0] = kind
+    out[1] = 1
+    const dv = new DataView(out.buffer)
+    dv.setFloat64(2, offset)
+    dv.setFloat64(10, view.byteLength)
+    return out
   },
-  read(data: [number, Uint8Array] | [number, number, number]) {
-    const Kind: TypedKind = TYPED_KINDS[data[0]] ?? Uint8Array
+  unpack(payload: Uint8Array) {
+    const Kind: TypedKind = TYPED_KINDS[payload[0]] ?? Uint8Array
     const size = Kind.BYTES_PER_ELEMENT
-    if (data.length === 2) {
-      const bytes = data[1]
-      const copy = new Uint8Array(bytes.byteLength)
-      copy.set(bytes)
-      return new Kind(copy.buffer as ArrayBuffer, 0, bytes.byteLength / size)
+    if (payload[1] === 0) {
+      // Inline bytes sit at any alignment in the frame: copy them into their own buffer.
+      const copy = payload.slice(2)
+      return new Kind(copy.buffer as ArrayBuffer, 0, copy.byteLength / size)
     }
     if (incoming === null) throw new SerializationError('typed array reference outside of a frame')
-    return new Kind(incoming.buffer, incoming.rawStart + data[1], data[2] / size)
+    const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength)
+    return new Kind(incoming.buffer, incoming.rawStart + dv.getFloat64(2), dv.getFloat64(10) / size)
   },
 })
 

@@ -11,7 +11,6 @@ import { CompositeError, EngineError, InvalidTargetsError, NoEnginesError, Remot
 import { NodeNotFoundError } from '../../../src-main/nodes/LocalLauncher'
 import { enginePids, isAlive, startLocal, waitGone } from '../../helpers/cluster'
 
-const g = globalThis as any
 
 describe('bad input', () => {
   it('reports a syntax error as a RemoteError and keeps the engine', async () => {
@@ -69,7 +68,7 @@ describe('interrupts and aborts', () => {
     const err = await spin.then(() => null, (e) => e)
     expect(err).toBeInstanceOf(RemoteError)
     expect((err as RemoteError).ename).toBe('Interrupted')
-    expect(await rc.view(0).apply(() => g.kept + 1)).toBe(42)
+    expect(await rc.view(0).apply(() => (globalThis as any).kept + 1)).toBe(42)
     expect(rc.ids).toEqual([0, 1])
   })
 

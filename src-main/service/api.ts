@@ -1,0 +1,233 @@
+/**
+ * The service API: the one interface the renderer talks to, through either adapter (Electron IPC
+ * or the browser bridge's WebSocket). Types only, plain data only (everything here crosses a
+ * process boundary as JSON/structured clone), so the renderer imports it without pulling in Node.
+ */
+import type { PiKernel, PiMode, PiResult } from '../experiments/pi/runPi'
+
+export type { PiKernel, PiMode, PiResult }
+
+// ---- nodes ----------------------------------------------------------------------------------
+
+export type NodeKind = 'local' | 'ssh'
+
+/** What a user enters for a node (the form). */
+export interface NodeInput {
+  name: string
+  kind: NodeKind
+  /** Engines to start; null = one per core. */
+  engines: number | null
+  /** Node.js executable; empty = default (this Node for local nodes, `node` on PATH for SSH). */
+  nodePath?: string
+  /** Engines' working directory; empty = default. */
+  cwd?: string
+  /** SSH settings (kind 'ssh' only; the SSH issue fills these in). */
+  ssh?: {
+    host: string
+    port?: number
+    user?: string
+    identityFile?: string
+    /** Use ssh-agent ($SSH_AUTH_SOCK). */
+    useAgent?: boolean
+  }
+}
+
+export interface NodeRecord extends NodeInput {
+  id: string
+  createdAt: number
+  updatedAt: number
+}
+
+export type NodeState = 'stopped' | 'connecting' | 'uploading' | 'starting' | 'ready' | 'lost' | 'failed'
+
+export interface NodeStatus {
+  nodeId: string
+  state: NodeState
+  /** Why it failed or was lost. */
+  reason?: string
+  host?: string
+  cores?: number
+  nodeVersion?: string
+  engineIds: number[]
+}
+
+export interface NodeTestResult {
+  ok: boolean
+  message: string
+  host?: string
+  cores?: number
+  nodeVersion?: string
+  /** SSH only: the host key's SHA256 fingerprint. */
+  fingerprint?: string
+}
+
+// ---- engines --------------------------------------------------------------------------------
+
+export type EngineState = 'starting' | 'idle' | 'busy' | 'interrupting' | 'dead'
+
+export interface EngineView {
+  id: number
+  nodeId: string
+  nodeName: string
+  host: string
+  pid: number | null
+  state: EngineState
+  currentTask: number | null
+  tasksDone: number
+  busyMs: number
+  /** busyMs / time since the engine started, 0..1. */
+  busyShare: number
+  /** Resident memory in bytes, when known. */
+  memory: number | null
+  startedAt: number
+  exit: { code: number | null; signal: string | null; reason: string } | null
+  /** The tail of what the engine printed (stdout and stderr, interleaved, marked). */
+  output: OutputLine[]
+}
+
+export interface OutputLine {
+  stream: 'stdout' | 'stderr'
+  text: string
+  at: number
+}
+
+// ---- runs -----------------------------------------------------------------------------------
+
+export interface PiRunRequest {
+  samples: number
+  tasks: number
+  mode: PiMode
+  kernel: PiKernel
+  seed: number
+  /** Console syntax: 'all', '0,2', '::2', '3'. */
+  targets: string
+}
+
+export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled'
+
+/** One chunk of a run as it completed: feeds the timeline and convergence plots. */
+export interface ChunkRecord {
+  index: number
+  engineId: number
+  samples: number
+  hits: number
+  started: number
+  completed: number
+}
+
+export interface RunRecord {
+  id: string
+  /** Runs started together by "Run every mode" share a group. */
+  group: string | null
+  request: PiRunRequest
+  status: RunStatus
+  startedAt: number
+  finishedAt: number | null
+  engines: number
+  result: PiResult | null
+  error: ErrorRecord | null
+  chunks: ChunkRecord[]
+  /** Up to a few thousand sampled points for the lecture's picture: [x, y, inside] triples. */
+  points: Array<[number, number, 0 | 1]>
+}
+
+export interface RunProgress {
+  runId: string
+  tasksDone: number
+  tasks: number
+  samplesDone: number
+  samples: number
+  samplesPerSec: number
+  etaMs: number | null
+}
+
+// ---- errors, console --------------------------------------------------------------------------
+
+export interface ErrorRecord {
+  id: string
+  at: number
+  source: 'run' | 'console'
+  /** The run or console entry it came from. */
+  sourceId: string
+  engineId: number | null
+  nodeName: string | null
+  ename: string
+  evalue: string
+  traceback: string[]
+  method: string
+  /** The code (console) or the mode (run) that raised it. */
+  code: string
+  /** Set when this error is one of a CompositeError's parts. */
+  composite: { index: number; count: number } | null
+}
+
+export interface ConsoleEngineResult {
+  engineId: number
+  stdout: string
+  stderr: string
+  /** The `Out[n]` text, if the last expression had a value. */
+  out: string | null
+  error: ErrorRecord | null
+}
+
+export interface ConsoleEntry {
+  id: string
+  n: number
+  code: string
+  targets: string
+  at: number
+  durationMs: number | null
+  status: 'running' | 'done' | 'failed'
+  results: ConsoleEngineResult[]
+  /** An error before anything ran (bad targets, no engines). */
+  error: string | null
+}
+
+// ---- the service ------------------------------------------------------------------------------
+
+export interface ServiceSnapshot {
+  version: string
+  dataDir: string
+  nodes: NodeRecord[]
+  nodeStatus: NodeStatus[]
+  engines: EngineView[]
+  runs: RunRecord[]
+  progress: RunProgress[]
+  console: ConsoleEntry[]
+  errors: ErrorRecord[]
+}
+
+/** Events, delivered in batches (at most every 100 ms) so no number of engines floods the UI. */
+export type ServiceEvent =
+  | { type: 'nodes'; nodes: NodeRecord[] }
+  | { type: 'nodeStatus'; status: NodeStatus }
+  | { type: 'engine'; engine: EngineView }
+  | { type: 'output'; engineId: number; lines: OutputLine[] }
+  | { type: 'runProgress'; progress: RunProgress }
+  | { type: 'run'; run: RunRecord }
+  | { type: 'console'; entry: ConsoleEntry }
+  | { type: 'error'; error: ErrorRecord }
+  | { type: 'errorsCleared' }
+
+/** Every call the renderer can make. Implemented by ClusterService; adapters only forward. */
+export interface ClusterServiceApi {
+  snapshot(): Promise<ServiceSnapshot>
+  saveNode(input: NodeInput & { id?: string }): Promise<NodeRecord>
+  deleteNode(id: string): Promise<void>
+  testNode(input: NodeInput): Promise<NodeTestResult>
+  /** Starts the engines of one node, or of every node when omitted. */
+  startNode(id?: string): Promise<void>
+  stopNode(id?: string): Promise<void>
+  stopEngine(engineId: number): Promise<void>
+  restartEngine(engineId: number): Promise<number>
+  interrupt(engineIds?: number[]): Promise<void>
+  runPi(request: PiRunRequest): Promise<RunRecord>
+  /** Runs every mode one after the other with the same request; returns the group id. */
+  runAllModes(request: Omit<PiRunRequest, 'mode'>): Promise<string>
+  cancelRun(runId: string): Promise<void>
+  deleteRun(runId: string): Promise<void>
+  execute(code: string, targets: string): Promise<ConsoleEntry>
+  clearErrors(): Promise<void>
+}
+
+export type ServiceMethod = keyof ClusterServiceApi
