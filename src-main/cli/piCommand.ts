@@ -1,0 +1,110 @@
+/**
+ * `clusterdesk pi`: starts a local cluster, runs the π experiment in one mode or all, prints a
+ * report (or JSON) and always stops the cluster — after the run, on an error and on Ctrl-C.
+ */
+import { Cluster } from '../cluster/Cluster'
+import { ClusterConfigError } from '../cluster/options'
+import { resolvePiOptions } from '../experiments/pi/options'
+import { PI_MODES, PiOptionsError, runPi, type PiKernel, type PiMode, type PiResult } from '../experiments/pi/runPi'
+import { createProgress, type RunProgress } from './progressBar'
+import { formatComparison, formatReport } from './report'
+
+export interface PiCommandOptions {
+  samples: number
+  tasks: number
+  engines: number
+  mode: PiMode
+  kernel: PiKernel
+  seed: number
+  allModes?: boolean
+  json?: boolean
+  nodePath?: string
+}
+
+/** Input the command cannot use: reported as one line, exit status 2, nothing started. */
+export class CliUsageError extends Error {
+  override name = 'CliUsageError'
+}
+
+/** Exit status after Ctrl-C (128 + SIGINT), as shells report it. */
+export const INTERRUPTED = 130
+
+/** The run was stopped by Ctrl-C (or SIGTERM); the engines are already gone. */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError'
+  constructor() {
+    super('interrupted')
+  }
+}
+
+/** The command-line flag of each runPi option, to name it in errors. */
+const FLAGS: Record<string, string> = { samples: '--samples <n>', tasks: '--tasks <n>', mode: '--mode <mode>', kernel: '--kernel <kernel>', seed: '--seed <n>' }
+
+export async function piCommand(options: PiCommandOptions): Promise<void> {
+  const { samples, tasks, engines, kernel, seed, json = false, nodePath } = options
+  const modes: PiMode[] = options.allModes ? [...PI_MODES] : [options.mode]
+  try {
+    for (const mode of modes) resolvePiOptions({ samples, tasks, mode, kernel, seed })
+  } catch (err) {
+    if (!(err instanceof PiOptionsError)) throw err
+    throw new CliUsageError(`option '${FLAGS[err.option] ?? err.option}' is invalid: ${err.message.slice(err.option.length + 2)}`)
+  }
+  let cluster: Cluster
+  try {
+    cluster = new Cluster({ nodes: [{ kind: 'local', engines, ...(nodePath ? { nodePath } : {}) }] })
+  } catch (err) {
+    throw err instanceof ClusterConfigError ? new CliUsageError(err.message) : err
+  }
+
+  const progress = createProgress()
+  let interrupted = false
+  const stopOnSignal = onInterrupt(async () => {
+    interrupted = true
+    progress.stop()
+    process.stderr.write('clusterdesk: interrupted, stopping the engines…\n')
+    await cluster.stop()
+    // The run fails once its engines are gone and the command returns; exit anyway if it does not.
+    setTimeout(() => process.exit(INTERRUPTED), 2000).unref()
+  })
+  const results: PiResult[] = []
+  try {
+    if (process.stderr.isTTY) process.stderr.write(`clusterdesk: starting ${engines} local engine${engines === 1 ? '' : 's'}…\n`)
+    const rc = await cluster.start()
+    for (const mode of modes) results.push(await runOne(rc, { samples, tasks, mode, kernel, seed }, progress))
+  } catch (err) {
+    throw interrupted ? new InterruptedError() : err
+  } finally {
+    progress.stop()
+    await cluster.stop()
+    stopOnSignal()
+  }
+  if (interrupted) throw new InterruptedError()
+
+  if (json) process.stdout.write(`${JSON.stringify(options.allModes ? results : results[0], null, 2)}\n`)
+  else process.stdout.write(`${options.allModes ? formatComparison(results) : formatReport(results[0])}\n`)
+}
+
+async function runOne(rc: Awaited<ReturnType<Cluster['start']>>, run: Omit<PiCommandOptions, 'engines'>, progress: RunProgress): Promise<PiResult> {
+  progress.start(run.mode, run.tasks)
+  try {
+    return await runPi(rc, { ...run, onProgress: (done) => progress.update(done) })
+  } finally {
+    progress.stop()
+  }
+}
+
+/** Runs `handler` once on SIGINT or SIGTERM (a second signal exits at once); returns the undo. */
+function onInterrupt(handler: () => Promise<void>): () => void {
+  let fired = false
+  const listener = (): void => {
+    if (fired) process.exit(INTERRUPTED)
+    fired = true
+    void handler()
+  }
+  process.on('SIGINT', listener)
+  process.on('SIGTERM', listener)
+  return () => {
+    process.off('SIGINT', listener)
+    process.off('SIGTERM', listener)
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The `clusterdesk` command line: commands, options, help, and exit statuses.
+ * Exit status: 0 done, 1 the run failed, 2 bad usage (nothing was started), 130 interrupted.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { NodeNotFoundError } from '../nodes/LocalLauncher'
+import { MAX_TASKS, PI_KERNELS, PI_MODES } from '../experiments/pi/runPi'
+import { CliUsageError, INTERRUPTED, InterruptedError, piCommand, type PiCommandOptions } from './piCommand'
+
+export const EXIT_FAILED = 1
+export const EXIT_USAGE = 2
+
+/** Set by the bundler (scripts/build-lib.mjs); read from package.json when run from source. */
+declare const __CLUSTERDESK_VERSION__: string | undefined
+
+function version(): string {
+  if (typeof __CLUSTERDESK_VERSION__ === 'string') return __CLUSTERDESK_VERSION__
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json')
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'clusterdesk' && pkg.version) return pkg.version
+    }
+    if (dirname(dir) === dir) return 'unknown'
+  }
+}
+
+// Value parsers throw InvalidArgumentError, so commander prints one line naming the option and the
+// value (`error: option '--samples <n>' argument 'abc' is invalid. …`) and we exit with EXIT_USAGE.
+
+/** Plain decimal notation with an optional exponent: `16`, `1e8`, `2.5e6`, `1000000`. */
+const COUNT = /^\d+(\.\d+)?([eE]\+?\d+)?$/
+
+/** A parser for a whole number from `min` to `max`, accepting `1e8`-style notation. */
+export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER, example = '16'): (text: string) => number {
+  return (text: string) => {
+    const value = COUNT.test(text.trim()) ? Number(text) : Number.NaN
+    if (!Number.isInteger(value) || value < min || value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `from ${min} to 2^53 - 1` : `from ${min} to ${max}`
+      throw new InvalidArgumentError(`Expected a whole number ${range}, like ${example}.`)
+    }
+    return value
+  }
+}
+
+/** A non-empty string (a path). */
+export function nonEmpty(what: string): (text: string) => string {
+  return (text: string) => {
+    if (text.trim() === '') throw new InvalidArgumentError(`Expected ${what}, got an empty string.`)
+    return text
+  }
+}
+
+const PI_EXAMPLES = `
+Examples:
+  $ clusterdesk pi                                   # 1e8 samples, 16 tasks, lb-map, one engine per core
+  $ clusterdesk pi --samples 1e9 --tasks 64 --engines 2 --mode direct-map
+  $ clusterdesk pi --all-modes                       # every mode, compared in one table
+  $ clusterdesk pi --kernel math-random --mode lb-apply
+  $ clusterdesk pi --json | jq .pi                   # the PiResult as JSON (an array with --all-modes)
+
+Modes: ${PI_MODES.join(', ')}.
+With the seeded kernel every mode gives the same hits for the same --seed, --samples and --tasks.
+Speedup is the engines' summed busy time over the wall time; efficiency is speedup / engines.
+Exit status: 0 done, 1 the run failed, 2 bad usage, 130 interrupted.`
+
+export function createProgram(): Command {
+  const program = new Command()
+  program
+    .name('clusterdesk')
+    .description('Parallel JavaScript on Node.js engines, ipyparallel-style: run experiments on a local cluster.')
+    .version(version(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`clusterdesk: ${text}`) })
+    .addHelpText('after', '\nExamples:\n  $ clusterdesk pi --samples 1e8 --tasks 16 --engines 2 --mode lb-map\n  $ clusterdesk pi --all-modes --json\n  $ clusterdesk help pi')
+
+  program
+    .command('pi')
+    .description('estimate π by Monte Carlo on a local cluster, in one of the lecture\'s parallel patterns or all of them')
+    .addOption(new Option('--samples <n>', 'points to draw in all').argParser(wholeNumber(1, Number.MAX_SAFE_INTEGER, '1e8')).default(1e8, '1e8'))
+    .option('--tasks <n>', 'chunks to split the samples into', wholeNumber(1, MAX_TASKS, '16'), 16)
+    .addOption(new Option('--engines <n>', 'local engines to start').argParser(wholeNumber(1, 1024, '2')).default(availableParallelism(), `one per core: ${availableParallelism()}`))
+    .addOption(new Option('--mode <mode>', 'how the chunks are spread over the engines').choices(PI_MODES).default('lb-map'))
+    .addOption(new Option('--all-modes', 'run every mode and print a comparison table').conflicts('mode'))
+    .addOption(new Option('--kernel <kernel>', 'seeded (reproducible) or math-random (the lecture\'s)').choices(PI_KERNELS).default('seeded'))
+    .option('--seed <n>', 'seed of the seeded kernel', wholeNumber(0, 2 ** 32 - 1, '42'), 42)
+    .option('--json', 'print the result as one JSON value on stdout (an array with --all-modes) and nothing else')
+    .option('--node-path <path>', 'Node.js executable for the engines (default: this one)', nonEmpty('the path of a Node.js executable'))
+    .addHelpText('after', PI_EXAMPLES)
+    .action((options: PiCommandOptions) => piCommand(options))
+
+  return program
+}
+
+/** Runs the command line; resolves to the exit status (errors are already reported on stderr). */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await createProgram().parseAsync(argv)
+    return 0
+  } catch (err) {
+    // Commander has printed its own message (or the help / version) already.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE
+    if (err instanceof InterruptedError) return INTERRUPTED
+    const usage = err instanceof CliUsageError || err instanceof NodeNotFoundError
+    process.stderr.write(`clusterdesk: ${usage ? 'error: ' : ''}${(err as Error).message ?? String(err)}\n`)
+    return usage ? EXIT_USAGE : EXIT_FAILED
+  }
+}

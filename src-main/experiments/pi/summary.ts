@@ -1,0 +1,103 @@
+/** Turns the tasks of a π run into the figures of a `PiResult`. */
+import type { PiKernel } from './kernels'
+import type { ChunkTask } from './modes'
+import type { PiMode } from './options'
+
+/** What one engine did in a run. */
+export interface PiEngineShare {
+  engineId: number
+  /** Chunks it computed (they are the experiment's tasks, whichever calls carried them). */
+  tasks: number
+  samples: number
+  hits: number
+  /** Milliseconds its tasks ran on the engine (engine clock, 1 ms resolution per task). */
+  busyMs: number
+}
+
+export interface PiResult {
+  /** The estimate, `4 * hits / samples`. */
+  pi: number
+  hits: number
+  samples: number
+  tasks: number
+  mode: PiMode
+  kernel: PiKernel
+  /** The seed used (the `math-random` kernel ignores it). */
+  seed: number
+  /** Engines the run could use (the targets), busy or not. */
+  engines: number
+  /** Wall-clock milliseconds, from the first message sent to the last result received. */
+  wallMs: number
+  samplesPerSec: number
+  /** Standard error of the estimate, `4 * sqrt(p (1 - p) / samples)` with `p = hits / samples`. */
+  stdError: number
+  /** Every target engine, in id order, including those that got nothing to do. */
+  perEngine: PiEngineShare[]
+  /**
+   * Speedup against one engine: the engines' summed busy time over the wall time, i.e. how many
+   * engines were computing at once on average (the work done serially would take the summed busy
+   * time). Transfers and scheduling count against it, since they add wall time and no busy time.
+   */
+  speedup: number
+  /** `speedup / engines`: 1 when every engine computed for the whole run. */
+  efficiency: number
+}
+
+export interface SummaryInput {
+  mode: PiMode
+  kernel: PiKernel
+  seed: number
+  engineIds: number[]
+  sizes: number[]
+  tasks: ChunkTask[]
+  wallMs: number
+}
+
+/** A mode's tasks must cover each chunk exactly once; anything else is a bug worth a loud error. */
+function checkCoverage(tasks: ChunkTask[], chunks: number): void {
+  const seen = new Uint8Array(chunks)
+  for (const task of tasks) {
+    if (task.hits.length !== task.chunks.length) throw new Error(`internal: engine ${task.engineId} returned ${task.hits.length} hit counts for ${task.chunks.length} chunks`)
+    for (const c of task.chunks) seen[c]++
+  }
+  const wrong = seen.findIndex((n) => n !== 1)
+  if (wrong >= 0) throw new Error(`internal: chunk ${wrong} was computed ${seen[wrong]} times instead of once`)
+}
+
+export function summarise({ mode, kernel, seed, engineIds, sizes, tasks, wallMs }: SummaryInput): PiResult {
+  checkCoverage(tasks, sizes.length)
+  const shares = new Map<number, PiEngineShare>(engineIds.map((engineId) => [engineId, { engineId, tasks: 0, samples: 0, hits: 0, busyMs: 0 }]))
+  for (const task of tasks) {
+    // A load-balanced task reports the engine that ran it, always one of the targets.
+    const share = shares.get(task.engineId) ?? { engineId: task.engineId, tasks: 0, samples: 0, hits: 0, busyMs: 0 }
+    shares.set(task.engineId, share)
+    share.busyMs += task.busyMs
+    task.chunks.forEach((c, i) => {
+      share.tasks++
+      share.samples += sizes[c]
+      share.hits += task.hits[i]
+    })
+  }
+  const perEngine = [...shares.values()].sort((a, b) => a.engineId - b.engineId)
+  const samples = sizes.reduce((a, b) => a + b, 0)
+  const hits = perEngine.reduce((a, s) => a + s.hits, 0)
+  const p = hits / samples
+  const busy = perEngine.reduce((a, s) => a + s.busyMs, 0)
+  const speedup = wallMs > 0 ? busy / wallMs : 0
+  return {
+    pi: (4 * hits) / samples,
+    hits,
+    samples,
+    tasks: sizes.length,
+    mode,
+    kernel,
+    seed,
+    engines: engineIds.length,
+    wallMs,
+    samplesPerSec: wallMs > 0 ? samples / (wallMs / 1000) : 0,
+    stdError: 4 * Math.sqrt((p * (1 - p)) / samples),
+    perEngine,
+    speedup,
+    efficiency: engineIds.length > 0 ? speedup / engineIds.length : 0,
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The π experiment on real local engines: every mode reproduces the same hits with any engine
+ * count, and the per-engine figures add up.
+ */
+import { describe, expect, it } from 'vitest'
+import { chunkSizes, PI_MODES, piChunk, runPi } from '../../../src-main/experiments/pi/runPi'
+import { startLocal } from '../../helpers/cluster'
+
+const SAMPLES = 2e6
+const TASKS = 16
+/** Computed here, chunk by chunk, so a remote run has something independent to match. */
+const expectedHits = chunkSizes(SAMPLES, TASKS).reduce((sum, n, i) => sum + piChunk(42, i, n), 0)
+
+describe('π on real local engines', () => {
+  it('knows the hits that every run must reproduce', () => {
+    expect(expectedHits).toBe(1_571_067)
+  })
+
+  it.each([2, 3])('gives bit-identical hits in every mode on %i engines', async (engines) => {
+    const { rc } = await startLocal(engines)
+    for (const mode of PI_MODES) {
+      const r = await runPi(rc, { samples: SAMPLES, tasks: TASKS, mode, seed: 42 })
+      expect(r.hits, mode).toBe(expectedHits)
+      expect(r.pi, mode).toBe((4 * expectedHits) / SAMPLES)
+      expect(r.engines, mode).toBe(engines)
+      expect(r.perEngine.map((e) => e.engineId), mode).toEqual(rc.ids)
+      expect(r.perEngine.reduce((a, e) => a + e.tasks, 0), mode).toBe(TASKS)
+      expect(r.perEngine.reduce((a, e) => a + e.samples, 0), mode).toBe(SAMPLES)
+      expect(r.perEngine.reduce((a, e) => a + e.hits, 0), mode).toBe(expectedHits)
+      expect(r.wallMs, mode).toBeGreaterThan(0)
+      expect(r.speedup, mode).toBeGreaterThan(0)
+      expect(r.efficiency, mode).toBeCloseTo(r.speedup / engines, 12)
+      if (mode !== 'lb-apply') expect(r.perEngine.every((e) => e.tasks > 0), `${mode} uses every engine`).toBe(true)
+    }
+  })
+
+  it('lb-apply computes every chunk on exactly one engine', async () => {
+    const { rc } = await startLocal(2)
+    const r = await runPi(rc, { samples: SAMPLES, tasks: TASKS, mode: 'lb-apply' })
+    const used = r.perEngine.filter((e) => e.tasks > 0)
+    expect(used).toHaveLength(1)
+    expect(used[0]).toMatchObject({ tasks: TASKS, samples: SAMPLES, hits: expectedHits })
+    expect(r.perEngine.find((e) => e.tasks === 0)?.busyMs).toBe(0)
+  })
+
+  it('runs on chosen targets only', async () => {
+    const { rc } = await startLocal(3)
+    const r = await runPi(rc, { samples: SAMPLES, tasks: TASKS, mode: 'direct-map', targets: [0, 2] })
+    expect(r.perEngine.map((e) => e.engineId)).toEqual([0, 2])
+    expect(r.hits).toBe(expectedHits)
+    await expect(runPi(rc, { samples: SAMPLES, tasks: TASKS, mode: 'lb-map', targets: [7] })).rejects.toThrow(/^targets: there is no engine 7/)
+  })
+
+  it('gives a plausible π with the math-random kernel', async () => {
+    const { rc } = await startLocal(2)
+    const r = await runPi(rc, { samples: 4e6, tasks: 8, mode: 'lb-map', kernel: 'math-random' })
+    expect(r.kernel).toBe('math-random')
+    expect(Math.abs(r.pi - Math.PI)).toBeLessThan(6 * r.stdError)
+    expect(r.perEngine.reduce((a, e) => a + e.hits, 0)).toBe(r.hits)
+  })
+})
