@@ -44,6 +44,8 @@ export class Cluster {
   private readonly running = new Map<string, RunningNode>()
   private nextEngineId = 0
   private started = false
+  /** Bumped by stop(), so launches still in flight know to give up. */
+  private generation = 0
   private starting: Promise<Client> | null = null
 
   constructor(options: ClusterOptions, private readonly launchers: LauncherFactory = defaultLaunchers) {
@@ -77,9 +79,11 @@ export class Cluster {
 
   /** Stops every engine and agent; resolves when their processes are gone. Safe to call twice. */
   async stop(): Promise<void> {
-    await this.starting?.catch(() => undefined)
+    // Stop at once, even mid-start: the start then fails and cleans up what it launched.
+    this.generation++
     this.started = false
     await Promise.all([...this.running.keys()].map((key) => this.stopNode(key)))
+    await this.starting?.catch(() => undefined)
   }
 
   /**
@@ -170,7 +174,12 @@ export class Cluster {
   private async launch(spec: NodeSpec): Promise<RunningNode> {
     const { startTimeout = 30000, heartbeatMs } = this.options
     const launcher = this.launchers(spec, this.options)
+    const generation = this.generation
     const agent = await launcher.launch()
+    if (generation !== this.generation) {
+      agent.kill()
+      throw new ClusterConfigError('the cluster was stopped while it was starting')
+    }
     let key = launcher.label
     for (let i = 2; this.running.has(key); i++) key = `${launcher.label}#${i}`
     const connection = new NodeConnection(agent.transport, { label: key, heartbeatMs })

@@ -2,13 +2,15 @@
  * The load-balanced task queue. Tasks wait here until an allowed engine has room; each engine
  * holds a few tasks at once (pipelining), fewer when tasks are long so that the last ones are not
  * stuck behind a slow engine, more when they are tiny so the engine never waits for the next one.
+ *
+ * Tasks with the same constraints (allowed targets, excluded engines) share one FIFO, so a
+ * dispatch costs O(groups × engines), not O(queue length), however many tasks wait.
  */
 import type { EngineHandle } from './EngineHandle'
 import type { Task } from './Task'
 
 /** Aim to keep about this much work queued on each engine. */
 const TARGET_QUEUED_MS = 4
-const MIN_IN_FLIGHT = 1
 const MAX_IN_FLIGHT = 64
 
 export interface EnginePool {
@@ -16,8 +18,54 @@ export interface EnginePool {
   liveEngines(): EngineHandle[]
 }
 
+/** A FIFO with O(1) shift. */
+class Fifo<T> {
+  private items: T[] = []
+  private head = 0
+  get size(): number {
+    return this.items.length - this.head
+  }
+  push(item: T): void {
+    this.items.push(item)
+  }
+  peek(): T | undefined {
+    return this.items[this.head]
+  }
+  shift(): T | undefined {
+    const item = this.items[this.head]
+    this.items[this.head++] = undefined as T
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head)
+      this.head = 0
+    }
+    return item
+  }
+  remove(item: T): boolean {
+    const i = this.items.indexOf(item, this.head)
+    if (i < 0) return false
+    this.items.splice(i, 1)
+    return true
+  }
+  drain(): T[] {
+    const rest = this.items.slice(this.head)
+    this.items = []
+    this.head = 0
+    return rest
+  }
+}
+
+interface Group {
+  allowed: Set<number> | null
+  excluded: Set<number>
+  fifo: Fifo<Task>
+}
+
 export class LoadBalancer {
-  private readonly queue: Task[] = []
+  private readonly groups = new Map<string, Group>()
+  /** Submission order across groups. */
+  private readonly seq = new WeakMap<Task, number>()
+  private nextSeq = 0
+  private count = 0
   /** Exponentially weighted mean task duration (ms), by which the in-flight limit adapts. */
   private meanTaskMs = 10
   private readonly timers = new Map<Task, NodeJS.Timeout>()
@@ -31,11 +79,19 @@ export class LoadBalancer {
   ) {}
 
   get queued(): number {
-    return this.queue.length
+    return this.count
   }
 
   submit(task: Task): void {
-    this.queue.push(task)
+    const key = `${task.allowed ? task.allowed.join(',') : '*'}|${[...task.excluded].sort((a, b) => a - b).join(',')}`
+    let group = this.groups.get(key)
+    if (!group) {
+      group = { allowed: task.allowed ? new Set(task.allowed) : null, excluded: new Set(task.excluded), fifo: new Fifo() }
+      this.groups.set(key, group)
+    }
+    group.fifo.push(task)
+    this.seq.set(task, this.nextSeq++)
+    this.count++
     if (task.timeoutMs > 0 && !this.timers.has(task)) {
       const timer = setTimeout(() => {
         this.timers.delete(task)
@@ -49,7 +105,7 @@ export class LoadBalancer {
 
   /** Removes queued tasks (for abort); returns those that were still here. */
   removeAll(tasks: Task[]): Task[] {
-    return tasks.filter((t) => this.remove(t))
+    return tasks.filter((t) => t.state === 'queued' && this.remove(t))
   }
 
   /** A task finished on an engine: learn its duration and refill. */
@@ -60,39 +116,50 @@ export class LoadBalancer {
 
   /** Dispatches what fits, oldest first; fails tasks that can no longer run anywhere. */
   pump(): void {
-    if (this.queue.length === 0) return
+    if (this.count === 0) return
     const engines = this.pool.liveEngines()
-    const limit = Math.min(MAX_IN_FLIGHT, Math.max(MIN_IN_FLIGHT, Math.ceil(TARGET_QUEUED_MS / this.meanTaskMs)))
-    let i = 0
-    while (i < this.queue.length) {
-      const task = this.queue[i]
-      const candidates = engines.filter((e) => (!task.allowed || task.allowed.includes(e.id)) && !task.excluded.has(e.id))
-      if (candidates.length === 0) {
-        this.queue.splice(i, 1)
-        this.clearTimer(task)
-        this.unrunnable(task)
-        continue
+    const limit = Math.min(MAX_IN_FLIGHT, Math.max(1, Math.ceil(TARGET_QUEUED_MS / this.meanTaskMs)))
+    const candidates = new Map<Group, EngineHandle[]>()
+    for (const [key, group] of this.groups) {
+      const usable = engines.filter((e) => (!group.allowed || group.allowed.has(e.id)) && !group.excluded.has(e.id))
+      if (usable.length === 0) {
+        this.groups.delete(key)
+        for (const task of group.fifo.drain()) {
+          this.count--
+          this.clearTimer(task)
+          this.unrunnable(task)
+        }
+      } else if (group.fifo.size > 0) candidates.set(group, usable)
+      else this.groups.delete(key)
+    }
+    for (;;) {
+      let pick: { group: Group; engine: EngineHandle; seq: number } | null = null
+      for (const [group, usable] of candidates) {
+        const head = group.fifo.peek()
+        if (!head) continue
+        const seq = this.seq.get(head)!
+        if (pick && pick.seq < seq) continue
+        let best: EngineHandle | null = null
+        for (const e of usable) if (e.inflight.size < limit && (!best || e.inflight.size < best.inflight.size)) best = e
+        if (best) pick = { group, engine: best, seq }
       }
-      let best: EngineHandle | null = null
-      for (const e of candidates) if (e.inflight.size < limit && (!best || e.inflight.size < best.inflight.size)) best = e
-      if (!best) {
-        // Nothing free for this task; later tasks may have other engines allowed.
-        if (!task.allowed && task.excluded.size === 0) break
-        i++
-        continue
-      }
-      this.queue.splice(i, 1)
+      if (!pick) return
+      const task = pick.group.fifo.shift()!
+      this.count--
       this.clearTimer(task)
-      best.send(task)
+      pick.engine.send(task)
     }
   }
 
   private remove(task: Task): boolean {
-    const i = this.queue.indexOf(task)
-    if (i < 0) return false
-    this.queue.splice(i, 1)
-    this.clearTimer(task)
-    return true
+    for (const group of this.groups.values()) {
+      if (group.fifo.remove(task)) {
+        this.count--
+        this.clearTimer(task)
+        return true
+      }
+    }
+    return false
   }
 
   private clearTimer(task: Task): void {
