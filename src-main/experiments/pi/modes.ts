@@ -112,15 +112,20 @@ const directApply: ModeRunner = async (ctx) => {
   return (await Promise.all(runs)).flat()
 }
 
-/** One `lv.apply(piBlock, …)` with every chunk: one engine does all the work, the others idle. */
+/**
+ * The lecture's pitfall: `lv.apply(piBlock, share)` written as if it ran on every engine like
+ * `dv.apply`. A load-balanced apply runs once, so ONE engine computes ONE engine's share (the
+ * first block of chunks) and the rest of the samples are never drawn.
+ */
 const lbApply: ModeRunner = async (ctx) => {
-  const { rc, seed, sizes } = ctx
+  const { rc, engineIds, seed, sizes } = ctx
   await pushKernel(ctx)
-  const indices = range(sizes.length)
-  const result = rc.loadBalancedView(ctx.balancedTargets).apply(piBlock, seed, indices, sizes)
-  ctx.progress.track(result, [sizes.length])
+  const [start, end] = blockBounds(sizes.length, engineIds.length)[0]
+  const indices = range(end - start).map((k) => start + k)
+  const result = rc.loadBalancedView(ctx.balancedTargets).apply(piBlock, seed, indices, indices.map((i) => sizes[i]))
+  ctx.progress.track(result, [indices.length])
   const hits = await result
-  return attribute(result.metadata, [sizes.length], hits, indices)
+  return attribute(result.metadata, [indices.length], hits, indices)
 }
 
 /** Scatter `[index, samples]` pairs, execute the kernel over the local share, gather the hits. */

@@ -9,12 +9,14 @@
  * - `direct-map`: `dv.map` over the chunks, one task per engine with its block.
  * - `lb-map`: `lv.map` with chunkSize 1, one task per chunk to whichever engine is free.
  * - `direct-apply`: each engine `apply`s a function over its own block of chunk indices.
- * - `lb-apply`: one `lv.apply` computing every chunk, so ONE engine does all the work while the
- *   others idle — the lecture's pitfall (speedup ≈ 1, efficiency ≈ 1 / engines).
+ * - `lb-apply`: one `lv.apply` of one engine's share, written as if it ran everywhere: ONE engine
+ *   computes ONE share and the other shares are never drawn — the lecture's pitfall (fewer
+ *   samples than asked, `samples < requestedSamples`; efficiency ≈ 1 / engines).
  * - `scatter-execute`: scatter the chunk list, `execute` code over each local share, gather.
  * - `parallel-map`: `dv.parallel(fn).map(chunks)`, the decorator.
  */
 import { InvalidTargetsError } from '../../core/client/errors'
+import { blockSizes } from '../../core/client/partition'
 import type { Client } from '../../core/client/Client'
 import { kernelFunction } from './kernels'
 import { MODE_RUNNERS } from './modes'
@@ -35,7 +37,9 @@ export async function runPi(rc: Client, options: PiOptions): Promise<PiResult> {
   if (!rc || typeof rc.view !== 'function') throw new PiOptionsError('rc', 'runPi needs a started client: runPi(await cluster.start(), { … })')
   const engineIds = resolveEngines(rc, targets)
   const sizes = chunkSizes(samples, tasks)
-  const progress = new ChunkProgress(tasks, onProgress)
+  // lb-apply computes the first engine's block only (the pitfall), so that is all it can finish.
+  const planned = mode === 'lb-apply' ? blockSizes(tasks, engineIds.length)[0] : tasks
+  const progress = new ChunkProgress(planned, onProgress)
   const started = performance.now()
   const balancedTargets = targets === undefined || targets === 'all' ? undefined : engineIds
   const done = await MODE_RUNNERS[mode]({ rc, engineIds, balancedTargets, seed, kernel: kernelFunction(kernel), sizes, progress })

@@ -18,8 +18,12 @@ export interface PiResult {
   /** The estimate, `4 * hits / samples`. */
   pi: number
   hits: number
+  /** Samples drawn: all that were asked for, except in `lb-apply` (one engine's share). */
   samples: number
+  /** Chunks computed (of `requestedTasks`). */
   tasks: number
+  requestedSamples: number
+  requestedTasks: number
   mode: PiMode
   kernel: PiKernel
   /** The seed used (the `math-random` kernel ignores it). */
@@ -53,19 +57,22 @@ export interface SummaryInput {
   wallMs: number
 }
 
-/** A mode's tasks must cover each chunk exactly once; anything else is a bug worth a loud error. */
-function checkCoverage(tasks: ChunkTask[], chunks: number): void {
+/**
+ * A mode's tasks must cover each chunk exactly once (`lb-apply`: at most once, it computes one
+ * share by design); anything else is a bug worth a loud error.
+ */
+function checkCoverage(tasks: ChunkTask[], chunks: number, partial: boolean): void {
   const seen = new Uint8Array(chunks)
   for (const task of tasks) {
     if (task.hits.length !== task.chunks.length) throw new Error(`internal: engine ${task.engineId} returned ${task.hits.length} hit counts for ${task.chunks.length} chunks`)
     for (const c of task.chunks) seen[c]++
   }
-  const wrong = seen.findIndex((n) => n !== 1)
+  const wrong = seen.findIndex((n) => n > 1 || (n === 0 && !partial))
   if (wrong >= 0) throw new Error(`internal: chunk ${wrong} was computed ${seen[wrong]} times instead of once`)
 }
 
 export function summarise({ mode, kernel, seed, engineIds, sizes, tasks, wallMs }: SummaryInput): PiResult {
-  checkCoverage(tasks, sizes.length)
+  checkCoverage(tasks, sizes.length, mode === 'lb-apply')
   const shares = new Map<number, PiEngineShare>(engineIds.map((engineId) => [engineId, { engineId, tasks: 0, samples: 0, hits: 0, busyMs: 0 }]))
   for (const task of tasks) {
     // A load-balanced task reports the engine that ran it, always one of the targets.
@@ -79,7 +86,8 @@ export function summarise({ mode, kernel, seed, engineIds, sizes, tasks, wallMs 
     })
   }
   const perEngine = [...shares.values()].sort((a, b) => a.engineId - b.engineId)
-  const samples = sizes.reduce((a, b) => a + b, 0)
+  const samples = perEngine.reduce((a, s) => a + s.samples, 0)
+  const computed = perEngine.reduce((a, s) => a + s.tasks, 0)
   const hits = perEngine.reduce((a, s) => a + s.hits, 0)
   const p = hits / samples
   const busy = perEngine.reduce((a, s) => a + s.busyMs, 0)
@@ -88,7 +96,9 @@ export function summarise({ mode, kernel, seed, engineIds, sizes, tasks, wallMs 
     pi: (4 * hits) / samples,
     hits,
     samples,
-    tasks: sizes.length,
+    tasks: computed,
+    requestedSamples: sizes.reduce((a, b) => a + b, 0),
+    requestedTasks: sizes.length,
     mode,
     kernel,
     seed,

@@ -2,6 +2,7 @@
  * The π experiment on real local engines: every mode reproduces the same hits with any engine
  * count, and the per-engine figures add up.
  */
+import { blockBounds } from '../../../src-main/core/client/partition'
 import { describe, expect, it } from 'vitest'
 import { chunkSizes, PI_MODES, piChunk, runPi } from '../../../src-main/experiments/pi/runPi'
 import { startLocal } from '../../helpers/cluster'
@@ -20,6 +21,17 @@ describe('π on real local engines', () => {
     const { rc } = await startLocal(engines)
     for (const mode of PI_MODES) {
       const r = await runPi(rc, { samples: SAMPLES, tasks: TASKS, mode, seed: 42 })
+      expect(r.requestedSamples, mode).toBe(SAMPLES)
+      if (mode === 'lb-apply') {
+        // The pitfall: one engine draws the first engine's share only.
+        const [a, b] = blockBounds(TASKS, engines)[0]
+        const sizes = chunkSizes(SAMPLES, TASKS)
+        expect(r.tasks).toBe(b - a)
+        expect(r.samples).toBe(sizes.slice(a, b).reduce((x, y) => x + y, 0))
+        expect(r.hits).toBe(sizes.slice(a, b).reduce((sum, n, k) => sum + piChunk(42, a + k, n), 0))
+        expect(r.perEngine.filter((e) => e.tasks > 0)).toHaveLength(1)
+        continue
+      }
       expect(r.hits, mode).toBe(expectedHits)
       expect(r.pi, mode).toBe((4 * expectedHits) / SAMPLES)
       expect(r.engines, mode).toBe(engines)
@@ -34,12 +46,13 @@ describe('π on real local engines', () => {
     }
   })
 
-  it('lb-apply computes every chunk on exactly one engine', async () => {
+  it('lb-apply computes one share on exactly one engine', async () => {
     const { rc } = await startLocal(2)
     const r = await runPi(rc, { samples: SAMPLES, tasks: TASKS, mode: 'lb-apply' })
     const used = r.perEngine.filter((e) => e.tasks > 0)
     expect(used).toHaveLength(1)
-    expect(used[0]).toMatchObject({ tasks: TASKS, samples: SAMPLES, hits: expectedHits })
+    expect(used[0]).toMatchObject({ tasks: TASKS / 2, samples: SAMPLES / 2 })
+    expect(r.requestedTasks).toBe(TASKS)
     expect(r.perEngine.find((e) => e.tasks === 0)?.busyMs).toBe(0)
   })
 

@@ -24,6 +24,13 @@ describe('runPi over in-process engines', () => {
   it.each(PI_MODES.map((m) => [m]))('%s gives the locally computed hits, attributed to the engines', async (mode) => {
     const { rc } = await client(3)
     const r = await runPi(rc, { samples: 100_003, tasks: 16, mode: mode as PiMode, seed: 7 })
+    if (mode === 'lb-apply') {
+      // One engine's share: the first 6 of 16 chunks over 3 engines.
+      const sizes = chunkSizes(100_003, 16).slice(0, 6)
+      expect(r).toMatchObject({ tasks: 6, samples: sizes.reduce((a, b) => a + b, 0), requestedTasks: 16, requestedSamples: 100_003 })
+      expect(r.hits).toBe(sizes.reduce((sum, n, i) => sum + piChunk(7, i, n), 0))
+      return
+    }
     expect(r.hits).toBe(localHits(7, 100_003, 16))
     expect(r).toMatchObject({ samples: 100_003, tasks: 16, mode, kernel: 'seeded', seed: 7, engines: 3 })
     expect(r.pi).toBe((4 * r.hits) / r.samples)
@@ -46,12 +53,14 @@ describe('runPi over in-process engines', () => {
     }
   })
 
-  it('lb-apply puts every chunk on one engine and leaves the others idle', async () => {
+  it('lb-apply computes one engine\'s share on one engine and leaves the rest undone', async () => {
     const { rc, agent } = await client(3)
     const r = await runPi(rc, { samples: 10_000, tasks: 8, mode: 'lb-apply' })
     const busy = r.perEngine.filter((e) => e.tasks > 0)
     expect(busy).toHaveLength(1)
-    expect(busy[0]).toMatchObject({ tasks: 8, samples: 10_000, hits: r.hits })
+    // 8 chunks over 3 engines: the first share is 3 chunks of 1,250 samples.
+    expect(busy[0]).toMatchObject({ tasks: 3, samples: 3750, hits: r.hits })
+    expect(r).toMatchObject({ samples: 3750, tasks: 3, requestedSamples: 10_000, requestedTasks: 8 })
     expect(agent.received.filter((t) => t.task.op === 'apply')).toHaveLength(1)
   })
 
@@ -68,6 +77,10 @@ describe('runPi over in-process engines', () => {
     const { rc } = await client(3)
     for (const mode of PI_MODES) {
       const r = await runPi(rc, { samples: 10, tasks: 2, mode })
+      if (mode === 'lb-apply') {
+        expect(r.tasks, mode).toBe(1) // one share of 2 chunks over 3 engines
+        continue
+      }
       expect(r.hits, mode).toBe(localHits(42, 10, 2))
       expect(r.perEngine.reduce((a, e) => a + e.tasks, 0), mode).toBe(2)
     }
@@ -78,8 +91,9 @@ describe('runPi over in-process engines', () => {
     for (const mode of PI_MODES) {
       const seen: Array<[number, number]> = []
       await runPi(rc, { samples: 1000, tasks: 10, mode, onProgress: (done, total) => seen.push([done, total]) })
-      expect(seen.at(-1), mode).toEqual([10, 10])
-      expect(seen.every(([d, t], i) => t === 10 && (i === 0 || d > seen[i - 1][0])), mode).toBe(true)
+      const planned = mode === 'lb-apply' ? 5 : 10 // lb-apply: the first of 2 engines' blocks
+      expect(seen.at(-1), mode).toEqual([planned, planned])
+      expect(seen.every(([d, t], i) => t === planned && (i === 0 || d > seen[i - 1][0])), mode).toBe(true)
     }
   })
 
