@@ -1,4 +1,5 @@
 import { FRAME_HEADER_BYTES as HEADER } from './codec'
+import { AGENT } from './messages'
 
 /** Receives the bytes of one frame as they arrive, for relays that forward without reassembling. */
 export type FrameSink = (bytes: Uint8Array) => void
@@ -15,6 +16,8 @@ export interface FrameReaderHandlers {
 
 /** Largest frame accepted; a bigger length means a corrupt or foreign stream. */
 export const MAX_FRAME_BYTES = 2 ** 31
+/** Largest engine id in a frame header; with the length checks it makes text fail as a header. */
+const MAX_ENGINE_ID = 2 ** 24
 
 /** Raised when the bytes are not clusterdesk frames. */
 export class CorruptStreamError extends Error {
@@ -107,11 +110,16 @@ export class FrameReader {
   }
 }
 
+/** Reads a frame's size, checking the whole header: text (a banner, a log line) fails at once. */
 function readSize(source: Uint8Array, offset: number): number {
-  const size = new DataView(source.buffer, source.byteOffset + offset, 4).getUint32(0) + 4
-  if (size < HEADER || size > MAX_FRAME_BYTES) {
+  const header = new DataView(source.buffer, source.byteOffset + offset, HEADER)
+  const size = header.getUint32(0) + 4
+  const engine = header.getInt32(4)
+  const packLength = header.getUint32(8)
+  if (size < HEADER || size > MAX_FRAME_BYTES || engine < AGENT || engine > MAX_ENGINE_ID || packLength > size - HEADER) {
+    const text = JSON.stringify(new TextDecoder().decode(source.subarray(offset, offset + HEADER)))
     throw new CorruptStreamError(
-      `not a clusterdesk stream (a frame of ${size} bytes); is something else writing to it, ` +
+      `not a clusterdesk stream (it starts with ${text}); is something else writing to it, ` +
         `such as a shell login banner or a stray console.log?`,
     )
   }

@@ -1,0 +1,245 @@
+/**
+ * The engine: one process, one namespace, tasks run strictly one at a time in arrival order.
+ *
+ * Throughput comes from the controller pipelining many tasks: queued synchronous tasks run back
+ * to back in one turn of the event loop, and StreamTransport corks their results into one write.
+ */
+import fs from 'node:fs'
+import net from 'node:net'
+import { decodeFrame, encodeFrame, SerializationError, type RemoteFunction } from '../core/protocol/codec'
+import type { RegisteredMessage, ResultMessage, StreamMessage, TaskMessage, ToEngine } from '../core/protocol/messages'
+import { StreamTransport, type Transport } from '../core/protocol/transport'
+import { OutputCapture } from './capture'
+import { Namespace } from './namespace'
+import { Ops, Pending } from './ops'
+import { startSigintGuard } from './sigintGuard'
+import { INTERRUPTED, toWireError } from './traceback'
+
+/** Longest stretch of back-to-back tasks before the engine lets I/O (aborts, replies) through. */
+const SLICE_MS = 20
+
+export class Engine {
+  private readonly queue: Array<TaskMessage | null> = []
+  private head = 0
+  /** An async task is being awaited; nothing else runs. */
+  private busy = false
+  private scheduled = false
+  private interruptAwait: (() => void) | null = null
+  private readonly ops: Ops
+  private readonly capture: OutputCapture
+  private readonly pumpBound = (): void => this.pump()
+  private readonly resumeBound = (): void => {
+    this.busy = false
+    this.pump()
+  }
+  private readonly reviveBound: (fn: RemoteFunction) => unknown
+
+  constructor(
+    private readonly id: number,
+    private readonly transport: Transport,
+    private readonly ns: Namespace,
+    private readonly bundlePath: string,
+  ) {
+    this.ops = new Ops(ns)
+    this.reviveBound = (fn) => ns.revive(fn)
+    this.capture = new OutputCapture((message) => this.send(message))
+    this.capture.install()
+    transport.setHandlers({
+      onFrame: (frame) => this.frame(frame),
+      onClose: () => process.exit(0),
+    })
+  }
+
+  /** Tells the controller (through the agent) that this engine is ready. */
+  announce(): void {
+    this.send({ type: 'registered', pid: process.pid, cwd: process.cwd(), nodeVersion: process.version })
+  }
+
+  /** SIGINT arrived while no interruptible code ran: fail the task being awaited, if any. */
+  interrupt(): void {
+    this.interruptAwait?.()
+  }
+
+  /** Output of async code that threw after its task, or while none ran; the engine lives on. */
+  uncaught(thrown: unknown): void {
+    const error = toWireError(thrown, this.bundlePath)
+    this.capture.write('stderr', `Uncaught ${error.traceback.join('\n')}\n`)
+  }
+
+  /** When user code exits the process, what its task wrote goes to the crash report. */
+  lastWords(): void {
+    const words = this.capture.lastWords()
+    if (words) diagnostic(`the running task wrote before the engine exited:\n${words}`)
+  }
+
+  private frame(frame: Uint8Array): void {
+    let message: ToEngine
+    try {
+      message = decodeFrame<ToEngine>(frame, this.reviveBound).message
+    } catch (err) {
+      diagnostic(`dropped a frame that cannot be decoded: ${(err as Error).message}`)
+      return
+    }
+    if (message.type === 'task') {
+      this.queue.push(message)
+      this.schedule()
+    } else if (message.type === 'abort' && Array.isArray(message.ids)) {
+      this.abort(message.ids)
+    } else {
+      diagnostic(`ignored a message of type ${JSON.stringify((message as { type?: unknown }).type)}`)
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.busy) return
+    this.scheduled = true
+    // After the current chunk: every task in it is queued (and aborts applied) before any runs.
+    queueMicrotask(this.pumpBound)
+  }
+
+  private pump(): void {
+    this.scheduled = false
+    if (this.busy) return
+    const deadline = Date.now() + SLICE_MS
+    while (this.head < this.queue.length) {
+      const task = this.queue[this.head]
+      this.queue[this.head++] = null
+      if (task === null) continue
+      const awaiting = this.run(task)
+      if (awaiting !== null) {
+        this.busy = true
+        void awaiting.then(this.resumeBound)
+        return this.compact()
+      }
+      if (Date.now() >= deadline && this.head < this.queue.length) {
+        // Two immediates: the second runs after the next poll phase, which reads pending aborts.
+        this.scheduled = true
+        setImmediate(() => setImmediate(this.pumpBound))
+        return this.compact()
+      }
+    }
+    this.queue.length = 0
+    this.head = 0
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head)
+      this.head = 0
+    }
+  }
+
+  /** Runs one task; returns a promise when it must be awaited before the next may start. */
+  private run(task: TaskMessage): Promise<void> | null {
+    const started = Date.now()
+    this.capture.begin(task.id)
+    let value: unknown
+    try {
+      value = this.ops.run(task)
+    } catch (err) {
+      this.finish(task, started, 'error', err)
+      return null
+    }
+    if (value instanceof Pending) return this.await(task, started, value)
+    this.finish(task, started, 'ok', value)
+    return null
+  }
+
+  private await(task: TaskMessage, started: number, pending: Pending): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let settled = false
+      const settle = (status: 'ok' | 'error', value: unknown): void => {
+        if (settled) return
+        settled = true
+        this.interruptAwait = null
+        this.finish(task, started, status, value)
+        resolve()
+      }
+      this.interruptAwait = () => {
+        pending.cancelled = true
+        settle('error', INTERRUPTED)
+      }
+      pending.promise.then(
+        (value) => settle('ok', value),
+        (err) => settle('error', err),
+      )
+    })
+  }
+
+  private finish(task: TaskMessage, started: number, status: 'ok' | 'error', outcome: unknown): void {
+    const executeResult = this.ops.executeResult
+    this.capture.end()
+    const result: ResultMessage = {
+      type: 'result',
+      id: task.id,
+      status,
+      started,
+      completed: Date.now(),
+      stdout: this.capture.stdout,
+      stderr: this.capture.stderr,
+    }
+    if (status === 'ok') result.value = outcome
+    else result.error = outcome === INTERRUPTED ? INTERRUPTED : toWireError(outcome, this.bundlePath)
+    if (executeResult !== undefined) result.executeResult = executeResult
+    this.reply(result)
+  }
+
+  /** Sends a result; one that cannot be encoded becomes a SerializationError, never a crash. */
+  private reply(result: ResultMessage): void {
+    let chunks: Uint8Array[]
+    try {
+      chunks = encodeFrame(this.id, result, 'reject')
+    } catch (err) {
+      const ename = err instanceof SerializationError ? 'SerializationError' : 'Error'
+      const evalue = `the result cannot be sent back: ${(err as Error)?.message ?? String(err)}`
+      delete result.value
+      result.status = 'error'
+      result.error = { ename, evalue, traceback: [`${ename}: ${evalue}`] }
+      chunks = encodeFrame(this.id, result, 'reject')
+    }
+    this.transport.send(chunks)
+  }
+
+  private abort(ids: number[]): void {
+    const wanted = new Set(ids)
+    for (let i = this.head; i < this.queue.length; i++) {
+      const task = this.queue[i]
+      if (task === null || !wanted.has(task.id)) continue
+      this.queue[i] = null
+      const now = Date.now()
+      this.reply({ type: 'result', id: task.id, status: 'aborted', started: now, completed: now, stdout: '', stderr: '' })
+    }
+  }
+
+  private send(message: StreamMessage | RegisteredMessage): void {
+    this.transport.send(encodeFrame(this.id, message, 'reject'))
+  }
+}
+
+/** Writes to the engine's real stderr, which the agent keeps for crash reports. */
+export function diagnostic(text: string): void {
+  try {
+    fs.writeSync(2, `[clusterdesk engine ${process.pid}] ${text}\n`)
+  } catch {
+    // stderr is gone: nothing left to tell.
+  }
+}
+
+/** Runs this process as engine `id`, speaking the protocol on fd 3 (set up by the agent). */
+export function runEngine(id: number, bundlePath: string): void {
+  let engine: Engine | null = null
+  const guard = startSigintGuard(() => engine?.interrupt(), diagnostic)
+  let socket: net.Socket
+  try {
+    socket = new net.Socket({ fd: 3, readable: true, writable: true })
+  } catch (err) {
+    diagnostic(`engines are started by the clusterdesk agent, which gives them fd 3 (${(err as Error).message})`)
+    process.exit(2)
+  }
+  const ready = new Engine(id, new StreamTransport(socket, socket), new Namespace(process.cwd()), bundlePath)
+  engine = ready
+  process.on('uncaughtException', (err) => ready.uncaught(err))
+  process.on('unhandledRejection', (reason) => ready.uncaught(reason))
+  process.on('exit', () => ready.lastWords())
+  void guard.armed.then(() => ready.announce())
+}

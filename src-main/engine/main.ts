@@ -1,0 +1,29 @@
+/**
+ * Entry of resources/agent.cjs, the one file every node runs:
+ *   node agent.cjs [--heartbeat-timeout <ms>]   the node agent, on stdin/stdout
+ *   node agent.cjs --engine <id>                one engine (started by the agent, fd 3 = its stream)
+ */
+import { parseArgs } from 'node:util'
+import { runAgent } from './agent'
+import { runEngine } from './engine'
+
+// Engines run this very file; `__filename` is the bundle's path in the CommonJS bundle.
+const bundlePath = typeof __filename === 'string' ? __filename : process.argv[1]
+
+let values: { engine?: string; 'heartbeat-timeout'?: string }
+try {
+  ;({ values } = parseArgs({ options: { engine: { type: 'string' }, 'heartbeat-timeout': { type: 'string' } } }))
+} catch (err) {
+  process.stderr.write(`clusterdesk agent: ${(err as Error).message}\nusage: agent.cjs [--heartbeat-timeout <ms>] | --engine <id>\n`)
+  process.exit(2)
+}
+
+const engine = values.engine === undefined ? undefined : Number(values.engine)
+const heartbeatTimeout = values['heartbeat-timeout'] === undefined ? undefined : Number(values['heartbeat-timeout'])
+if ((engine !== undefined && !(Number.isInteger(engine) && engine >= 0)) || (heartbeatTimeout !== undefined && !(heartbeatTimeout >= 0))) {
+  process.stderr.write(`clusterdesk agent: --engine takes an integer >= 0 and --heartbeat-timeout a number of ms >= 0\n`)
+  process.exit(2)
+}
+
+if (engine !== undefined) runEngine(engine, bundlePath)
+else runAgent({ bundlePath, heartbeatTimeout })

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest'
+import {
+  decodeFrame,
+  encodeFrame,
+  frameEngine,
+  frameSize,
+  RemoteFunction,
+  SerializationError,
+  toRemoteFunction,
+} from '../../../src-main/core/protocol/codec'
+import { AGENT, type AnyMessage } from '../../../src-main/core/protocol/messages'
+
+/** One contiguous, 8-byte aligned frame, as FrameReader hands it over. */
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0))
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return out
+}
+
+/** A decoded push task, typed by its namespace. */
+type Pushed<T> = { ns: T }
+
+function roundTrip(value: unknown, engine = 3): unknown {
+  const frame = concat(encodeFrame(engine, { type: 'task', id: 1, op: 'push', ns: { value } }, 'send'))
+  const { engine: decodedEngine, message } = decodeFrame<Pushed<{ value: unknown }>>(frame)
+  expect(decodedEngine).toBe(engine)
+  return message.ns.value
+}
+
+const KINDS = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+] as const
+
+function sample(Kind: (typeof KINDS)[number], length: number): ArrayBufferView & ArrayLike<unknown> {
+  const array = new Kind(length)
+  for (let i = 0; i < length; i++) {
+    const v = (i * 37) % 120
+    ;(array as unknown as unknown[])[i] = Kind === BigInt64Array || Kind === BigUint64Array ? BigInt(v) : Kind === Float64Array || Kind === Float32Array ? v + 0.5 : v
+  }
+  return array
+}
+
+describe('codec', () => {
+  it('round-trips nested plain values', () => {
+    const value = {
+      text: 'héllo ✓ 𝄞',
+      numbers: [0, -1, 2 ** 31, -(2 ** 40), 1.5, Number.MAX_VALUE, Infinity, -Infinity],
+      flags: [true, false, null],
+      nested: { deeper: { list: [[1, [2, [3]]], { a: 'b' }] } },
+      big: 12345678901234567890n,
+      when: new Date(1700000000123),
+      set: new Set([1, 'two']),
+      empty: [{}, [], ''],
+    }
+    expect(roundTrip(value)).toEqual(value)
+    expect(Number.isNaN(roundTrip(NaN))).toBe(true)
+  })
+
+  it('puts the engine id in the header and the size in the first four bytes', () => {
+    for (const engine of [0, 7, 123456, AGENT]) {
+      const chunks = encodeFrame(engine, { type: 'ping', seq: 1 })
+      const frame = concat(chunks)
+      expect(frameEngine(frame)).toBe(engine)
+      expect(frameSize(frame)).toBe(frame.byteLength)
+      expect(decodeFrame(frame)).toEqual({ engine, message: { type: 'ping', seq: 1 } })
+    }
+  })
+
+  it.each(KINDS.map((Kind) => [Kind.name, Kind] as const))('round-trips %s inline and as raw bytes', (_name, Kind) => {
+    for (const length of [0, 3, 40, 5000]) {
+      const original = sample(Kind, length)
+      const decoded = roundTrip(original) as typeof original
+      expect(decoded).toBeInstanceOf(Kind)
+      expect(decoded).toEqual(original)
+    }
+  })
+
+  it('sends large typed arrays as raw sections, decoded as views onto the frame without copying', () => {
+    const original = sample(Float64Array, 1000)
+    const chunks = encodeFrame(0, { type: 'task', id: 1, op: 'push', ns: { a: original } })
+    // The array's own memory is one of the chunks: no copy on the sending side.
+    expect(chunks.some((c) => c.buffer === original.buffer && c.byteLength === original.byteLength)).toBe(true)
+    const frame = concat(chunks)
+    const decoded = decodeFrame<Pushed<{ a: Float64Array }>>(frame).message.ns.a
+    expect(decoded.buffer).toBe(frame.buffer)
+    expect(decoded).toEqual(original)
+  })
+
+  it('keeps offsets of typed-array views and several raw arrays in one frame', () => {
+    const backing = sample(Float64Array, 600) as Float64Array
+    const values = { view: backing.subarray(3, 503), bytes: new Uint8Array(777).fill(9), ints: sample(Int16Array, 301), buf: Buffer.alloc(300, 2) }
+    const decoded = roundTrip(values) as typeof values
+    expect(decoded.view).toEqual(backing.subarray(3, 503))
+    expect(decoded.bytes).toEqual(values.bytes)
+    expect(decoded.ints).toEqual(values.ints)
+    expect(decoded.buf).toBeInstanceOf(Uint8Array)
+    expect(Array.from(decoded.buf)).toEqual(Array.from(values.buf))
+  })
+
+  it('sends functions by source with the send policy, re-created by a reviver', () => {
+    function triple(x: number): number {
+      return 3 * x
+    }
+    const frame = concat(encodeFrame(0, { type: 'task', id: 1, op: 'push', ns: { f: triple } }, 'send'))
+    const plain = decodeFrame<Pushed<{ f: RemoteFunction }>>(frame).message.ns.f
+    expect(plain).toBeInstanceOf(RemoteFunction)
+    expect(plain.name).toBe('triple')
+    expect(plain.source).toBe(triple.toString())
+    const revived = decodeFrame<Pushed<{ f: unknown }>>(frame, (fn) => `revived ${fn.name}`).message
+    expect(revived.ns.f).toBe('revived triple')
+  })
+
+  it('refuses values that cannot be sent with a SerializationError that says why', () => {
+    const result = (value: unknown): AnyMessage => ({ type: 'result', id: 1, status: 'ok', value, started: 0, completed: 0, stdout: '', stderr: '' })
+    expect(() => encodeFrame(0, result({ f: () => 1 }), 'reject')).toThrow(SerializationError)
+    expect(() => encodeFrame(0, result({ f: () => 1 }), 'reject')).toThrow(/function .*cannot be sent back.*return data instead/)
+    expect(() => encodeFrame(0, result([Symbol('s')]))).toThrow(/symbol cannot be sent/)
+    const cycle: Record<string, unknown> = {}
+    cycle.self = cycle
+    expect(() => encodeFrame(0, result(cycle))).toThrow(/contains a cycle/)
+    // The codec is still usable after a failure part-way through a value.
+    expect(roundTrip({ fine: [1, 2, 3] })).toEqual({ fine: [1, 2, 3] })
+  })
+
+  it('refuses a native function, which has no source to send', () => {
+    expect(() => toRemoteFunction(Math.sqrt)).toThrow(SerializationError)
+    expect(() => toRemoteFunction(Math.sqrt)).toThrow(/sqrt is a native \(built-in\) function/)
+    expect(() => encodeFrame(0, { type: 'task', id: 1, op: 'push', ns: { max: Math.max } }, 'send')).toThrow(SerializationError)
+    expect(toRemoteFunction((x: number) => x + 1)).toEqual(new RemoteFunction('(x) => x + 1', ''))
+  })
+})
