@@ -91,13 +91,29 @@ export class AsyncResult<T = unknown> implements PromiseLike<T> {
   }
 
   /** The result; rejects with `TimeoutError` if not ready within `timeoutMs` (the work goes on). */
-  async get(timeoutMs?: number): Promise<T> {
-    if (!(await this.wait(timeoutMs))) {
-      throw new TimeoutError(`result not ready after ${timeoutMs} ms (${this.progress} of ${this.length} tasks done); it is still running: call get() again or abort()`)
-    }
-    const s = this.settled!
-    if (s.ok) return s.value
-    throw s.error
+  get(timeoutMs?: number): Promise<T> {
+    if (this.settled) return this.settled.ok ? Promise.resolve(this.settled.value) : Promise.reject(this.settled.error)
+    return new Promise<T>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined
+      const done = (): void => {
+        if (timer) clearTimeout(timer)
+        const s = this.settled!
+        if (s.ok) resolve(s.value)
+        else reject(s.error)
+      }
+      this.waiters.push(done)
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const i = this.waiters.indexOf(done)
+          if (i >= 0) this.waiters.splice(i, 1)
+          reject(
+            new TimeoutError(
+              `result not ready after ${timeoutMs} ms (${this.progress} of ${this.length} tasks done); it is still running: call get() again or abort()`,
+            ),
+          )
+        }, Math.max(0, timeoutMs))
+      }
+    })
   }
 
   then<A = T, B = never>(onfulfilled?: ((value: T) => A | PromiseLike<A>) | null, onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {

@@ -65,6 +65,7 @@ export class LoadBalancer {
   /** Submission order across groups. */
   private readonly seq = new WeakMap<Task, number>()
   private nextSeq = 0
+  private pumpScheduled = false
   private count = 0
   /** Exponentially weighted mean task duration (ms), by which the in-flight limit adapts. */
   private meanTaskMs = 10
@@ -83,7 +84,10 @@ export class LoadBalancer {
   }
 
   submit(task: Task): void {
-    const key = `${task.allowed ? task.allowed.join(',') : '*'}|${[...task.excluded].sort((a, b) => a - b).join(',')}`
+    const key =
+      task.allowed === null && task.excluded.size === 0
+        ? '*'
+        : `${task.allowed ? task.allowed.join(',') : '*'}|${[...task.excluded].sort((a, b) => a - b).join(',')}`
     let group = this.groups.get(key)
     if (!group) {
       group = { allowed: task.allowed ? new Set(task.allowed) : null, excluded: new Set(task.excluded), fifo: new Fifo() }
@@ -100,7 +104,7 @@ export class LoadBalancer {
       timer.unref()
       this.timers.set(task, timer)
     }
-    this.pump()
+    this.schedulePump()
   }
 
   /** Removes queued tasks (for abort); returns those that were still here. */
@@ -111,7 +115,17 @@ export class LoadBalancer {
   /** A task finished on an engine: learn its duration and refill. */
   taskFinished(durationMs: number): void {
     this.meanTaskMs = this.meanTaskMs * 0.8 + Math.max(durationMs, 0.01) * 0.2
-    this.pump()
+    this.schedulePump()
+  }
+
+  /** Pumps once after the current burst (a map's submissions, a frame's worth of results). */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
+    queueMicrotask(() => {
+      this.pumpScheduled = false
+      this.pump()
+    })
   }
 
   /** Dispatches what fits, oldest first; fails tasks that can no longer run anywhere. */
