@@ -64,7 +64,7 @@ Examples:
   $ clusterdesk pi --json | jq .pi                   # the PiResult as JSON (an array with --all-modes)
 
 Modes: ${PI_MODES.join(', ')}.
-With the seeded kernel every mode gives the same hits for the same --seed, --samples and --tasks.
+With the seeded kernel every mode that covers all chunks (all but lb-apply, the pitfall) gives the same hits for the same --seed, --samples and --tasks.
 Speedup is the engines' summed busy time over the wall time; efficiency is speedup / engines.
 Exit status: 0 done, 1 the run failed, 2 bad usage, 130 interrupted.`
 

@@ -115,7 +115,7 @@ export function toRemoteFunction(fn: Function): RemoteFunction {
 function rejectFunction(fn: Function): never {
   throw new SerializationError(
     `a function (${fn.name || 'anonymous'}) cannot be sent back; return data instead ` +
-      `(numbers, strings, arrays, plain objects, typed arrays, Map, Set, Date)`,
+      `(numbers, strings, arrays, plain objects, typed arrays, Set, Date; a Map arrives as a plain object)`,
   )
 }
 
