@@ -1,37 +1,43 @@
-// `npm start`: builds the app and opens it in Electron when the Electron
-// binary is here; otherwise says so in one line and exits 0, because the
-// library and CLI work without it.
+// `npm start`: the desktop app in Electron when the electron package is installed (it fetches its
+// binary on first use); otherwise one line saying so, and the same GUI served to the browser by
+// `clusterdesk serve` instead.
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-// Look for the binary without require('electron'): since Electron 42 that
-// starts a download when the binary is missing, which here would hang.
-function electronBinary() {
-  if (process.env.ELECTRON_EXEC_PATH) return process.env.ELECTRON_EXEC_PATH
+function hasElectron() {
+  if (process.env.ELECTRON_EXEC_PATH) return true
   try {
-    const dir = dirname(require.resolve('electron/package.json'))
-    return join(dir, 'dist', readFileSync(join(dir, 'path.txt'), 'utf8'))
+    require.resolve('electron/package.json')
+    return true
   } catch {
-    return undefined
+    return false
   }
 }
 
-const binary = electronBinary()
-if (!binary || !existsSync(binary)) {
-  console.log(
-    'clusterdesk: the Electron binary is not installed here (on a machine with internet access, ' +
-      'run `npm install electron`, Node >= 22.12); a later version will serve the GUI with `clusterdesk serve`.'
-  )
-  process.exit(0)
+function run(args) {
+  const child = spawn(process.execPath, args, { stdio: 'inherit', cwd: root })
+  // Ctrl-C reaches the child through the terminal; wait for it to finish its own shutdown.
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal))
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
 }
 
-// package.json's "main" is the library, so name the app's entry explicitly.
-const cli = join(dirname(require.resolve('electron-vite/package.json')), 'bin', 'electron-vite.js')
-const child = spawn(process.execPath, [cli, 'preview', '--entry', 'out/main/main.js', ...process.argv.slice(2)], {
-  stdio: 'inherit'
-})
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
+if (hasElectron()) {
+  // package.json's "main" is the library, so name the app's entry explicitly.
+  const cli = join(dirname(require.resolve('electron-vite/package.json')), 'bin', 'electron-vite.js')
+  run([cli, 'preview', '--entry', 'out/main/main.js', ...process.argv.slice(2)])
+} else {
+  console.log(
+    'clusterdesk: Electron is not installed here (it needs Node >= 22.12 and a download), so the same GUI is served to your browser instead:',
+  )
+  if (!existsSync(join(root, 'dist', 'cli.js')) || !existsSync(join(root, 'out', 'renderer', 'index.html'))) {
+    console.error('clusterdesk: not built yet: run `npm run build` first')
+    process.exit(1)
+  }
+  run([join(root, 'dist', 'cli.js'), 'serve', '--open', ...process.argv.slice(2)])
+}

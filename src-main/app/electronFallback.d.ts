@@ -38,8 +38,31 @@ export interface BrowserWindowConstructorOptions {
 }
 
 export interface WebContents {
+  readonly id: number
   setWindowOpenHandler(handler: (details: { url: string }) => { action: 'allow' | 'deny' }): void
   on(event: 'will-navigate', listener: (event: Event, url: string) => void): this
+  once(event: 'destroyed', listener: () => void): this
+  send(channel: string, ...args: unknown[]): void
+  isDestroyed(): boolean
+}
+
+export interface IpcMainInvokeEvent {
+  readonly sender: WebContents
+}
+
+export declare const ipcMain: {
+  handle(channel: string, listener: (event: IpcMainInvokeEvent, ...args: any[]) => Promise<unknown> | unknown): void
+  removeHandler(channel: string): void
+}
+
+export interface IpcRendererEvent {
+  readonly sender: unknown
+}
+
+export declare const ipcRenderer: {
+  invoke(channel: string, ...args: unknown[]): Promise<any>
+  on(channel: string, listener: (event: IpcRendererEvent, ...args: any[]) => void): unknown
+  removeListener(channel: string, listener: (...args: any[]) => void): unknown
 }
 
 export declare class BrowserWindow {
@@ -63,7 +86,9 @@ export declare const app: {
   whenReady(): Promise<void>
   requestSingleInstanceLock(): boolean
   quit(): void
+  getPath(name: 'userData' | 'appData' | 'home' | 'temp' | 'logs'): string
   on(event: 'second-instance' | 'window-all-closed' | 'activate', listener: () => void): void
+  on(event: 'before-quit', listener: (event: Event) => void): void
 }
 
 export declare const shell: {

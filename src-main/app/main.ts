@@ -1,6 +1,8 @@
 import { join } from 'node:path'
 import { BrowserWindow, Menu, app, shell, type MenuItemConstructorOptions } from 'electron'
 import icon from '../../resources/icon.png?asset'
+import { ClusterService } from '../service/ClusterService'
+import { registerIpc, type IpcBridge } from './ipc'
 
 // Names userData (where nodes and run history will live) even when Electron
 // is started on the built file rather than on a package.json.
@@ -8,7 +10,7 @@ app.setName('clusterdesk')
 
 let mainWindow: BrowserWindow | undefined
 
-function openMainWindow(): void {
+function openMainWindow(ipc: IpcBridge): void {
   const window = new BrowserWindow({
     width: 1100,
     height: 720,
@@ -31,6 +33,7 @@ function openMainWindow(): void {
     return { action: 'deny' }
   })
   window.webContents.on('will-navigate', (event) => event.preventDefault())
+  ipc.attach(window.webContents)
 
   const devServerUrl = process.env['ELECTRON_RENDERER_URL']
   if (!app.isPackaged && devServerUrl) void window.loadURL(devServerUrl)
@@ -54,6 +57,20 @@ function buildMenu(): Menu {
 if (!app.requestSingleInstanceLock()) {
   app.quit()
 } else {
+  const service = new ClusterService({ dataDir: app.getPath('userData') })
+  const ipc = registerIpc(service)
+  // Quitting waits until every engine and agent is gone and the database is closed.
+  let stopped = false
+  let stopping: Promise<void> | null = null
+  app.on('before-quit', (event) => {
+    if (stopped) return
+    event.preventDefault()
+    stopping ??= service.close().finally(() => {
+      stopped = true
+      ipc.dispose()
+      app.quit()
+    })
+  })
   app.on('second-instance', () => {
     if (!mainWindow) return
     if (mainWindow.isMinimized()) mainWindow.restore()
@@ -63,10 +80,10 @@ if (!app.requestSingleInstanceLock()) {
     if (process.platform !== 'darwin') app.quit()
   })
   app.on('activate', () => {
-    if (!mainWindow && app.isReady()) openMainWindow()
+    if (!mainWindow && app.isReady()) openMainWindow(ipc)
   })
   void app.whenReady().then(() => {
     Menu.setApplicationMenu(buildMenu())
-    openMainWindow()
+    openMainWindow(ipc)
   })
 }

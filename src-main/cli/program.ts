@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { registerServe } from './serveCommand'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { NodeNotFoundError } from '../nodes/LocalLauncher'
 import { MAX_TASKS, PI_KERNELS, PI_MODES } from '../experiments/pi/runPi'
@@ -72,12 +73,12 @@ export function createProgram(): Command {
   const program = new Command()
   program
     .name('clusterdesk')
-    .description('Parallel JavaScript on Node.js engines, ipyparallel-style: run experiments on a local cluster.')
+    .description('Parallel JavaScript on Node.js engines, ipyparallel-style: run experiments on a local cluster, or serve the GUI.')
     .version(version(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`clusterdesk: ${text}`) })
-    .addHelpText('after', '\nExamples:\n  $ clusterdesk pi --samples 1e8 --tasks 16 --engines 2 --mode lb-map\n  $ clusterdesk pi --all-modes --json\n  $ clusterdesk help pi')
+    .addHelpText('after', '\nExamples:\n  $ clusterdesk pi --samples 1e8 --tasks 16 --engines 2 --mode lb-map\n  $ clusterdesk pi --all-modes --json\n  $ clusterdesk serve                # the GUI in your browser\n  $ clusterdesk help pi')
 
   program
     .command('pi')
@@ -94,6 +95,7 @@ export function createProgram(): Command {
     .addHelpText('after', PI_EXAMPLES)
     .action((options: PiCommandOptions) => piCommand(options))
 
+  registerServe(program)
   return program
 }
 

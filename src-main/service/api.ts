@@ -3,9 +3,57 @@
  * or the browser bridge's WebSocket). Types only, plain data only (everything here crosses a
  * process boundary as JSON/structured clone), so the renderer imports it without pulling in Node.
  */
-import type { PiKernel, PiMode, PiResult } from '../experiments/pi/runPi'
 
-export type { PiKernel, PiMode, PiResult }
+// ---- the π experiment's types ------------------------------------------------------------------
+// Copies of experiments/pi's, so the renderer type-checks this file without the controller's
+// code; src-main/service/schemas.ts fails to compile if they drift apart.
+
+export type PiKernel = 'seeded' | 'math-random'
+export type PiMode = 'direct-map' | 'lb-map' | 'direct-apply' | 'lb-apply' | 'scatter-execute' | 'parallel-map'
+
+/** What one engine did in a run. */
+export interface PiEngineShare {
+  engineId: number
+  /** Chunks it computed (they are the experiment's tasks, whichever calls carried them). */
+  tasks: number
+  samples: number
+  hits: number
+  /** Milliseconds its tasks ran on the engine (engine clock, 1 ms resolution per task). */
+  busyMs: number
+}
+
+export interface PiResult {
+  /** The estimate, `4 * hits / samples`. */
+  pi: number
+  hits: number
+  /** Samples drawn: all that were asked for, except in `lb-apply` (one engine's share). */
+  samples: number
+  /** Chunks computed (of `requestedTasks`). */
+  tasks: number
+  requestedSamples: number
+  requestedTasks: number
+  mode: PiMode
+  kernel: PiKernel
+  /** The seed used (the `math-random` kernel ignores it). */
+  seed: number
+  /** Engines the run could use (the targets), busy or not. */
+  engines: number
+  /** Wall-clock milliseconds, from the first message sent to the last result received. */
+  wallMs: number
+  samplesPerSec: number
+  /** Standard error of the estimate, `4 * sqrt(p (1 - p) / samples)` with `p = hits / samples`. */
+  stdError: number
+  /** Every target engine, in id order, including those that got nothing to do. */
+  perEngine: PiEngineShare[]
+  /**
+   * Speedup against one engine: the engines' summed busy time over the wall time, i.e. how many
+   * engines were computing at once on average (the work done serially would take the summed busy
+   * time). Transfers and scheduling count against it, since they add wall time and no busy time.
+   */
+  speedup: number
+  /** `speedup / engines`: 1 when every engine computed for the whole run. */
+  efficiency: number
+}
 
 // ---- nodes ----------------------------------------------------------------------------------
 
@@ -85,6 +133,9 @@ export interface EngineView {
   output: OutputLine[]
 }
 
+/** An engine's view in an `engine` event: without `output`, which grows by `output` events. */
+export type EngineUpdate = Omit<EngineView, 'output'>
+
 export interface OutputLine {
   stream: 'stdout' | 'stderr'
   text: string
@@ -105,7 +156,11 @@ export interface PiRunRequest {
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled'
 
-/** One chunk of a run as it completed: feeds the timeline and convergence plots. */
+/**
+ * One chunk of a run as it completed: feeds the timeline and convergence plots. Times are epoch
+ * milliseconds (engine clock); a task covering several chunks (a block) has its time span shared
+ * among them by samples, as it computed them one after the other.
+ */
 export interface ChunkRecord {
   index: number
   engineId: number
@@ -113,6 +168,11 @@ export interface ChunkRecord {
   hits: number
   started: number
   completed: number
+  /**
+   * Chunks this record stands for (absent = 1): a run of more than 2,000 chunks keeps at most
+   * 2,000 records by merging neighbours on one engine; `index` is then the first of them.
+   */
+  count?: number
 }
 
 export interface RunRecord {
@@ -127,15 +187,23 @@ export interface RunRecord {
   result: PiResult | null
   error: ErrorRecord | null
   chunks: ChunkRecord[]
-  /** Up to a few thousand sampled points for the lecture's picture: [x, y, inside] triples. */
+  /**
+   * Up to a few thousand sampled points for the lecture's picture: [x, y, inside] triples. For
+   * the seeded kernel they are the first points of the run's own chunks (same generator, same
+   * seeds); for math-random, fresh random points.
+   */
   points: Array<[number, number, 0 | 1]>
+  /** Set when `chunks` and `points` were left out (older runs in a snapshot): `getRun(id)` has them. */
+  partial?: true
 }
 
 export interface RunProgress {
   runId: string
   tasksDone: number
+  /** Chunks the run will compute: the request's tasks, but only the first engine's block in lb-apply. */
   tasks: number
   samplesDone: number
+  /** Samples those chunks draw. */
   samples: number
   samplesPerSec: number
   etaMs: number | null
@@ -185,12 +253,14 @@ export interface ConsoleEntry {
 
 // ---- the service ------------------------------------------------------------------------------
 
+/** Lists are ordered: runs and errors newest first, console entries oldest first (as a terminal). */
 export interface ServiceSnapshot {
   version: string
   dataDir: string
   nodes: NodeRecord[]
   nodeStatus: NodeStatus[]
   engines: EngineView[]
+  /** The last 200 runs; only the 10 newest carry chunks and points (the others are `partial`). */
   runs: RunRecord[]
   progress: RunProgress[]
   console: ConsoleEntry[]
@@ -201,10 +271,15 @@ export interface ServiceSnapshot {
 export type ServiceEvent =
   | { type: 'nodes'; nodes: NodeRecord[] }
   | { type: 'nodeStatus'; status: NodeStatus }
-  | { type: 'engine'; engine: EngineView }
+  /** State, counters, memory: merge into the engine's view, keeping its `output`. */
+  | { type: 'engine'; engine: EngineUpdate }
+  /** Engines dropped from the list (their node was stopped, or they were restarted as a new id). */
+  | { type: 'enginesRemoved'; engineIds: number[] }
+  /** New lines of an engine's output, to append to its tail (keep the last 200). */
   | { type: 'output'; engineId: number; lines: OutputLine[] }
   | { type: 'runProgress'; progress: RunProgress }
   | { type: 'run'; run: RunRecord }
+  | { type: 'runDeleted'; runId: string }
   | { type: 'console'; entry: ConsoleEntry }
   | { type: 'error'; error: ErrorRecord }
   | { type: 'errorsCleared' }
@@ -221,11 +296,22 @@ export interface ClusterServiceApi {
   stopEngine(engineId: number): Promise<void>
   restartEngine(engineId: number): Promise<number>
   interrupt(engineIds?: number[]): Promise<void>
+  /**
+   * Starts a run and resolves at once with its record ('running'); progress and the final record
+   * arrive as events. One run at a time: rejects while another run (or group) is running.
+   */
   runPi(request: PiRunRequest): Promise<RunRecord>
   /** Runs every mode one after the other with the same request; returns the group id. */
   runAllModes(request: Omit<PiRunRequest, 'mode'>): Promise<string>
+  /** Cancels a run (and the rest of its group): queued tasks are aborted, running ones interrupted. */
   cancelRun(runId: string): Promise<void>
+  /** A run with its chunks and points (snapshots leave them out of older runs). */
+  getRun(runId: string): Promise<RunRecord>
   deleteRun(runId: string): Promise<void>
+  /**
+   * Runs code on the targets and resolves when every target has finished, with the entry (an
+   * event shows it 'running' before). Bad targets or no engines give an entry with `error`.
+   */
   execute(code: string, targets: string): Promise<ConsoleEntry>
   clearErrors(): Promise<void>
 }

@@ -1,0 +1,84 @@
+/**
+ * `clusterdesk serve`: the GUI in a browser. Prints one line with the URL (and its token), serves
+ * until Ctrl-C or SIGTERM, then stops every engine and exits.
+ */
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Command, InvalidArgumentError } from 'commander'
+import { startServer } from '../server/startServer'
+import { defaultDataDir } from '../service/dataDir'
+
+export interface ServeOptions {
+  /** TCP port (default 0: a free one). */
+  port?: number
+  /** Where nodes and run history are stored (default: the platform's data folder, see defaultDataDir). */
+  dataDir?: string
+  /** Open the page in the default browser. */
+  open?: boolean
+}
+
+function parsePort(text: string): number {
+  const port = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('Expected a TCP port from 1 to 65535 (or 0 for a free one), like 8080.')
+  return port
+}
+
+/** Adds `clusterdesk serve` to the program. */
+export function registerServe(program: Command): Command {
+  return program
+    .command('serve')
+    .description('serve the clusterdesk GUI to a browser on this machine (loopback only, with an access token)')
+    .option('--port <port>', 'TCP port to listen on (default: a free one)', parsePort)
+    .option('--data-dir <dir>', `where nodes and run history are stored (default: ${defaultDataDir()})`)
+    .option('--open', 'open the GUI in the default browser')
+    .addHelpText('after', '\nThe URL it prints carries a random token: only someone with the URL can use the GUI.\nCtrl-C stops the server and every engine it started.')
+    .action((options: ServeOptions) => serveCommand(options))
+}
+
+export async function serveCommand(options: ServeOptions): Promise<void> {
+  const staticDir = rendererDir()
+  if (!existsSync(join(staticDir, 'index.html'))) {
+    process.stderr.write(`clusterdesk: the GUI is not built (${staticDir} is missing): run \`npx electron-vite build\`; serving the API only\n`)
+  }
+  const server = await startServer({ port: options.port ?? 0, dataDir: resolve(options.dataDir ?? defaultDataDir()), staticDir })
+  process.stdout.write(`clusterdesk is serving ${server.url}\n`)
+  if (options.open) openBrowser(server.url)
+  await untilSignal()
+  process.stderr.write('clusterdesk: stopping the engines…\n')
+  await server.close()
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const first = (): void => {
+      process.off('SIGINT', first)
+      process.off('SIGTERM', first)
+      const again = (): never => process.exit(130)
+      process.once('SIGINT', again)
+      process.once('SIGTERM', again)
+      resolve()
+    }
+    process.on('SIGINT', first)
+    process.on('SIGTERM', first)
+  })
+}
+
+function openBrowser(url: string): void {
+  const [command, args] =
+    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]]
+  const child = spawn(command, args, { stdio: 'ignore', detached: true, windowsHide: true })
+  child.on('error', () => process.stderr.write(`clusterdesk: could not open a browser (${command}); open the URL above yourself\n`))
+  child.unref()
+}
+
+/** `out/renderer` of the clusterdesk package this code runs from (source or dist/). */
+function rendererDir(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json')
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'clusterdesk') return join(dir, 'out', 'renderer')
+    if (dirname(dir) === dir) return resolve('out', 'renderer')
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The controller behind the GUI: nodes, engines, π runs, the console and the Exceptions list, on
+ * one dynamic Cluster, stored in the data directory's SQLite database. No Electron here: the
+ * Electron window and `clusterdesk serve` reach it through two small adapters of this API.
+ */
+import { version as packageVersion } from '../../package.json'
+import type {
+  ClusterServiceApi,
+  ConsoleEntry,
+  NodeInput,
+  NodeRecord,
+  NodeTestResult,
+  PiRunRequest,
+  RunRecord,
+  ServiceSnapshot,
+} from './api'
+import { ConsoleManager } from './consoleManager'
+import { EngineTracker } from './engineTracker'
+import { ErrorLog } from './errorLog'
+import { EventBus, type EventListener, type EventSource } from './eventBus'
+import { NodeManager } from './nodeManager'
+import { testNode } from './nodeTest'
+import { RunManager } from './runs/runManager'
+import { parseArgs } from './schemas'
+import { Store } from './store'
+
+export interface ClusterServiceOptions {
+  /** Where `clusterdesk.db` lives (created if missing). */
+  dataDir: string
+  /** Reported in snapshots (default: the package's version). */
+  version?: string
+  /** Shortest time between two event batches (default 100 ms). */
+  eventIntervalMs?: number
+  /** Heartbeat period between the controller and the node agents (default 2000 ms). */
+  heartbeatMs?: number
+}
+
+export class ClusterService implements ClusterServiceApi, EventSource {
+  readonly dataDir: string
+  private readonly version: string
+  private readonly store: Store
+  private readonly bus: EventBus
+  private readonly tracker: EngineTracker
+  private readonly nodes: NodeManager
+  private readonly errors: ErrorLog
+  private readonly runs: RunManager
+  private readonly console: ConsoleManager
+  private closing: Promise<void> | null = null
+
+  constructor(options: ClusterServiceOptions) {
+    this.dataDir = options.dataDir
+    this.version = options.version ?? packageVersion
+    this.store = new Store(options.dataDir)
+    this.bus = new EventBus({ intervalMs: options.eventIntervalMs })
+    this.tracker = new EngineTracker(this.bus, (key) => this.nodes.nodeOfKey(key))
+    this.nodes = new NodeManager(this.store, this.bus, this.tracker, { heartbeatMs: options.heartbeatMs })
+    this.errors = new ErrorLog(this.store, this.bus)
+    const deps = {
+      store: this.store,
+      bus: this.bus,
+      errors: this.errors,
+      client: () => this.nodes.client,
+      nodeNameOf: (engineId: number) => this.tracker.nodeNameOf(engineId),
+    }
+    this.runs = new RunManager(deps)
+    this.console = new ConsoleManager(deps)
+  }
+
+  onEvents(listener: EventListener): () => void {
+    return this.bus.onEvents(listener)
+  }
+
+  async snapshot(): Promise<ServiceSnapshot> {
+    parseArgs('snapshot', [])
+    return {
+      version: this.version,
+      dataDir: this.dataDir,
+      nodes: this.nodes.list(),
+      nodeStatus: this.nodes.statuses(),
+      engines: this.tracker.views(),
+      runs: this.runs.list(),
+      progress: this.runs.progress(),
+      console: this.console.list(),
+      errors: this.errors.list(),
+    }
+  }
+
+  async saveNode(input: NodeInput & { id?: string }): Promise<NodeRecord> {
+    const [node] = parseArgs('saveNode', [input])
+    return this.nodes.save(node)
+  }
+
+  async deleteNode(id: string): Promise<void> {
+    await this.nodes.delete(...parseArgs('deleteNode', [id]))
+  }
+
+  async testNode(input: NodeInput): Promise<NodeTestResult> {
+    return testNode(...parseArgs('testNode', [input]))
+  }
+
+  async startNode(id?: string): Promise<void> {
+    await this.nodes.start(...parseArgs('startNode', [id]))
+  }
+
+  async stopNode(id?: string): Promise<void> {
+    await this.nodes.stop(...parseArgs('stopNode', [id]))
+  }
+
+  async stopEngine(engineId: number): Promise<void> {
+    await this.nodes.stopEngine(...parseArgs('stopEngine', [engineId]))
+  }
+
+  async restartEngine(engineId: number): Promise<number> {
+    return this.nodes.restartEngine(...parseArgs('restartEngine', [engineId]))
+  }
+
+  async interrupt(engineIds?: number[]): Promise<void> {
+    await this.nodes.interrupt(...parseArgs('interrupt', [engineIds]))
+  }
+
+  async runPi(request: PiRunRequest): Promise<RunRecord> {
+    return this.runs.start(...parseArgs('runPi', [request]))
+  }
+
+  async runAllModes(request: Omit<PiRunRequest, 'mode'>): Promise<string> {
+    return this.runs.startAll(...parseArgs('runAllModes', [request]))
+  }
+
+  async cancelRun(runId: string): Promise<void> {
+    this.runs.cancel(...parseArgs('cancelRun', [runId]))
+  }
+
+  async getRun(runId: string): Promise<RunRecord> {
+    return this.runs.get(...parseArgs('getRun', [runId]))
+  }
+
+  async deleteRun(runId: string): Promise<void> {
+    this.runs.delete(...parseArgs('deleteRun', [runId]))
+  }
+
+  async execute(code: string, targets: string): Promise<ConsoleEntry> {
+    return this.console.execute(...parseArgs('execute', [code, targets]))
+  }
+
+  async clearErrors(): Promise<void> {
+    parseArgs('clearErrors', [])
+    this.errors.clear()
+  }
+
+  /**
+   * Cancels the run, stops every engine and agent, and closes the database. Safe to call twice;
+   * the service cannot be used afterwards.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // A run that ignores its interrupt ends when its engines are stopped below.
+      await Promise.race([this.runs.close(), delay(5000)])
+      await this.nodes.close()
+      await Promise.race([Promise.all([this.runs.close(), this.console.close()]), delay(2000)])
+      this.bus.flush()
+      this.bus.close()
+      this.tracker.close()
+      this.store.close()
+    })()
+    return this.closing
+  }
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())

@@ -1,0 +1,88 @@
+/**
+ * Real headless Chromium (Debian's) driven by playwright-core, against a real `clusterdesk serve`
+ * with real local engines. Everything started here is stopped after the test file.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Browser, chromium, type Page } from 'playwright-core'
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+]
+
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+/** Screenshots land here (git ignores it) so anyone can look at every view. */
+export const SCREENSHOT_DIR = join(process.cwd(), '.artifacts', 'screenshots')
+
+export interface Served {
+  url: string
+  origin: string
+  token: string
+  dataDir: string
+  server: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Starts `clusterdesk serve` on a random port with a fresh (or given) data directory. */
+export async function serve(dataDir = mkdtempSync(join(tmpdir(), 'clusterdesk-e2e-'))): Promise<Served> {
+  const server = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 20 s\n${out}\n${stderr}`)), 20000)
+    server.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = out.match(/https?:\/\/127\.0\.0\.1:\d+\/\S*token=[0-9a-f]+/)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[0])
+      }
+    })
+    server.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`serve exited (${code}) before printing its URL\n${out}\n${stderr}`))
+    })
+  })
+  const parsed = new URL(url)
+  return {
+    url,
+    origin: parsed.origin,
+    token: parsed.searchParams.get('token')!,
+    dataDir,
+    server,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (server.exitCode !== null || server.signalCode !== null) return resolve()
+        const timer = setTimeout(() => server.kill('SIGKILL'), 10000)
+        server.once('exit', () => {
+          clearTimeout(timer)
+          resolve()
+        })
+        server.kill('SIGTERM')
+      }),
+  }
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true })
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true })
+  const path = join(SCREENSHOT_DIR, `${name}.png`)
+  await page.screenshot({ path, fullPage: false })
+  return path
+}
+
+export const removeDir = (dir: string): void => rmSync(dir, { recursive: true, force: true })

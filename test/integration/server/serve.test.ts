@@ -1,0 +1,79 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { build } from 'esbuild'
+import { beforeAll, expect, test } from 'vitest'
+import { WebSocket } from 'ws'
+import { waitGone } from '../../helpers/cluster'
+import { onCleanup, tempDir } from '../../helpers/service'
+
+const root = join(import.meta.dirname, '../../..')
+// Inside the package, so the program finds the package root (engine bundle, out/renderer) and its dependencies.
+const program = join(root, 'node_modules', '.tmp', `serve-test-${process.pid}.mjs`)
+
+beforeAll(async () => {
+  mkdirSync(join(root, 'node_modules', '.tmp'), { recursive: true })
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  await build({
+    stdin: {
+      contents: `import { Command } from 'commander'\nimport { registerServe } from './src-main/cli/serveCommand'\nconst program = new Command('clusterdesk')\nregisterServe(program)\nawait program.parseAsync(process.argv)\n`,
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: program,
+    external: Object.keys(pkg.dependencies),
+    logLevel: 'error',
+  })
+  return () => rmSync(program, { force: true })
+})
+
+function stdoutLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      if (out.includes('\n')) resolve(out)
+    })
+    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL`)))
+  })
+}
+
+test('`clusterdesk serve` prints one line with the URL and token, and stops its engines on SIGTERM', async () => {
+  const child = spawn(process.execPath, [program, 'serve', '--data-dir', tempDir()], { stdio: ['ignore', 'pipe', 'pipe'] })
+  onCleanup(() => child.exitCode === null && child.kill('SIGKILL'))
+  let stderr = ''
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
+
+  const out = await stdoutLine(child)
+  const match = /^clusterdesk is serving (http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]{64}))\n$/.exec(out)
+  expect(match, out).not.toBeNull()
+  const [, url, port, token] = match!
+  expect((await fetch(url.replace(token, 'x'))).status).toBe(403)
+  expect([200, 503]).toContain((await fetch(url)).status)
+
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api?token=${token}`)
+  const replies: Array<{ id: number; result?: { engines: Array<{ pid: number }> }; error?: unknown }> = []
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString())
+    if ('id' in m) replies.push(m)
+  })
+  await new Promise((r) => ws.once('open', r))
+  const call = async (id: number, method: string, args: unknown[] = []) => {
+    ws.send(JSON.stringify({ id, method, args }))
+    for (let i = 0; i < 400 && !replies.some((r) => r.id === id); i++) await new Promise((r) => setTimeout(r, 25))
+    return replies.find((r) => r.id === id)!
+  }
+  await call(1, 'saveNode', [{ id: 'local', name: 'This computer', kind: 'local', engines: 2 }])
+  expect((await call(2, 'startNode', ['local'])).error).toBeUndefined()
+  const pids = (await call(3, 'snapshot')).result!.engines.map((e) => e.pid)
+  expect(pids).toHaveLength(2)
+  ws.close()
+
+  child.kill('SIGTERM')
+  const code = await new Promise((r) => child.once('exit', r))
+  expect(code, stderr).toBe(0)
+  expect(await waitGone(pids)).toEqual([])
+})

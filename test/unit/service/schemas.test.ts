@@ -1,0 +1,59 @@
+import { describe, expect, test } from 'vitest'
+import { parseArgs, parseCall, SERVICE_METHODS, ServiceInputError } from '../../../src-main/service/schemas'
+
+const node = { name: 'lab', kind: 'local', engines: 2 }
+const pi = { samples: 1e6, tasks: 16, mode: 'lb-map', kernel: 'seeded', seed: 42, targets: 'all' }
+
+describe('service call schemas', () => {
+  test('list every method of the API', () => {
+    expect([...SERVICE_METHODS].sort()).toEqual(
+      ['cancelRun', 'clearErrors', 'deleteNode', 'deleteRun', 'execute', 'getRun', 'interrupt', 'restartEngine', 'runAllModes', 'runPi', 'saveNode', 'snapshot', 'startNode', 'stopEngine', 'stopNode', 'testNode'].sort(),
+    )
+  })
+
+  test('accept valid calls, normalising what JSON cannot say', () => {
+    expect(parseCall('saveNode', [{ ...node, name: '  lab  ' }])).toEqual({ method: 'saveNode', args: [{ ...node, name: 'lab' }] })
+    expect(parseCall('startNode', [])).toEqual({ method: 'startNode', args: [] })
+    expect(parseCall('startNode', [null]).args).toEqual([undefined])
+    expect(parseCall('interrupt', [[0, 2]]).args).toEqual([[0, 2]])
+    expect(parseCall('runPi', [pi]).args).toEqual([pi])
+    expect(parseCall('execute', ['T_T', '::2']).args).toEqual(['T_T', '::2'])
+  })
+
+  test.each([
+    ['nope', [], /unknown method "nope"/],
+    ['constructor', [], /unknown method "constructor"/],
+    ['__proto__', [], /unknown method/],
+    [42, [], /unknown method 42/],
+    ['snapshot', 'x', /arguments must be a list/],
+    ['snapshot', [1], /takes no arguments, got 1/],
+    ['stopEngine', [1, 2], /at most 1 argument \(engineId\), got 2/],
+    ['deleteNode', [], /deleteNode: missing argument id/],
+    ['stopEngine', [-1], /engineId engine ids start at 0/],
+    ['stopEngine', [1.5], /engineId must be a whole number/],
+    ['stopEngine', ['1'], /engineId must be an engine id/],
+    ['saveNode', [{ ...node, engines: 0 }], /node\.engines must be at least 1 \(or null for one per core\)/],
+    ['saveNode', [{ ...node, name: ' ' }], /node\.name must not be empty/],
+    ['saveNode', [{ ...node, kind: 'cloud' }], /node\.kind must be 'local' or 'ssh'/],
+    ['saveNode', [{ ...node, admin: true }], /node has unknown field admin/],
+    ['saveNode', [{ ...node, nodePath: '/bin/node\n rm -rf ~' }], /control characters/],
+    ['saveNode', [{ ...node, kind: 'ssh' }], /SSH node needs ssh settings/],
+    ['testNode', [{ ...node, ssh: { host: 'a b' } }], /host name without spaces/],
+    ['runPi', [{ ...pi, mode: 'fast' }], /request\.mode must be one of direct-map, lb-map/],
+    ['runPi', [{ ...pi, tasks: 10, samples: 5 }], /request\.tasks must be at most the number of samples/],
+    ['runPi', [{ ...pi, seed: 2 ** 32 }], /request\.seed must be < 2\^32/],
+    ['runPi', [{ ...pi, samples: '1e8' }], /request\.samples must be a number/],
+    ['runAllModes', [pi], /request has unknown field mode/],
+    ['execute', ['   ', 'all'], /code is empty/],
+    ['execute', ['1'], /execute: missing argument targets/],
+    ['execute', ['1', 7], /targets must be targets in console syntax/],
+    ['interrupt', [[0, 'x']], /engineIds\.1 must be an engine id/],
+  ])('reject %j %j', (method, args, message) => {
+    expect(() => parseCall(method, args)).toThrow(ServiceInputError)
+    expect(() => parseCall(method, args)).toThrow(message)
+  })
+
+  test('parseArgs is what the service itself checks with', () => {
+    expect(() => parseArgs('getRun', [''])).toThrow(/getRun: runId must not be empty/)
+  })
+})
