@@ -1,0 +1,64 @@
+/** The nodes table's columns (render functions: naive's table takes them this way). */
+import { NButton, NPopconfirm, NSpace, NTag, type DataTableColumns } from 'naive-ui'
+import { h } from 'vue'
+import type { NodeRow } from '../../stores/nodes'
+import { NODE_STATE_TAG } from '../stateColors'
+
+export interface NodeActions {
+  start(node: NodeRow): void
+  stop(node: NodeRow): void
+  edit(node: NodeRow): void
+  remove(node: NodeRow): void
+}
+
+const RUNNING = new Set(['connecting', 'uploading', 'starting', 'ready'])
+
+// A failed or lost node says why right under its state: that is what the user must fix.
+function stateTag(row: NodeRow) {
+  const tag = h(NTag, { type: NODE_STATE_TAG[row.status.state], size: 'small', bordered: false, 'data-testid': 'node-state' }, () => row.status.state)
+  if (!row.status.reason) return tag
+  return h('div', null, [tag, h('div', { class: 'node-reason', 'data-testid': 'node-reason' }, row.status.reason)])
+}
+
+function engines(row: NodeRow): string {
+  const running = row.status.engineIds.length
+  const planned = row.engines === null ? `one per core${row.status.cores ? ` (${row.status.cores})` : ''}` : String(row.engines)
+  return running ? `${running} running of ${planned}` : planned
+}
+
+export function nodeColumns(actions: NodeActions): DataTableColumns<NodeRow> {
+  return [
+    { title: 'Name', key: 'name', width: 150, fixed: 'left', ellipsis: { tooltip: true }, render: (row) => h('strong', null, row.name) },
+    { title: 'Kind', key: 'kind', width: 90, render: (row) => (row.kind === 'local' ? 'local' : `ssh · ${row.ssh?.host ?? ''}`) },
+    { title: 'State', key: 'state', minWidth: 150, render: stateTag },
+    { title: 'Engines', key: 'engines', minWidth: 150, render: engines },
+    {
+      title: 'Host',
+      key: 'host',
+      minWidth: 160,
+      render: (row) =>
+        [row.status.host, row.status.cores && `${row.status.cores} cores`, row.status.nodeVersion && `Node ${row.status.nodeVersion}`].filter(Boolean).join(' · ') || '—',
+    },
+    {
+      title: 'Actions',
+      key: 'actions',
+      width: 280,
+      render: (row) => {
+        const running = RUNNING.has(row.status.state)
+        return h(NSpace, { size: 6, wrap: false }, () => [
+          h(NButton, { size: 'small', type: 'primary', secondary: true, disabled: running, 'data-testid': 'node-start', onClick: () => actions.start(row) }, () => 'Start'),
+          h(NButton, { size: 'small', disabled: !running && row.status.engineIds.length === 0, 'data-testid': 'node-stop', onClick: () => actions.stop(row) }, () => 'Stop'),
+          h(NButton, { size: 'small', quaternary: true, 'data-testid': 'node-edit', onClick: () => actions.edit(row) }, () => 'Edit'),
+          h(
+            NPopconfirm,
+            { onPositiveClick: () => actions.remove(row), positiveText: 'Remove' },
+            {
+              trigger: () => h(NButton, { size: 'small', quaternary: true, type: 'error', 'data-testid': 'node-remove' }, () => 'Remove'),
+              default: () => `Remove ${row.name}? Its engines are stopped.`,
+            },
+          ),
+        ])
+      },
+    },
+  ]
+}

@@ -1,0 +1,58 @@
+// @vitest-environment happy-dom
+import { flushPromises, type DOMWrapper } from '@vue/test-utils'
+import { beforeEach, describe, expect, it } from 'vitest'
+import NodesView from '../../../src-renderer/src/views/NodesView.vue'
+import { FakeClient } from './fakeClient'
+import { mountWith } from './mountWith'
+
+beforeEach(() => {
+  localStorage.clear()
+  document.body.innerHTML = ''
+})
+
+// The dialog is teleported to <body>, outside the mounted wrapper.
+const inBody = (selector: string) => document.body.querySelector(selector) as HTMLElement | null
+
+describe('the Nodes view', () => {
+  it('adds a local node with one engine per core by default; SSH is shown but disabled', async () => {
+    const client = new FakeClient()
+    const wrapper = await mountWith(NodesView, client)
+    await wrapper.get('[data-testid="node-add"]').trigger('click')
+    await flushPromises()
+    const ssh = [...document.body.querySelectorAll('.n-radio')].find((r) => r.textContent?.includes('SSH'))!
+    expect(ssh.textContent).toContain('coming with SSH support')
+    expect(ssh.querySelector('input')!.disabled).toBe(true)
+    // The dialog asked the node for its cores to show the default.
+    expect(client.callsOf('testNode')).toHaveLength(1)
+    expect((inBody('[data-testid="node-engines"]') as HTMLInputElement).placeholder).toBe('one per core (4)')
+
+    const name = inBody('[data-testid="node-name"]') as HTMLInputElement
+    expect(name.value).toBe('this machine')
+    inBody('[data-testid="node-save"]')!.click()
+    await flushPromises()
+    expect(client.callsOf('saveNode')).toEqual([[{ name: 'this machine', kind: 'local', engines: null }]])
+    expect(wrapper.findAll('[data-testid="node-row"]')).toHaveLength(1)
+  })
+
+  it('refuses an empty or duplicate name inline', async () => {
+    const client = new FakeClient({ nodes: [{ id: 'n1', name: 'lab', kind: 'local', engines: null, createdAt: 0, updatedAt: 0 }] })
+    const wrapper = await mountWith(NodesView, client)
+    await wrapper.get('[data-testid="node-add"]').trigger('click')
+    await flushPromises()
+    const name = inBody('[data-testid="node-name"]') as HTMLInputElement
+    name.value = 'lab'
+    name.dispatchEvent(new Event('input'))
+    await flushPromises()
+    expect(document.body.textContent).toContain('There is already a node called "lab"')
+    expect((inBody('[data-testid="node-save"]') as HTMLButtonElement).disabled).toBe(true)
+  })
+
+  it('starts one node from its row', async () => {
+    const client = new FakeClient({ nodes: [{ id: 'n1', name: 'lab', kind: 'local', engines: 2, createdAt: 0, updatedAt: 0 }] })
+    const wrapper = await mountWith(NodesView, client)
+    const row = wrapper.get('[data-testid="node-row"]') as DOMWrapper<HTMLElement>
+    expect(row.text()).toContain('stopped')
+    await row.get('[data-testid="node-start"]').trigger('click')
+    expect(client.callsOf('startNode')).toEqual([['n1']])
+  })
+})
