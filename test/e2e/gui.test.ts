@@ -1,0 +1,144 @@
+/**
+ * The GUI as a new user meets it: `clusterdesk serve` with real local engines, driven in real
+ * headless Chromium. Every view is saved as a screenshot in .artifacts/screenshots (git ignores it).
+ */
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchBrowser, removeDir, screenshot, serve, type Served } from '../helpers/browser'
+import { waitGone } from '../helpers/cluster'
+
+describe('the GUI in Chromium against clusterdesk serve', () => {
+  let served: Served
+  let browser: Browser
+  let page: Page
+  const pageErrors: string[] = []
+
+  beforeAll(async () => {
+    served = await serve()
+    browser = await launchBrowser()
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    page.on('pageerror', (err) => pageErrors.push(err.message))
+    await page.goto(served.url)
+    await page.getByTestId('connection-state').filter({ hasText: 'connected' }).waitFor()
+  }, 60_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await served?.stop()
+    if (served) removeDir(served.dataDir)
+  })
+
+  const view = async (name: string): Promise<void> => {
+    await page.getByTestId(`nav-${name}`).click()
+    // The first view (nodes) may keep an empty hash.
+    await page.waitForFunction((n) => location.hash.includes(n) || (n === 'nodes' && location.hash === ''), name)
+  }
+
+  it('adds a node and starts its engines', async () => {
+    await view('nodes')
+    // The default node would start one engine per core; replace it with a node of two.
+    await page.getByTestId('node-add').click()
+    await page.getByTestId('node-name').fill('Bench node')
+    await page.getByTestId('node-engines').fill('2')
+    await page.getByTestId('node-save').click()
+    const row = page.getByTestId('node-row').filter({ hasText: 'Bench node' })
+    await row.waitFor()
+    await row.getByTestId('node-start').click()
+    await row.getByTestId('node-state').filter({ hasText: 'ready' }).waitFor({ timeout: 20_000 })
+    await screenshot(page, '1-nodes')
+
+    await view('engines')
+    for (const id of [0, 1]) await page.getByTestId(`engine-state-${id}`).filter({ hasText: 'idle' }).waitFor({ timeout: 20_000 })
+    expect(await page.locator('[data-testid^="engine-row-"]').count()).toBe(2)
+    await screenshot(page, '2-engines')
+  })
+
+  it('runs π and shows the estimate and the plots', async () => {
+    await view('pi')
+    await page.getByTestId('pi-samples').fill('2e7')
+    await page.getByTestId('pi-tasks').fill('16')
+    await page.getByTestId('pi-run').click()
+    const estimate = page.getByTestId('pi-estimate')
+    await estimate.waitFor({ timeout: 30_000 })
+    const pi = Number(await estimate.textContent())
+    expect(Math.abs(pi - Math.PI)).toBeLessThan(0.01)
+    for (const chart of ['points', 'convergence', 'timeline', 'engines']) {
+      const canvas = page.getByTestId(`pi-chart-${chart}`).locator('canvas')
+      await canvas.first().waitFor()
+      const box = await canvas.first().boundingBox()
+      expect(box!.width, chart).toBeGreaterThan(100)
+    }
+    await screenshot(page, '3-pi')
+  })
+
+  it('runs every mode and compares them', async () => {
+    await page.getByTestId('pi-samples').fill('4e6')
+    await page.getByTestId('pi-run-all').click()
+    const rows = page.getByTestId('pi-history-row')
+    await expect.poll(() => rows.count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(7)
+    await page.getByTestId('pi-chart-modes').locator('canvas').first().waitFor({ timeout: 60_000 })
+    await expect.poll(async () => (await page.getByTestId('pi-history').textContent()) ?? '', { timeout: 60_000 }).toContain('parallel-map')
+    await screenshot(page, '4-pi-every-mode')
+  })
+
+  it('runs T_T in the console and finds every engine\'s ReferenceError in Exceptions', async () => {
+    await view('console')
+    await page.getByTestId('console-input').fill('console.log("hello", 6 * 7)')
+    await page.getByTestId('console-run').click()
+    const hello = page.getByTestId('console-entry').filter({ hasText: 'console.log("hello"' })
+    await expect.poll(async () => (await hello.textContent()) ?? '').toMatch(/\[stdout:0\]\s*hello 42[\s\S]*\[stdout:1\]\s*hello 42/)
+    await page.getByTestId('console-input').fill('T_T')
+    await page.getByTestId('console-run').click()
+    const tt = page.getByTestId('console-entry').filter({ hasText: 'T_T' })
+    await expect.poll(async () => (await tt.textContent()) ?? '').toContain('[1:execute] ReferenceError: T_T is not defined')
+    expect(await tt.textContent()).toContain('[0:execute] ReferenceError: T_T is not defined')
+    await screenshot(page, '5-console')
+
+    await view('exceptions')
+    const items = page.getByTestId('exception-item').filter({ hasText: 'T_T is not defined' })
+    await expect.poll(() => items.count()).toBe(2)
+    const text = (await page.getByTestId('exception-group').first().textContent()) ?? ''
+    expect(text).toContain('ReferenceError')
+    expect(text).toMatch(/\[0:execute\]|engine 0/)
+    expect(text).toMatch(/\[1:execute\]|engine 1/)
+    await screenshot(page, '6-exceptions')
+  })
+
+  it('shows an engine killed from outside as dead, with its exit', async () => {
+    await view('engines')
+    const pid = Number(await page.getByTestId('engine-row-1').getAttribute('data-pid'))
+    expect(pid).toBeGreaterThan(1)
+    process.kill(pid, 'SIGKILL')
+    await page.getByTestId('engine-state-1').filter({ hasText: 'dead' }).waitFor({ timeout: 10_000 })
+    expect(await page.getByTestId('engine-exit-code-1').textContent()).toContain('SIGKILL')
+    expect(await waitGone([pid], 1000)).toEqual([])
+    await screenshot(page, '7-engine-dead')
+  })
+
+  it('keeps nodes and run history across a reload', async () => {
+    await view('pi')
+    await page.reload()
+    await page.getByTestId('connection-state').filter({ hasText: 'connected' }).waitFor()
+    expect(await page.evaluate(() => location.hash)).toContain('pi')
+    await expect.poll(() => page.getByTestId('pi-history-row').count()).toBeGreaterThanOrEqual(7)
+    await view('nodes')
+    await page.getByTestId('node-row').filter({ hasText: 'Bench node' }).waitFor()
+    expect(pageErrors).toEqual([])
+  })
+
+  it('follows a dark system preference and stays usable in a small window', async () => {
+    const dark = await browser.newPage({ viewport: { width: 640, height: 720 }, colorScheme: 'dark' })
+    try {
+      await dark.goto(served.url)
+      await dark.getByTestId('connection-state').filter({ hasText: 'connected' }).waitFor()
+      const background = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor)
+      const [r, g, b] = background.match(/\d+/g)!.map(Number)
+      expect(r + g + b).toBeLessThan(150)
+      await dark.getByTestId('nav-pi').click()
+      await dark.getByTestId('pi-run').waitFor()
+      await screenshot(dark, '8-pi-dark-small')
+    } finally {
+      await dark.close()
+    }
+  })
+})
