@@ -78,10 +78,19 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true })
 }
 
+/**
+ * Saves the whole view: the app scrolls inside its own layout, so the window is made tall enough
+ * for the content, shot, and put back.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true })
   const path = join(SCREENSHOT_DIR, `${name}.png`)
-  await page.screenshot({ path, fullPage: true })
+  const size = page.viewportSize()!
+  const height = await page.evaluate(() => Math.max(...[...document.querySelectorAll('*')].map((e) => e.scrollHeight)))
+  await page.setViewportSize({ width: size.width, height: Math.min(Math.max(size.height, height + 80), 4000) })
+  await page.waitForTimeout(400) // charts re-layout on resize
+  await page.screenshot({ path })
+  await page.setViewportSize(size)
   return path
 }
 
