@@ -4,56 +4,8 @@
  * process boundary as JSON/structured clone), so the renderer imports it without pulling in Node.
  */
 
-// ---- the π experiment's types ------------------------------------------------------------------
-// Copies of experiments/pi's, so the renderer type-checks this file without the controller's
-// code; src-main/service/schemas.ts fails to compile if they drift apart.
-
-export type PiKernel = 'seeded' | 'math-random'
-export type PiMode = 'direct-map' | 'lb-map' | 'direct-apply' | 'lb-apply' | 'scatter-execute' | 'parallel-map'
-
-/** What one engine did in a run. */
-export interface PiEngineShare {
-  engineId: number
-  /** Chunks it computed (they are the experiment's tasks, whichever calls carried them). */
-  tasks: number
-  samples: number
-  hits: number
-  /** Milliseconds its tasks ran on the engine (engine clock, 1 ms resolution per task). */
-  busyMs: number
-}
-
-export interface PiResult {
-  /** The estimate, `4 * hits / samples`. */
-  pi: number
-  hits: number
-  /** Samples drawn: all that were asked for, except in `lb-apply` (one engine's share). */
-  samples: number
-  /** Chunks computed (of `requestedTasks`). */
-  tasks: number
-  requestedSamples: number
-  requestedTasks: number
-  mode: PiMode
-  kernel: PiKernel
-  /** The seed used (the `math-random` kernel ignores it). */
-  seed: number
-  /** Engines the run could use (the targets), busy or not. */
-  engines: number
-  /** Wall-clock milliseconds, from the first message sent to the last result received. */
-  wallMs: number
-  samplesPerSec: number
-  /** Standard error of the estimate, `4 * sqrt(p (1 - p) / samples)` with `p = hits / samples`. */
-  stdError: number
-  /** Every target engine, in id order, including those that got nothing to do. */
-  perEngine: PiEngineShare[]
-  /**
-   * Speedup against one engine: the engines' summed busy time over the wall time, i.e. how many
-   * engines were computing at once on average (the work done serially would take the summed busy
-   * time). Transfers and scheduling count against it, since they add wall time and no busy time.
-   */
-  speedup: number
-  /** `speedup / engines`: 1 when every engine computed for the whole run. */
-  efficiency: number
-}
+export type { PiEngineShare, PiKernel, PiMode, PiResult } from '../experiments/pi/types'
+import type { PiKernel, PiMode, PiResult } from '../experiments/pi/types'
 
 // ---- nodes ----------------------------------------------------------------------------------
 

@@ -6,8 +6,7 @@
 import { z } from 'zod'
 import { MAX_TASKS, PI_MODES } from '../experiments/pi/options'
 import { PI_KERNELS } from '../experiments/pi/kernels'
-import type * as Pi from '../experiments/pi/runPi'
-import type { ClusterServiceApi, PiKernel, PiMode, PiResult, ServiceMethod } from './api'
+import type { ClusterServiceApi, ServiceMethod } from './api'
 
 /** A call the service cannot take: bad method name, argument count or argument value. */
 export class ServiceInputError extends Error {
@@ -111,11 +110,6 @@ const methods = {
 type Mismatched = { [M in ServiceMethod]: z.output<(typeof methods)[M]['args']> extends CallArgs<M> ? never : M }[ServiceMethod]
 const schemasFitApi: [Mismatched] extends [never] ? true : Mismatched = true
 void schemasFitApi
-
-// api.ts copies the π experiment's types (so the renderer needs none of its code): keep them equal.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
-const piTypesMatch: [Same<PiResult, Pi.PiResult>, Same<PiMode, Pi.PiMode>, Same<PiKernel, Pi.PiKernel>] = [true, true, true]
-void piTypesMatch
 
 /** Every method of the service API, as a runtime list. */
 export const SERVICE_METHODS = Object.keys(methods) as ServiceMethod[]

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The GUI as a new user meets it: `clusterdesk serve` with real local engines, driven in real
  * headless Chromium. Every view is saved as a screenshot in .artifacts/screenshots (git ignores it).

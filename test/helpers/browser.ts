@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Real headless Chromium (Debian's) driven by playwright-core, against a real `clusterdesk serve`
  * with real local engines. Everything started here is stopped after the test file.
@@ -86,7 +87,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true })
   const path = join(SCREENSHOT_DIR, `${name}.png`)
   const size = page.viewportSize()!
-  const height = await page.evaluate(() => Math.max(...[...document.querySelectorAll('*')].map((e) => e.scrollHeight)))
+  const height = await page.evaluate(() => Math.max(...Array.from(document.querySelectorAll('*'), (e) => e.scrollHeight)))
   await page.setViewportSize({ width: size.width, height: Math.min(Math.max(size.height, height + 80), 4000) })
   await page.waitForTimeout(400) // charts re-layout on resize
   await page.screenshot({ path })

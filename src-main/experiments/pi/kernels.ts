@@ -5,8 +5,9 @@
  */
 
 /** Kernels a run can use: `seeded` is reproducible and fast; `math-random` is the lecture's way. */
-export const PI_KERNELS = ['seeded', 'math-random'] as const
-export type PiKernel = (typeof PI_KERNELS)[number]
+import { PI_KERNELS, type PiKernel } from './types'
+
+export { PI_KERNELS, type PiKernel }
 
 /** A kernel's signature: hits among `n` samples of chunk `index` of a run seeded with `seed`. */
 export type PiChunkKernel = (seed: number, index: number, n: number) => number

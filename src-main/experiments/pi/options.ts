@@ -7,8 +7,9 @@ import type { Targets } from '../../core/client/targets'
 import { PI_KERNELS, type PiKernel } from './kernels'
 
 /** One mode per pattern of the lecture; see `runPi` for what each does. */
-export const PI_MODES = ['direct-map', 'lb-map', 'direct-apply', 'lb-apply', 'scatter-execute', 'parallel-map'] as const
-export type PiMode = (typeof PI_MODES)[number]
+import { PI_MODES, type PiMode } from './types'
+
+export { PI_MODES, type PiMode }
 
 /** Chunks per run at most: each is a task (or a map item) with its own message. */
 export const MAX_TASKS = 1_000_000
