@@ -24,7 +24,10 @@ export class LocalLauncher implements Launcher {
   launch(): Promise<LaunchedAgent> {
     const nodePath = this.options.nodePath ?? process.execPath
     const args = [agentBundlePath(), '--heartbeat-timeout', String(this.options.heartbeatTimeoutMs ?? 15000)]
-    const child = spawn(nodePath, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true })
+    // In Electron's main process execPath is the Electron binary: make it (and the engines the
+    // agent forks with the same binary) behave as plain Node.
+    const env = process.versions.electron && !this.options.nodePath ? { ...process.env, ELECTRON_RUN_AS_NODE: '1' } : process.env
+    const child = spawn(nodePath, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true, env })
     const tail = new TailBuffer()
     child.stderr.on('data', (chunk: Buffer) => tail.push(chunk))
     const exited = new Promise<void>((resolve) => {

@@ -26,11 +26,19 @@ export function checkCode(code: unknown): string {
   return code
 }
 
+/** Sources already taken, so a loop of 10,000 applies of one function reads it once. */
+const sources = new WeakMap<Function, FunctionSource>()
+
 /** A function to run remotely, as source; native functions are refused with advice. */
 export function functionSource(fn: unknown, method: string): FunctionSource {
   if (typeof fn !== 'function') throw new UsageError(`${method} takes a function first; got ${describe(fn)}`)
-  const remote: RemoteFunction = toRemoteFunction(fn)
-  return { source: remote.source, name: remote.name }
+  let source = sources.get(fn)
+  if (!source) {
+    const remote: RemoteFunction = toRemoteFunction(fn)
+    source = { source: remote.source, name: remote.name }
+    sources.set(fn, source)
+  }
+  return source
 }
 
 export function checkSequence(seq: unknown, method: string): Sequence {
