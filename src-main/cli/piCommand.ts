@@ -3,7 +3,7 @@
  * report (or JSON) and always stops the cluster — after the run, on an error and on Ctrl-C.
  */
 import { Cluster } from '../cluster/Cluster'
-import { ClusterConfigError } from '../cluster/options'
+import { ClusterConfigError, type NodeSpec } from '../cluster/options'
 import { resolvePiOptions } from '../experiments/pi/options'
 import { PI_MODES, PiOptionsError, runPi, type PiKernel, type PiMode, type PiResult } from '../experiments/pi/runPi'
 import { createProgress, type RunProgress } from './progressBar'
@@ -19,6 +19,8 @@ export interface PiCommandOptions {
   allModes?: boolean
   json?: boolean
   nodePath?: string
+  /** From repeatable `--node`; when given, `engines` is not used. */
+  node?: NodeSpec[]
 }
 
 /** Input the command cannot use: reported as one line, exit status 2, nothing started. */
@@ -51,7 +53,10 @@ export async function piCommand(options: PiCommandOptions): Promise<void> {
   }
   let cluster: Cluster
   try {
-    cluster = new Cluster({ nodes: [{ kind: 'local', engines, ...(nodePath ? { nodePath } : {}) }] })
+    const nodes: NodeSpec[] = options.node?.length
+      ? options.node.map((n) => (n.kind === 'local' && nodePath ? { ...n, nodePath } : n))
+      : [{ kind: 'local', engines, ...(nodePath ? { nodePath } : {}) }]
+    cluster = new Cluster({ nodes })
   } catch (err) {
     throw err instanceof ClusterConfigError ? new CliUsageError(err.message) : err
   }
@@ -68,7 +73,10 @@ export async function piCommand(options: PiCommandOptions): Promise<void> {
   })
   const results: PiResult[] = []
   try {
-    if (process.stderr.isTTY) process.stderr.write(`clusterdesk: starting ${engines} local engine${engines === 1 ? '' : 's'}…\n`)
+    if (process.stderr.isTTY) {
+      const what = options.node?.length ? `${options.node.length} node${options.node.length === 1 ? '' : 's'}` : `${engines} local engine${engines === 1 ? '' : 's'}`
+      process.stderr.write(`clusterdesk: starting ${what}…\n`)
+    }
     const rc = await cluster.start()
     for (const mode of modes) results.push(await runOne(rc, { samples, tasks, mode, kernel, seed }, progress))
   } catch (err) {

@@ -10,6 +10,7 @@ import { registerServe } from './serveCommand'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { NodeNotFoundError } from '../nodes/LocalLauncher'
 import { MAX_TASKS, PI_KERNELS, PI_MODES } from '../experiments/pi/runPi'
+import { collectNode } from './nodeOption'
 import { CliUsageError, INTERRUPTED, InterruptedError, piCommand, type PiCommandOptions } from './piCommand'
 
 export const EXIT_FAILED = 1
@@ -62,6 +63,7 @@ Examples:
   $ clusterdesk pi --samples 1e9 --tasks 64 --engines 2 --mode direct-map
   $ clusterdesk pi --all-modes                       # every mode, compared in one table
   $ clusterdesk pi --kernel math-random --mode lb-apply
+  $ clusterdesk pi --node local:2 --node 'ssh://bo@lab1:22?engines=8&identityFile=~/.ssh/id_ed25519'
   $ clusterdesk pi --json | jq .pi                   # the PiResult as JSON (an array with --all-modes)
 
 Modes: ${PI_MODES.join(', ')}.
@@ -91,6 +93,7 @@ export function createProgram(): Command {
     .addOption(new Option('--kernel <kernel>', 'seeded (reproducible) or math-random (the lecture\'s)').choices(PI_KERNELS).default('seeded'))
     .option('--seed <n>', 'seed of the seeded kernel', wholeNumber(0, 2 ** 32 - 1, '42'), 42)
     .option('--json', 'print the result as one JSON value on stdout (an array with --all-modes) and nothing else')
+    .option('--node <spec>', 'a node to run engines on, repeatable: local, local:2, or ssh://user@host:port?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new (--engines is then not used)', collectNode)
     .option('--node-path <path>', 'Node.js executable for the engines (default: this one)', nonEmpty('the path of a Node.js executable'))
     .addHelpText('after', PI_EXAMPLES)
     .action((options: PiCommandOptions) => piCommand(options))

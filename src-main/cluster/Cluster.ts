@@ -7,6 +7,7 @@ import { Client } from '../core/client/Client'
 import { NodeConnection } from '../core/client/NodeConnection'
 import type { LaunchedAgent, Launcher } from '../nodes/Launcher'
 import { LocalLauncher } from '../nodes/LocalLauncher'
+import { SshLauncher } from '../nodes/ssh/SshLauncher'
 import { ClusterConfigError, type ClusterOptions, type NodeSpec, validateNode, validateOptions } from './options'
 
 /** A node of the cluster while its agent runs. */
@@ -34,8 +35,10 @@ export interface NodeInfo {
 export type LauncherFactory = (spec: NodeSpec, options: ClusterOptions) => Launcher
 
 const defaultLaunchers: LauncherFactory = (spec, options) => {
-  if (spec.kind === 'local') return new LocalLauncher({ nodePath: spec.nodePath, heartbeatTimeoutMs: Math.max(15000, (options.heartbeatMs ?? 2000) * 8) })
-  throw new ClusterConfigError(`SSH nodes are not supported by this version yet (node ${spec.host}); use { kind: 'local' }`)
+  const heartbeatTimeoutMs = Math.max(15000, (options.heartbeatMs ?? 2000) * 8)
+  if (spec.kind === 'local') return new LocalLauncher({ nodePath: spec.nodePath, heartbeatTimeoutMs })
+  const { host, port, user, identityFile, passphrase, agent, nodePath, knownHostsFile, strictHostKeyChecking } = spec
+  return new SshLauncher({ host, port, user, identityFile, passphrase, agent, nodePath, knownHostsFile, strictHostKeyChecking, heartbeatTimeoutMs })
 }
 
 export class Cluster {

@@ -1,0 +1,51 @@
+/**
+ * `--node` values of the command line: `local`, `local:2`, or
+ * `ssh://[user@]host[:port][?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new&knownHostsFile=…&agent=…]`.
+ */
+import { InvalidArgumentError } from 'commander'
+import type { NodeSpec, SshNodeSpec } from '../cluster/options'
+
+const SSH_PARAMS = ['engines', 'identityFile', 'nodePath', 'strictHostKeyChecking', 'knownHostsFile', 'agent', 'cwd'] as const
+const EXAMPLE = "like local:2 or 'ssh://bo@lab1:22?engines=2&identityFile=~/.ssh/id_ed25519'"
+
+function engineCount(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError(`Expected an engine count from 1 to 1024, got '${text}'; write a node ${EXAMPLE}.`)
+  return n
+}
+
+/** One `--node` value as a node spec; InvalidArgumentError (exit status 2) when it cannot be read. */
+export function parseNodeOption(text: string): NodeSpec {
+  const local = /^local(?::(.*))?$/.exec(text)
+  if (local) return local[1] === undefined ? { kind: 'local' } : { kind: 'local', engines: engineCount(local[1]) }
+  if (!text.startsWith('ssh://')) throw new InvalidArgumentError(`Expected a node ${EXAMPLE}.`)
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new InvalidArgumentError(`Cannot read the SSH node '${text}'; write it ${EXAMPLE}.`)
+  }
+  if (!url.hostname) throw new InvalidArgumentError(`The SSH node '${text}' names no host; write it ${EXAMPLE}.`)
+  if (url.password) throw new InvalidArgumentError('Passwords in --node are not supported (they would show in the process list); use an identity file or ssh-agent.')
+  if (url.pathname && url.pathname !== '/') throw new InvalidArgumentError(`The SSH node '${text}' has a path '${url.pathname}'; put options after '?', ${EXAMPLE}.`)
+  const spec: SshNodeSpec = { kind: 'ssh', host: url.hostname.replace(/^\[|\]$/g, '') }
+  if (url.port) spec.port = Number(url.port)
+  if (url.username) spec.user = decodeURIComponent(url.username)
+  for (const [key, value] of url.searchParams) {
+    if (!(SSH_PARAMS as readonly string[]).includes(key)) {
+      throw new InvalidArgumentError(`Unknown SSH node option '${key}' in '${text}'; known: ${SSH_PARAMS.join(', ')}.`)
+    }
+    if (value === '') throw new InvalidArgumentError(`The SSH node option '${key}' is empty in '${text}'.`)
+    if (key === 'engines') spec.engines = engineCount(value)
+    else if (key === 'strictHostKeyChecking') {
+      if (value !== 'yes' && value !== 'accept-new') throw new InvalidArgumentError(`strictHostKeyChecking must be 'yes' or 'accept-new', got '${value}'.`)
+      spec.strictHostKeyChecking = value
+    } else spec[key as 'identityFile' | 'nodePath' | 'knownHostsFile' | 'agent' | 'cwd'] = value
+  }
+  return spec
+}
+
+/** Commander's collector for a repeatable `--node`. */
+export function collectNode(text: string, previous: NodeSpec[] = []): NodeSpec[] {
+  return [...previous, parseNodeOption(text)]
+}
