@@ -7,6 +7,7 @@ import { ClusterConfigError, type NodeSpec } from '../cluster/options'
 import { resolvePiOptions } from '../experiments/pi/options'
 import { PI_MODES, PiOptionsError, runPi, type PiKernel, type PiMode, type PiResult } from '../experiments/pi/runPi'
 import { createProgress, type RunProgress } from './progressBar'
+import { createSshRetry, PromptInterrupted } from './sshPrompts'
 import { formatComparison, formatReport } from './report'
 
 export interface PiCommandOptions {
@@ -21,6 +22,8 @@ export interface PiCommandOptions {
   nodePath?: string
   /** From repeatable `--node`; when given, `engines` is not used. */
   node?: NodeSpec[]
+  /** Trust (and record) unknown SSH host keys without asking: strictHostKeyChecking accept-new for every SSH node. */
+  acceptNewHostKeys?: boolean
 }
 
 /** Input the command cannot use: reported as one line, exit status 2, nothing started. */
@@ -52,9 +55,12 @@ export async function piCommand(options: PiCommandOptions): Promise<void> {
     throw new CliUsageError(`option '${FLAGS[err.option] ?? err.option}' is invalid: ${err.message.slice(err.option.length + 2)}`)
   }
   let cluster: Cluster
+  let nodes: NodeSpec[]
   try {
-    const nodes: NodeSpec[] = options.node?.length
-      ? options.node.map((n) => (n.kind === 'local' && nodePath ? { ...n, nodePath } : n))
+    nodes = options.node?.length
+      ? options.node.map((n) =>
+          n.kind === 'local' ? (nodePath ? { ...n, nodePath } : n) : options.acceptNewHostKeys ? { ...n, strictHostKeyChecking: 'accept-new' as const } : n,
+        )
       : [{ kind: 'local', engines, ...(nodePath ? { nodePath } : {}) }]
     cluster = new Cluster({ nodes })
   } catch (err) {
@@ -77,10 +83,23 @@ export async function piCommand(options: PiCommandOptions): Promise<void> {
       const what = options.node?.length ? `${options.node.length} node${options.node.length === 1 ? '' : 's'}` : `${engines} local engine${engines === 1 ? '' : 's'}`
       process.stderr.write(`clusterdesk: starting ${what}…\n`)
     }
-    const rc = await cluster.start()
+    // An unknown host key or an encrypted identity file: ask on the terminal, then start again.
+    const retry = createSshRetry()
+    let rc: Awaited<ReturnType<Cluster['start']>>
+    for (;;) {
+      try {
+        rc = await cluster.start()
+        break
+      } catch (err) {
+        if (interrupted) throw err
+        nodes = await retry(err, nodes)
+        if (interrupted) throw err
+        cluster = new Cluster({ nodes })
+      }
+    }
     for (const mode of modes) results.push(await runOne(rc, { samples, tasks, mode, kernel, seed }, progress))
   } catch (err) {
-    throw interrupted ? new InterruptedError() : err
+    throw interrupted || err instanceof PromptInterrupted ? new InterruptedError() : err
   } finally {
     progress.stop()
     await cluster.stop()

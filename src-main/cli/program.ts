@@ -64,11 +64,14 @@ Examples:
   $ clusterdesk pi --all-modes                       # every mode, compared in one table
   $ clusterdesk pi --kernel math-random --mode lb-apply
   $ clusterdesk pi --node local:2 --node 'ssh://bo@lab1:22?engines=8&identityFile=~/.ssh/id_ed25519'
+  $ clusterdesk pi --node 'ssh://bo@lab1?engines=4' --accept-new-host-keys   # a script trusting lab1's key on first use
   $ clusterdesk pi --json | jq .pi                   # the PiResult as JSON (an array with --all-modes)
 
 Modes: ${PI_MODES.join(', ')}.
 With the seeded kernel every mode that covers all chunks (all but lb-apply, the pitfall) gives the same hits for the same --seed, --samples and --tasks.
 Speedup is the engines' summed busy time over the wall time; efficiency is speedup / engines.
+In a terminal, an SSH node with an unknown host key shows its SHA256 fingerprint and asks whether to trust it,
+and an encrypted identity file that no ssh-agent holds asks for its passphrase (never stored).
 Exit status: 0 done, 1 the run failed, 2 bad usage, 130 interrupted.`
 
 export function createProgram(): Command {
@@ -94,6 +97,7 @@ export function createProgram(): Command {
     .option('--seed <n>', 'seed of the seeded kernel', wholeNumber(0, 2 ** 32 - 1, '42'), 42)
     .option('--json', 'print the result as one JSON value on stdout (an array with --all-modes) and nothing else')
     .option('--node <spec>', 'a node to run engines on, repeatable: local, local:2, or ssh://user@host:port?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new (--engines is then not used)', collectNode)
+    .option('--accept-new-host-keys', 'trust and record the host key of an SSH node seen for the first time without asking (for scripts; a changed key is still refused)')
     .option('--node-path <path>', 'Node.js executable for the engines (default: this one)', nonEmpty('the path of a Node.js executable'))
     .addHelpText('after', PI_EXAMPLES)
     .action((options: PiCommandOptions) => piCommand(options))

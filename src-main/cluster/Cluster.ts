@@ -34,7 +34,7 @@ export interface NodeInfo {
 /** Makes the launcher for a node spec; the SSH issue adds its kind here. */
 export type LauncherFactory = (spec: NodeSpec, options: ClusterOptions) => Launcher
 
-const defaultLaunchers: LauncherFactory = (spec, options) => {
+export const defaultLaunchers: LauncherFactory = (spec, options) => {
   const heartbeatTimeoutMs = Math.max(15000, (options.heartbeatMs ?? 2000) * 8)
   if (spec.kind === 'local') return new LocalLauncher({ nodePath: spec.nodePath, heartbeatTimeoutMs })
   const { host, port, user, identityFile, passphrase, agent, nodePath, knownHostsFile, strictHostKeyChecking } = spec

@@ -3,6 +3,7 @@
  * one dynamic Cluster, stored in the data directory's SQLite database. No Electron here: the
  * Electron window and `clusterdesk serve` reach it through two small adapters of this API.
  */
+import { join } from 'node:path'
 import { version as packageVersion } from '../../package.json'
 import type {
   ClusterServiceApi,
@@ -16,12 +17,13 @@ import type {
 } from './api'
 import { ConsoleManager } from './consoleManager'
 import { EngineTracker } from './engineTracker'
-import { ErrorLog } from './errorLog'
+import { ErrorLog, NotFoundError } from './errorLog'
 import { EventBus, type EventListener, type EventSource } from './eventBus'
 import { NodeManager } from './nodeManager'
 import { testNode } from './nodeTest'
+import { testSshNode, trustHostKey, type HostKeyFiles } from './sshNodes'
 import { RunManager } from './runs/runManager'
-import { parseArgs } from './schemas'
+import { parseArgs, ServiceInputError } from './schemas'
 import { Store } from './store'
 
 export interface ClusterServiceOptions {
@@ -33,6 +35,8 @@ export interface ClusterServiceOptions {
   eventIntervalMs?: number
   /** Heartbeat period between the controller and the node agents (default 2000 ms). */
   heartbeatMs?: number
+  /** The user's known_hosts for SSH nodes (default ~/.ssh/known_hosts); trusted keys go to the data directory. */
+  knownHostsFile?: string
 }
 
 export class ClusterService implements ClusterServiceApi, EventSource {
@@ -46,6 +50,8 @@ export class ClusterService implements ClusterServiceApi, EventSource {
   private readonly runs: RunManager
   private readonly console: ConsoleManager
   private closing: Promise<void> | null = null
+  /** SSH host keys: the user's known_hosts plus the keys trusted in this app (`known_hosts` in the data directory). */
+  private readonly hostKeys: HostKeyFiles
 
   constructor(options: ClusterServiceOptions) {
     this.dataDir = options.dataDir
@@ -53,7 +59,8 @@ export class ClusterService implements ClusterServiceApi, EventSource {
     this.store = new Store(options.dataDir)
     this.bus = new EventBus({ intervalMs: options.eventIntervalMs })
     this.tracker = new EngineTracker(this.bus, (key) => this.nodes.nodeOfKey(key))
-    this.nodes = new NodeManager(this.store, this.bus, this.tracker, { heartbeatMs: options.heartbeatMs })
+    this.hostKeys = { knownHostsFile: options.knownHostsFile, trustedHostsFile: join(options.dataDir, 'known_hosts') }
+    this.nodes = new NodeManager(this.store, this.bus, this.tracker, { heartbeatMs: options.heartbeatMs, hostKeys: this.hostKeys })
     this.errors = new ErrorLog(this.store, this.bus)
     const deps = {
       store: this.store,
@@ -94,12 +101,25 @@ export class ClusterService implements ClusterServiceApi, EventSource {
     await this.nodes.delete(...parseArgs('deleteNode', [id]))
   }
 
-  async testNode(input: NodeInput): Promise<NodeTestResult> {
-    return testNode(...parseArgs('testNode', [input]))
+  async testNode(input: NodeInput, passphrase?: string): Promise<NodeTestResult> {
+    const [node, secret] = parseArgs('testNode', [input, passphrase])
+    return node.kind === 'ssh' ? testSshNode(node, this.hostKeys, secret) : testNode(node)
   }
 
-  async startNode(id?: string): Promise<void> {
-    await this.nodes.start(...parseArgs('startNode', [id]))
+  async startNode(id?: string, passphrase?: string): Promise<void> {
+    await this.nodes.start(...parseArgs('startNode', [id, passphrase]))
+  }
+
+  async reconnectNode(id: string, passphrase?: string): Promise<void> {
+    await this.nodes.reconnect(...parseArgs('reconnectNode', [id, passphrase]))
+  }
+
+  async trustHostKey(node: string | NodeInput, fingerprint: string): Promise<void> {
+    const [target, print] = parseArgs('trustHostKey', [node, fingerprint])
+    const input = typeof target === 'string' ? this.nodes.list().find((n) => n.id === target) : target
+    if (!input) throw new NotFoundError(`there is no node '${target as string}'`)
+    if (input.kind !== 'ssh') throw new ServiceInputError(`trustHostKey: the node '${input.name}' is not an SSH node`)
+    await trustHostKey(input, print, this.hostKeys)
   }
 
   async stopNode(id?: string): Promise<void> {

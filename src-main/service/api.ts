@@ -45,6 +45,15 @@ export interface NodeStatus {
   state: NodeState
   /** Why it failed or was lost. */
   reason?: string
+  /**
+   * SSH only, when it failed: where the error came from (`client-key`: the identity file needs
+   * its passphrase or the given one was wrong; `host-key`: the host key is unknown or changed…).
+   */
+  level?: string
+  /** SSH only, when the host key was refused: the key the host presented, `SHA256:…`. */
+  fingerprint?: string
+  /** SSH only: the host key is unknown (not changed) and can be trusted with `trustHostKey`. */
+  needsTrust?: boolean
   host?: string
   cores?: number
   nodeVersion?: string
@@ -59,6 +68,10 @@ export interface NodeTestResult {
   nodeVersion?: string
   /** SSH only: the host key's SHA256 fingerprint. */
   fingerprint?: string
+  /** SSH only: the host key is unknown; `trustHostKey(node, fingerprint)` trusts it, then test again. */
+  needsTrust?: boolean
+  /** SSH only, when it failed: the error's level (`client-key`: ask for the key's passphrase). */
+  level?: string
 }
 
 // ---- engines --------------------------------------------------------------------------------
@@ -241,9 +254,22 @@ export interface ClusterServiceApi {
   snapshot(): Promise<ServiceSnapshot>
   saveNode(input: NodeInput & { id?: string }): Promise<NodeRecord>
   deleteNode(id: string): Promise<void>
-  testNode(input: NodeInput): Promise<NodeTestResult>
-  /** Starts the engines of one node, or of every node when omitted. */
-  startNode(id?: string): Promise<void>
+  /**
+   * Checks that a node could start, without starting engines. SSH: connects, reports the host
+   * key's fingerprint, the remote Node.js version and cores. `passphrase` decrypts the identity
+   * file for this call only (never stored).
+   */
+  testNode(input: NodeInput, passphrase?: string): Promise<NodeTestResult>
+  /** Starts the engines of one node, or of every node when omitted; `passphrase` as for testNode. */
+  startNode(id?: string, passphrase?: string): Promise<void>
+  /** Stops what is left of a (lost or failed) node and starts it again. */
+  reconnectNode(id: string, passphrase?: string): Promise<void>
+  /**
+   * Trusts an SSH node's host key (a saved node's id, or a node's settings): recorded in the app's
+   * trusted keys only if the host still presents the key with this fingerprint. A changed key
+   * (another one already trusted) is refused.
+   */
+  trustHostKey(node: string | NodeInput, fingerprint: string): Promise<void>
   stopNode(id?: string): Promise<void>
   stopEngine(engineId: number): Promise<void>
   restartEngine(engineId: number): Promise<number>

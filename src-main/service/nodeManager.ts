@@ -4,14 +4,18 @@
  * core of that node.
  */
 import { randomUUID } from 'node:crypto'
-import { Cluster } from '../cluster/Cluster'
-import type { NodeSpec } from '../cluster/options'
+import { Cluster, defaultLaunchers } from '../cluster/Cluster'
+import type { ClusterOptions, NodeSpec } from '../cluster/options'
+import type { Launcher } from '../nodes/Launcher'
+import { HostKeyError, SshError } from '../nodes/ssh/errors'
+import { SshLauncher, type SshLaunchStage } from '../nodes/ssh/SshLauncher'
 import type { Client } from '../core/client/Client'
 import { NoEnginesError } from '../core/client/errors'
 import type { NodeInput, NodeRecord, NodeStatus } from './api'
 import type { EngineNode, EngineTracker } from './engineTracker'
 import { NotFoundError } from './errorLog'
 import type { EventBus } from './eventBus'
+import { isUnknownHostKey, sshSpecOf, type HostKeyFiles } from './sshNodes'
 import type { Store } from './store'
 
 /** The node every new data directory starts with. */
@@ -22,7 +26,12 @@ export interface NodeManagerOptions {
   heartbeatMs?: number
   /** How long a node's engines may take to start (default: the cluster's, 30000 ms). */
   startTimeout?: number
+  /** Where SSH host keys are checked and recorded (default: ~/.ssh/known_hosts + the app's store). */
+  hostKeys?: HostKeyFiles
 }
+
+/** The node state an SSH launch stage shows. */
+const STAGE_STATE: Record<SshLaunchStage, NodeStatus['state']> = { connecting: 'connecting', 'checking-node': 'connecting', uploading: 'uploading', starting: 'starting' }
 
 export class NodeManager {
   private cluster: Cluster | null = null
@@ -31,6 +40,8 @@ export class NodeManager {
   private readonly status = new Map<string, NodeStatus>()
   private readonly busy = new Map<string, Promise<void>>()
   private followed: Client | null = null
+  /** The launch-stage callback of each spec being launched (the cluster hands the spec to the factory). */
+  private readonly stageHooks = new WeakMap<NodeSpec, (stage: SshLaunchStage) => void>()
 
   constructor(
     private readonly store: Store,
@@ -84,13 +95,25 @@ export class NodeManager {
     this.bus.publish({ type: 'nodes', nodes: this.list() })
   }
 
-  /** Starts one node, or every node; a running node gets back engines it lost. */
-  async start(id?: string): Promise<void> {
+  /**
+   * Starts one node, or every node; a running node gets back engines it lost. `passphrase`
+   * decrypts SSH identity files for this start only.
+   */
+  async start(id?: string, passphrase?: string): Promise<void> {
     const nodes = id === undefined ? this.list() : [this.get(id)]
-    const results = await Promise.allSettled(nodes.map((n) => this.exclusive(n.id, () => this.startOne(n))))
+    const results = await Promise.allSettled(nodes.map((n) => this.exclusive(n.id, () => this.startOne(n, passphrase))))
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${nodes[i].name}: ${(r.reason as Error).message}`] : []))
     if (failed.length === 1 && nodes.length === 1) throw results.find((r) => r.status === 'rejected')!.reason
     if (failed.length) throw new Error(`${failed.length} of ${nodes.length} nodes failed to start:\n${failed.join('\n')}`)
+  }
+
+  /** Stops what is left of a node (lost, failed or running) and starts it again. */
+  async reconnect(id: string, passphrase?: string): Promise<void> {
+    const node = this.get(id)
+    await this.exclusive(id, async () => {
+      await this.stopOne(id)
+      await this.startOne(node, passphrase)
+    })
   }
 
   /** Stops one node (or all): its engines and agent are gone when this resolves. */
@@ -141,22 +164,32 @@ export class NodeManager {
     return next
   }
 
-  private async startOne(node: NodeRecord): Promise<void> {
+  private async startOne(node: NodeRecord, passphrase?: string): Promise<void> {
     const cluster = (this.cluster ??= this.newCluster())
     const key = this.keys.get(node.id)
     if (key && this.statusOf(node.id).state === 'ready') return this.topUp(cluster, node, key)
     if (key) await this.stopOne(node.id)
-    this.setStatus(node.id, { state: 'starting' })
+    this.setStatus(node.id, { state: node.kind === 'ssh' ? 'connecting' : 'starting' })
+    const spec = specOf(node, this.options.hostKeys, passphrase)
+    this.stageHooks.set(spec, (stage) => this.setStatus(node.id, { state: STAGE_STATE[stage] }))
     try {
-      const running = await cluster.addNode(specOf(node))
+      const running = await cluster.addNode(spec)
       this.keys.set(node.id, running.key)
       this.follow(cluster.client!)
       this.tracker.sync()
       this.setStatus(node.id, this.facts(running.key, 'ready'))
     } catch (err) {
       this.tracker.forgetOrphans()
-      this.setStatus(node.id, { state: 'failed', reason: (err as Error).message })
+      const ssh =
+        err instanceof HostKeyError
+          ? { level: err.level, fingerprint: err.fingerprint, needsTrust: isUnknownHostKey(err) }
+          : err instanceof SshError
+            ? { level: err.level }
+            : {}
+      this.setStatus(node.id, { state: 'failed', reason: (err as Error).message, ...ssh })
       throw err
+    } finally {
+      this.stageHooks.delete(spec)
     }
   }
 
@@ -188,7 +221,30 @@ export class NodeManager {
   private newCluster(): Cluster {
     // A Cluster is made with the nodes `start()` would launch; the service never calls start()
     // and adds every node with addNode() instead, so this placeholder list is never used.
-    return new Cluster({ nodes: [{ kind: 'local' }], heartbeatMs: this.options.heartbeatMs, startTimeout: this.options.startTimeout })
+    return new Cluster({ nodes: [{ kind: 'local' }], heartbeatMs: this.options.heartbeatMs, startTimeout: this.options.startTimeout }, (spec, options) =>
+      this.launcherOf(spec, options),
+    )
+  }
+
+  /** The cluster's launcher factory, with the service's trusted keys and per-node stages for SSH. */
+  private launcherOf(spec: NodeSpec, options: ClusterOptions): Launcher {
+    if (spec.kind !== 'ssh') return defaultLaunchers(spec, options)
+    const heartbeatTimeoutMs = Math.max(15000, (options.heartbeatMs ?? 2000) * 8)
+    const { host, port, user, identityFile, passphrase, agent, nodePath, knownHostsFile, strictHostKeyChecking } = spec
+    return new SshLauncher({
+      host,
+      port,
+      user,
+      identityFile,
+      passphrase,
+      agent,
+      nodePath,
+      knownHostsFile,
+      strictHostKeyChecking,
+      trustedHostsFile: this.options.hostKeys?.trustedHostsFile,
+      heartbeatTimeoutMs,
+      onStage: this.stageHooks.get(spec),
+    })
   }
 
   /** A node's agent was lost or reported a problem. */
@@ -220,9 +276,7 @@ export class NodeManager {
 }
 
 /** The cluster's spec of a node record; empty form fields mean "the default". */
-export function specOf(node: NodeRecord): NodeSpec {
-  const common = { engines: node.engines ?? undefined, nodePath: node.nodePath || undefined, cwd: node.cwd || undefined }
-  if (node.kind === 'local') return { kind: 'local', ...common }
-  const ssh = node.ssh!
-  return { kind: 'ssh', host: ssh.host, port: ssh.port, user: ssh.user || undefined, identityFile: ssh.identityFile || undefined, ...common }
+export function specOf(node: NodeRecord, hostKeys?: HostKeyFiles, passphrase?: string): NodeSpec {
+  if (node.kind === 'local') return { kind: 'local', engines: node.engines ?? undefined, nodePath: node.nodePath || undefined, cwd: node.cwd || undefined }
+  return sshSpecOf(node, hostKeys ?? {}, passphrase)
 }

@@ -1,6 +1,7 @@
 /**
- * "Test" on the node form: checks that a node could start, without starting it — the Node.js
- * executable runs and is recent enough, and the working directory exists.
+ * "Test" on the node form for a local node: checks that it could start, without starting it —
+ * the Node.js executable runs and is recent enough, and the working directory exists. SSH nodes
+ * are tested over SSH by `testSshNode` (sshNodes.ts).
  */
 import { execFile } from 'node:child_process'
 import { statSync } from 'node:fs'
@@ -12,7 +13,7 @@ const PROBE = 'const os = require("node:os"); JSON.stringify({ version: process.
 
 export async function testNode(input: NodeInput): Promise<NodeTestResult> {
   if (input.kind === 'ssh') {
-    return { ok: false, message: `SSH nodes cannot be tested or started by this version yet (host ${input.ssh?.host ?? '?'}); they come with SSH support` }
+    return { ok: false, message: `the SSH node ${input.ssh?.host ?? '?'} is tested over SSH (testSshNode), not as a local node` }
   }
   if (input.cwd) {
     const dir = statSync(input.cwd, { throwIfNoEntry: false })

@@ -80,13 +80,20 @@ export const piGroupRequestSchema = z.strictObject(piFields).refine(tasksFitSamp
 /** An optional argument: JSON has no `undefined`, so a `null` from the wire means "left out". */
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined)
 
+/** An identity file's passphrase for one call (never stored). */
+const passphrase = optional(z.string({ error: 'must be a passphrase (a string)' }).max(1024, { error: 'is too long for a passphrase' })).optional()
+/** A host key fingerprint as OpenSSH prints it. */
+const hostKeyFingerprint = z.string({ error: 'must be a host key fingerprint (a string)' }).regex(/^SHA256:[A-Za-z0-9+/]{43}$/, { error: "must be a SHA256 fingerprint like 'SHA256:…' (43 base64 characters)" })
+
 /** Each method's arguments as a tuple (named for error messages). */
 const methods = {
   snapshot: { args: z.tuple([]), names: [] },
   saveNode: { args: z.tuple([savedNodeSchema]), names: ['node'] },
   deleteNode: { args: z.tuple([id]), names: ['id'] },
-  testNode: { args: z.tuple([nodeInputSchema]), names: ['node'] },
-  startNode: { args: z.tuple([optional(id).optional()]), names: ['id'] },
+  testNode: { args: z.tuple([nodeInputSchema, passphrase]), names: ['node', 'passphrase'] },
+  startNode: { args: z.tuple([optional(id).optional(), passphrase]), names: ['id', 'passphrase'] },
+  reconnectNode: { args: z.tuple([id, passphrase]), names: ['id', 'passphrase'] },
+  trustHostKey: { args: z.tuple([z.union([id, nodeInputSchema], { error: 'must be a node id or a node' }), hostKeyFingerprint]), names: ['node', 'fingerprint'] },
   stopNode: { args: z.tuple([optional(id).optional()]), names: ['id'] },
   stopEngine: { args: z.tuple([engineId]), names: ['engineId'] },
   restartEngine: { args: z.tuple([engineId]), names: ['engineId'] },

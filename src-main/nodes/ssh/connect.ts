@@ -184,14 +184,14 @@ function loadKey(files: string[], passphrase: string | undefined, explicit: bool
   const candidates = files.length ? files : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f))
   for (const file of candidates) {
     if (!existsSync(file)) {
-      if (explicit) throw new SshKeyError(`the identity file ${file} does not exist; set identityFile to your private key`)
+      if (explicit) throw new SshKeyError(`the identity file ${file} does not exist; set identityFile to your private key`, file, 'missing')
       continue
     }
     let data: Buffer
     try {
       data = readFileSync(file)
     } catch (err) {
-      throw new SshKeyError(`cannot read the identity file ${file}: ${(err as Error).message}`)
+      throw new SshKeyError(`cannot read the identity file ${file}: ${(err as Error).message}`, file, 'unreadable')
     }
     const parsed = ssh2.utils.parseKey(data, passphrase)
     if (!(parsed instanceof Error)) return data
@@ -202,9 +202,11 @@ function loadKey(files: string[], passphrase: string | undefined, explicit: bool
         passphrase === undefined
           ? `the identity file ${file} is encrypted; give its passphrase (passphrase option, or the prompt), or load it into ssh-agent`
           : `wrong passphrase for the identity file ${file}; check it and try again`,
+        file,
+        passphrase === undefined ? 'needs-passphrase' : 'wrong-passphrase',
       )
     }
-    throw new SshKeyError(`the identity file ${file} is not a private key ssh2 can use (${parsed.message})`)
+    throw new SshKeyError(`the identity file ${file} is not a private key ssh2 can use (${parsed.message})`, file, 'invalid')
   }
   return null
 }

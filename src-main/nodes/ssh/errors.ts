@@ -36,6 +36,8 @@ export class HostKeyError extends SshError {
     readonly fingerprint: string,
     /** The trusted key that no longer matches (only for a changed key). */
     readonly knownFingerprint?: string,
+    /** The presented key's blob, only for a key that is merely unknown (not changed, not revoked): what a user may choose to trust. */
+    readonly keyBlob?: Buffer,
   ) {
     super('host-key', message)
   }
@@ -46,10 +48,18 @@ export class HostKeyError extends SshError {
   }
 }
 
+/** Why an identity file cannot be used. */
+export type SshKeyProblem = 'missing' | 'unreadable' | 'needs-passphrase' | 'wrong-passphrase' | 'invalid'
+
 /** The identity file cannot be used: missing, unreadable, or its passphrase is missing or wrong. */
 export class SshKeyError extends SshError {
   override name = 'SshKeyError'
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The identity file concerned, and what is wrong with it (so a caller can ask for a passphrase). */
+    readonly file?: string,
+    readonly problem?: SshKeyProblem,
+  ) {
     super('client-key', message)
   }
 }

@@ -55,6 +55,8 @@ export function checkHostKey(policy: HostKeyPolicy, host: string, port: number, 
       "(strictHostKeyChecking: 'accept-new', or add it to known_hosts with `ssh` once).",
     name,
     presented,
+    undefined,
+    keyBlob,
   )
 }
 

@@ -1,4 +1,4 @@
 export { SshLauncher, agentBundle, type SshLauncherOptions, type SshLaunchStage } from './SshLauncher'
-export { SshError, HostKeyError, SshKeyError, RemoteNodeError, type SshErrorLevel } from './errors'
+export { SshError, HostKeyError, SshKeyError, RemoteNodeError, type SshErrorLevel, type SshKeyProblem } from './errors'
 export { shellQuote } from './shellQuote'
 export { fingerprint } from './knownHosts'

@@ -30,6 +30,8 @@ const METHODS = {
   testNode: true,
   startNode: true,
   stopNode: true,
+  reconnectNode: true,
+  trustHostKey: true,
   stopEngine: true,
   restartEngine: true,
   interrupt: true,

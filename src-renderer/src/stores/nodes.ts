@@ -41,9 +41,12 @@ export const useNodesStore = defineStore('nodes', () => {
     nodes.value = nodes.value.filter((n) => n.id !== id)
   }
 
-  const test = (input: NodeInput): Promise<NodeTestResult> => api().testNode(input)
-  const start = (id?: string): Promise<void> => api().startNode(id)
+  // A passphrase is passed only when the user typed one: calls without it keep their old shape.
+  const test = (input: NodeInput, passphrase?: string): Promise<NodeTestResult> => (passphrase === undefined ? api().testNode(input) : api().testNode(input, passphrase))
+  const start = (id?: string, passphrase?: string): Promise<void> => (passphrase === undefined ? api().startNode(id) : api().startNode(id, passphrase))
+  const reconnect = (id: string, passphrase?: string): Promise<void> => (passphrase === undefined ? api().reconnectNode(id) : api().reconnectNode(id, passphrase))
+  const trustHostKey = (node: string | NodeInput, fingerprint: string): Promise<void> => api().trustHostKey(node, fingerprint)
   const stop = (id?: string): Promise<void> => api().stopNode(id)
 
-  return { nodes, status, rows, byId, load, apply, save, remove, test, start, stop }
+  return { nodes, status, rows, byId, load, apply, save, remove, test, start, reconnect, trustHostKey, stop }
 })

@@ -31,6 +31,8 @@ function fakeService() {
     testNode: record('testNode'),
     startNode: record('startNode'),
     stopNode: record('stopNode'),
+    reconnectNode: record('reconnectNode'),
+    trustHostKey: record('trustHostKey'),
     stopEngine: record('stopEngine'),
     restartEngine: record('restartEngine', 3),
     interrupt: record('interrupt'),

@@ -6,7 +6,9 @@ import type {
   ConsoleEntry,
   EngineView,
   ErrorRecord,
+  NodeInput,
   NodeRecord,
+  NodeTestResult,
   PiRunRequest,
   RunRecord,
   ServiceEvent,
@@ -139,13 +141,30 @@ export class FakeClient implements ServiceClient {
     this.record('deleteNode', [id])
   }
 
-  async testNode(input: Parameters<ServiceClient['testNode']>[0]) {
-    this.record('testNode', [input])
-    return { ok: true, message: 'ok', cores: 4, nodeVersion: '20.0.0' }
+  /** What `testNode` answers; a test can replace it (e.g. an unknown host key, then trusted). */
+  testResult: (input: NodeInput, passphrase?: string) => NodeTestResult | Promise<NodeTestResult> = () => ({ ok: true, message: 'ok', cores: 4, nodeVersion: '20.0.0' })
+  /** Set to make `startNode`/`reconnectNode` fail with this error. */
+  startError: ((id?: string, passphrase?: string) => Error | null) | null = null
+
+  async testNode(input: NodeInput, passphrase?: string): Promise<NodeTestResult> {
+    this.record('testNode', passphrase === undefined ? [input] : [input, passphrase])
+    return this.testResult(input, passphrase)
   }
 
-  async startNode(id?: string): Promise<void> {
-    this.record('startNode', [id])
+  async startNode(id?: string, passphrase?: string): Promise<void> {
+    this.record('startNode', passphrase === undefined ? [id] : [id, passphrase])
+    const err = this.startError?.(id, passphrase)
+    if (err) throw err
+  }
+
+  async reconnectNode(id: string, passphrase?: string): Promise<void> {
+    this.record('reconnectNode', passphrase === undefined ? [id] : [id, passphrase])
+    const err = this.startError?.(id, passphrase)
+    if (err) throw err
+  }
+
+  async trustHostKey(node: string | NodeInput, fingerprint: string): Promise<void> {
+    this.record('trustHostKey', [node, fingerprint])
   }
 
   async stopNode(id?: string): Promise<void> {

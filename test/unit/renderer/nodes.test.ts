@@ -14,14 +14,13 @@ beforeEach(() => {
 const inBody = (selector: string) => document.body.querySelector(selector) as HTMLElement | null
 
 describe('the Nodes view', () => {
-  it('adds a local node with one engine per core by default; SSH is shown but disabled', async () => {
+  it('adds a local node with one engine per core by default; SSH can be chosen', async () => {
     const client = new FakeClient()
     const wrapper = await mountWith(NodesView, client)
     await wrapper.get('[data-testid="node-add"]').trigger('click')
     await flushPromises()
     const ssh = [...document.body.querySelectorAll('.n-radio')].find((r) => r.textContent?.includes('SSH'))!
-    expect(ssh.textContent).toContain('coming with SSH support')
-    expect(ssh.querySelector('input')!.disabled).toBe(true)
+    expect(ssh.querySelector('input')!.disabled).toBe(false)
     // The dialog asked the node for its cores to show the default.
     expect(client.callsOf('testNode')).toHaveLength(1)
     expect((inBody('[data-testid="node-engines"]') as HTMLInputElement).placeholder).toBe('one per core (4)')

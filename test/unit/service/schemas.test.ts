@@ -7,7 +7,7 @@ const pi = { samples: 1e6, tasks: 16, mode: 'lb-map', kernel: 'seeded', seed: 42
 describe('service call schemas', () => {
   test('list every method of the API', () => {
     expect([...SERVICE_METHODS].sort()).toEqual(
-      ['cancelRun', 'clearErrors', 'deleteNode', 'deleteRun', 'execute', 'getRun', 'interrupt', 'restartEngine', 'runAllModes', 'runPi', 'saveNode', 'snapshot', 'startNode', 'stopEngine', 'stopNode', 'testNode'].sort(),
+      ['cancelRun', 'clearErrors', 'deleteNode', 'deleteRun', 'execute', 'getRun', 'interrupt', 'reconnectNode', 'restartEngine', 'runAllModes', 'runPi', 'saveNode', 'snapshot', 'startNode', 'stopEngine', 'stopNode', 'testNode', 'trustHostKey'].sort(),
     )
   })
 
@@ -18,6 +18,10 @@ describe('service call schemas', () => {
     expect(parseCall('interrupt', [[0, 2]]).args).toEqual([[0, 2]])
     expect(parseCall('runPi', [pi]).args).toEqual([pi])
     expect(parseCall('execute', ['T_T', '::2']).args).toEqual(['T_T', '::2'])
+    expect(parseCall('startNode', ['n1', 'secret']).args).toEqual(['n1', 'secret'])
+    expect(parseCall('reconnectNode', ['n1']).args).toEqual(['n1'])
+    const print = `SHA256:${'A'.repeat(43)}`
+    expect(parseCall('trustHostKey', ['n1', print]).args).toEqual(['n1', print])
   })
 
   test.each([
@@ -48,6 +52,9 @@ describe('service call schemas', () => {
     ['execute', ['1'], /execute: missing argument targets/],
     ['execute', ['1', 7], /targets must be targets in console syntax/],
     ['interrupt', [[0, 'x']], /engineIds\.1 must be an engine id/],
+    ['trustHostKey', ['n1', 'MD5:aa'], /fingerprint must be a SHA256 fingerprint/],
+    ['trustHostKey', ['n1'], /missing argument fingerprint/],
+    ['startNode', ['n1', 42], /passphrase must be a passphrase/],
   ])('reject %j %j', (method, args, message) => {
     expect(() => parseCall(method, args)).toThrow(ServiceInputError)
     expect(() => parseCall(method, args)).toThrow(message)

@@ -6,6 +6,7 @@ import { NODE_STATE_TAG } from '../stateColors'
 
 export interface NodeActions {
   start(node: NodeRow): void
+  reconnect(node: NodeRow): void
   stop(node: NodeRow): void
   edit(node: NodeRow): void
   remove(node: NodeRow): void
@@ -28,25 +29,28 @@ function engines(row: NodeRow): string {
 
 export function nodeColumns(actions: NodeActions): DataTableColumns<NodeRow> {
   return [
-    { title: 'Name', key: 'name', width: 150, fixed: 'left', ellipsis: { tooltip: true }, render: (row) => h('strong', null, row.name) },
-    { title: 'Kind', key: 'kind', width: 90, render: (row) => (row.kind === 'local' ? 'local' : `ssh · ${row.ssh?.host ?? ''}`) },
-    { title: 'State', key: 'state', minWidth: 150, render: stateTag },
-    { title: 'Engines', key: 'engines', minWidth: 150, render: engines },
+    { title: 'Name', key: 'name', width: 140, fixed: 'left', ellipsis: { tooltip: true }, render: (row) => h('strong', null, row.name) },
+    { title: 'Kind', key: 'kind', width: 120, ellipsis: { tooltip: true }, render: (row) => (row.kind === 'local' ? 'local' : `ssh · ${row.ssh?.host ?? ''}`) },
+    { title: 'State', key: 'state', minWidth: 130, render: stateTag },
+    { title: 'Engines', key: 'engines', minWidth: 140, render: engines },
     {
       title: 'Host',
       key: 'host',
-      minWidth: 160,
+      minWidth: 150,
       render: (row) =>
         [row.status.host, row.status.cores && `${row.status.cores} cores`, row.status.nodeVersion && `Node ${row.status.nodeVersion}`].filter(Boolean).join(' · ') || '—',
     },
     {
       title: 'Actions',
       key: 'actions',
-      width: 280,
+      width: 320,
       render: (row) => {
         const running = RUNNING.has(row.status.state)
         return h(NSpace, { size: 6, wrap: false }, () => [
           h(NButton, { size: 'small', type: 'primary', secondary: true, disabled: running, 'data-testid': 'node-start', onClick: () => actions.start(row) }, () => 'Start'),
+          row.status.state === 'lost' || row.status.state === 'failed'
+            ? h(NButton, { size: 'small', type: 'warning', secondary: true, 'data-testid': 'node-reconnect', onClick: () => actions.reconnect(row) }, () => 'Reconnect')
+            : null,
           h(NButton, { size: 'small', disabled: !running && row.status.engineIds.length === 0, 'data-testid': 'node-stop', onClick: () => actions.stop(row) }, () => 'Stop'),
           h(NButton, { size: 'small', quaternary: true, 'data-testid': 'node-edit', onClick: () => actions.edit(row) }, () => 'Edit'),
           h(

@@ -50,14 +50,18 @@ export function toInput(draft: NodeDraft): NodeInput & { id?: string } {
 }
 
 /** Field → message for what would make the service refuse the node. */
-export function draftErrors(draft: NodeDraft, takenNames: string[]): Partial<Record<'name' | 'engines' | 'host' | 'port', string>> {
-  const errors: Partial<Record<'name' | 'engines' | 'host' | 'port', string>> = {}
+export function draftErrors(draft: NodeDraft, takenNames: string[]): Partial<Record<'name' | 'engines' | 'host' | 'port' | 'user', string>> {
+  const errors: Partial<Record<'name' | 'engines' | 'host' | 'port' | 'user', string>> = {}
   const name = draft.name.trim()
   if (!name) errors.name = 'Give the node a name, e.g. "this machine"'
   else if (takenNames.includes(name)) errors.name = `There is already a node called "${name}"`
   if (draft.engines !== null && (!Number.isInteger(draft.engines) || draft.engines < 1)) errors.engines = 'Engines must be a whole number of at least 1'
   if (draft.kind === 'ssh') {
-    if (!draft.ssh.host.trim()) errors.host = 'Host is required for an SSH node'
+    const host = draft.ssh.host.trim()
+    if (!host) errors.host = 'Host is required for an SSH node'
+    else if (/\s/.test(host)) errors.host = 'A host name has no spaces'
+    else if (host.length > 255) errors.host = 'That host name is too long'
+    if (/\s/.test(draft.ssh.user.trim())) errors.user = 'A user name has no spaces'
     if (draft.ssh.port !== null && (!Number.isInteger(draft.ssh.port) || draft.ssh.port < 1 || draft.ssh.port > 65535)) errors.port = 'Port is 1–65535'
   }
   return errors

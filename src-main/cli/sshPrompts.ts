@@ -1,0 +1,199 @@
+/**
+ * The terminal side of SSH nodes in the CLI: when a start fails because a host key is unknown or an
+ * identity file needs its passphrase, ask on the terminal (stdin and stderr both TTYs) and say how
+ * to retry; without a terminal, fail with a line saying what to do instead.
+ * Trusted keys go to the app's trust store; passphrases live only in memory for this run.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { Writable } from 'node:stream'
+import ssh2 from 'ssh2'
+import type { NodeSpec, SshNodeSpec } from '../cluster/options'
+import { HostKeyError, SshKeyError } from '../nodes/ssh/errors'
+import { defaultTrustedHostsFile } from '../nodes/ssh/hostKeys'
+import { keyType, recordKnownKey } from '../nodes/ssh/knownHosts'
+import { expandHome } from '../nodes/ssh/sshConfig'
+
+/** Ctrl-C (or Ctrl-D) at a prompt. */
+export class PromptInterrupted extends Error {
+  override name = 'PromptInterrupted'
+  constructor() {
+    super('interrupted')
+  }
+}
+
+/** Prompts go to stderr and answers come from stdin, so both must be a terminal. */
+export function canPrompt(): boolean {
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY)
+}
+
+/** Asks a yes/no question on the terminal; only `y` or `yes` is a yes. Ctrl-C rejects with PromptInterrupted. */
+export function askYesNo(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true, historySize: 0 })
+  return new Promise<boolean>((resolve, reject) => {
+    let answered = false
+    rl.once('SIGINT', () => {
+      answered = true
+      rl.close()
+      process.stderr.write('\n')
+      reject(new PromptInterrupted())
+    })
+    rl.once('close', () => {
+      if (answered) return
+      process.stderr.write('\n')
+      resolve(false)
+    })
+    rl.question(question, (answer) => {
+      answered = true
+      rl.close()
+      resolve(/^\s*y(es)?\s*$/i.test(answer))
+    })
+  })
+}
+
+/** Reads a secret from the terminal with echo off (readline on a muted output, stdin in raw mode); nothing is echoed or kept. */
+export function askSecret(prompt: string): Promise<string> {
+  // Create the interface first: it puts stdin in raw mode, so nothing typed after the prompt is echoed by the tty.
+  const muted = new Writable({ write: (_chunk, _encoding, done) => done() })
+  const rl = createInterface({ input: process.stdin, output: muted, terminal: true, historySize: 0 })
+  process.stderr.write(prompt)
+  return new Promise<string>((resolve, reject) => {
+    let done = false
+    const finish = (): void => {
+      done = true
+      rl.close()
+      process.stderr.write('\n')
+    }
+    rl.once('line', (line) => {
+      finish()
+      resolve(line)
+    })
+    rl.once('SIGINT', () => {
+      finish()
+      reject(new PromptInterrupted())
+    })
+    rl.once('close', () => {
+      if (done) return
+      process.stderr.write('\n')
+      reject(new PromptInterrupted())
+    })
+  })
+}
+
+export interface SshRetryOptions {
+  /** Ask on the terminal (default: when stdin and stderr are TTYs). */
+  interactive?: boolean
+  /** Where a key trusted at the prompt is recorded (default: the app's trust store, as the launcher's accept-new). */
+  trustedHostsFile?: string
+  /** Overridable for tests. */
+  askYesNo?: (question: string) => Promise<boolean>
+  askSecret?: (prompt: string) => Promise<string>
+  /** Whether an ssh-agent holds the identity file's key (then it is used instead of asking). */
+  agentHasKey?: (file: string, agentSocket: string) => Promise<boolean>
+  write?: (text: string) => void
+}
+
+/**
+ * Decides what to do after a start failed: resolves with the node specs to retry with (after the
+ * user trusted a host key or typed a passphrase), or rejects with the error to report, which then
+ * says how to get past it. Each host and each identity file is asked about once per run.
+ */
+export function createSshRetry(options: SshRetryOptions = {}): (err: unknown, nodes: NodeSpec[]) => Promise<NodeSpec[]> {
+  const interactive = options.interactive ?? canPrompt()
+  const yesNo = options.askYesNo ?? askYesNo
+  const secret = options.askSecret ?? askSecret
+  const hasKey = options.agentHasKey ?? agentHasKey
+  const write = options.write ?? ((text: string) => void process.stderr.write(text))
+  const trusted = new Set<string>()
+  const asked = new Set<string>()
+  const viaAgent = new Set<string>()
+
+  return async (err, nodes) => {
+    if (err instanceof HostKeyError && !err.changed && err.keyBlob && !trusted.has(err.host)) {
+      if (!interactive) throw withHint(err, trustHint(err.host))
+      write(
+        `clusterdesk: the authenticity of host ${err.host} can't be established.\n` +
+          `  ${keyType(err.keyBlob)} key fingerprint is ${err.fingerprint}.\n` +
+          "  Check it with the host's owner (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on that host).\n",
+      )
+      if (!(await yesNo('Trust this host key and continue? [y/N] '))) throw withHint(err, `Not trusted; nothing was run on ${err.host}.`)
+      recordKnownKey(options.trustedHostsFile ?? defaultTrustedHostsFile(), err.host, err.keyBlob)
+      trusted.add(err.host)
+      write(`clusterdesk: trusted ${err.host} (${err.fingerprint}); starting again…\n`)
+      return nodes
+    }
+    if (err instanceof SshKeyError && err.problem === 'needs-passphrase' && err.file) {
+      const file = err.file
+      const uses = (n: NodeSpec): n is SshNodeSpec => n.kind === 'ssh' && n.identityFile !== undefined && n.passphrase === undefined && expandHome(n.identityFile) === file
+      if (!nodes.some(uses)) throw err
+      const agent = nodes.find(uses)?.agent ?? process.env.SSH_AUTH_SOCK
+      if (agent && !viaAgent.has(file) && (await hasKey(file, agent).catch(() => false))) {
+        // The agent signs with it: log in through the agent, without the (encrypted) file.
+        viaAgent.add(file)
+        return nodes.map((n) => (uses(n) ? { ...n, identityFile: undefined, agent } : n))
+      }
+      if (!interactive || asked.has(file)) {
+        throw withHint(err, `Load it into ssh-agent first (ssh-add ${file}) and run again, or run clusterdesk in a terminal to be asked for its passphrase.`)
+      }
+      asked.add(file)
+      const passphrase = await secret(`Passphrase for ${file}: `)
+      return nodes.map((n) => (uses(n) ? { ...n, passphrase } : n))
+    }
+    throw err
+  }
+}
+
+function withHint(err: Error, hint: string): Error {
+  err.message = `${err.message}\n${hint}`
+  return err
+}
+
+function trustHint(host: string): string {
+  const m = /^\[(.*)\]:(\d+)$/.exec(host)
+  const ssh = m ? `ssh -p ${m[2]} ${m[1]}` : `ssh ${host}`
+  return `To trust it, check the fingerprint and run again with --accept-new-host-keys (or strictHostKeyChecking=accept-new in the node's URL), or connect once with \`${ssh}\` and accept the key there.`
+}
+
+/** The public key blob of an identity file: its `.pub` next to it, or the public part of an OpenSSH-format key (stored unencrypted). */
+export function identityPublicKey(file: string): Buffer | null {
+  if (existsSync(`${file}.pub`)) {
+    const field = readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/)[1]
+    if (field) return Buffer.from(field, 'base64')
+  }
+  const pem = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(readFileSync(file, 'utf8'))
+  if (!pem) return null
+  const data = Buffer.from(pem[1].replace(/\s+/g, ''), 'base64')
+  const magic = 'openssh-key-v1\0'
+  if (data.subarray(0, magic.length).toString('latin1') !== magic) return null
+  let at = magic.length
+  const next = (): Buffer => {
+    const length = data.readUInt32BE(at)
+    const value = data.subarray(at + 4, at + 4 + length)
+    at += 4 + length
+    return value
+  }
+  next() // cipher
+  next() // kdf
+  next() // kdf options
+  at += 4 // key count
+  return next()
+}
+
+/** Whether the ssh-agent at `agentSocket` holds the key of `file` (false when it cannot be asked within 3 s). */
+export function agentHasKey(file: string, agentSocket: string): Promise<boolean> {
+  let blob: Buffer | null
+  try {
+    blob = identityPublicKey(file)
+  } catch {
+    return Promise.resolve(false)
+  }
+  if (!blob) return Promise.resolve(false)
+  const wanted = blob
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 3000)
+    new ssh2.OpenSSHAgent(agentSocket).getIdentities((err, keys) => {
+      clearTimeout(timer)
+      resolve(!err && (keys ?? []).some((k) => Buffer.from((k as { getPublicSSH(): Buffer }).getPublicSSH()).equals(wanted)))
+    })
+  })
+}

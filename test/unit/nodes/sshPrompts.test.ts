@@ -1,0 +1,96 @@
+/** The CLI's decisions after an SSH start failed: what is asked, what is refused, what is retried. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createSshRetry } from '../../../src-main/cli/sshPrompts'
+import type { NodeSpec } from '../../../src-main/cluster/options'
+import { HostKeyError, SshKeyError } from '../../../src-main/nodes/ssh/errors'
+
+// An ssh-ed25519 public key blob (type string + 32 bytes).
+const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)])
+const unknown = (): HostKeyError => new HostKeyError('the host key of [h]:2222 is not known: ssh-ed25519 SHA256:abc.', '[h]:2222', 'SHA256:abc', undefined, blob)
+const nodes: NodeSpec[] = [
+  { kind: 'local', engines: 1 },
+  { kind: 'ssh', host: 'h', port: 2222, identityFile: '/keys/a' },
+  { kind: 'ssh', host: 'g', identityFile: '/keys/b' },
+]
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+function store(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cd-prompts-'))
+  dirs.push(dir)
+  return join(dir, 'sub', 'known_hosts')
+}
+
+describe('createSshRetry', () => {
+  it('asks about an unknown key once; yes records exactly that key and retries', async () => {
+    const file = store()
+    const askYesNo = vi.fn(async () => true)
+    const write = vi.fn()
+    const retry = createSshRetry({ interactive: true, trustedHostsFile: file, askYesNo, write })
+    await expect(retry(unknown(), nodes)).resolves.toBe(nodes)
+    expect(write.mock.calls.join('')).toMatch(/\[h\]:2222[\s\S]*ssh-ed25519 key fingerprint is SHA256:abc/)
+    expect(readFileSync(file, 'utf8')).toBe(`[h]:2222 ssh-ed25519 ${blob.toString('base64')}\n`)
+    // Still failing after it was trusted: reported, not asked again.
+    await expect(retry(unknown(), nodes)).rejects.toThrow(/is not known/)
+    expect(askYesNo).toHaveBeenCalledTimes(1)
+  })
+
+  it('no records nothing and fails', async () => {
+    const file = store()
+    const retry = createSshRetry({ interactive: true, trustedHostsFile: file, askYesNo: async () => false, write: () => undefined })
+    await expect(retry(unknown(), nodes)).rejects.toThrow(/Not trusted; nothing was run/)
+    expect(() => readFileSync(file)).toThrow()
+  })
+
+  it('never asks about a changed or revoked key', async () => {
+    const askYesNo = vi.fn(async () => true)
+    const retry = createSshRetry({ interactive: true, trustedHostsFile: store(), askYesNo, write: () => undefined })
+    await expect(retry(new HostKeyError('CHANGED', '[h]:2222', 'SHA256:new', 'SHA256:old'), nodes)).rejects.toThrow('CHANGED')
+    await expect(retry(new HostKeyError('revoked', '[h]:2222', 'SHA256:abc'), nodes)).rejects.toThrow('revoked')
+    expect(askYesNo).not.toHaveBeenCalled()
+  })
+
+  it('without a terminal says how to trust the key', async () => {
+    const retry = createSshRetry({ interactive: false, trustedHostsFile: store() })
+    await expect(retry(unknown(), nodes)).rejects.toThrow(/SHA256:abc[\s\S]*--accept-new-host-keys[\s\S]*ssh -p 2222 h/)
+  })
+
+  it('asks a passphrase once per file and gives it to the nodes using that file only', async () => {
+    const askSecret = vi.fn(async () => 'secret')
+    const retry = createSshRetry({ interactive: true, askSecret, agentHasKey: async () => false })
+    const needs = (): SshKeyError => new SshKeyError('the identity file /keys/a is encrypted', '/keys/a', 'needs-passphrase')
+    const next = await retry(needs(), nodes)
+    expect(askSecret).toHaveBeenCalledWith('Passphrase for /keys/a: ')
+    expect(next[1]).toMatchObject({ identityFile: '/keys/a', passphrase: 'secret' })
+    expect(next[2]).not.toHaveProperty('passphrase')
+    await expect(retry(new SshKeyError('wrong passphrase for the identity file /keys/a', '/keys/a', 'wrong-passphrase'), next)).rejects.toThrow(/wrong passphrase/)
+    expect(askSecret).toHaveBeenCalledTimes(1)
+  })
+
+  it('uses an ssh-agent holding the key; without agent or terminal says to ssh-add it', async () => {
+    const needs = new SshKeyError('the identity file /keys/b is encrypted', '/keys/b', 'needs-passphrase')
+    const withAgent = createSshRetry({ interactive: false, agentHasKey: async (file, socket) => file === '/keys/b' && socket === '/agent.sock' })
+    const env = process.env.SSH_AUTH_SOCK
+    process.env.SSH_AUTH_SOCK = '/agent.sock'
+    try {
+      const next = await withAgent(needs, nodes)
+      expect(next[2]).toMatchObject({ identityFile: undefined, agent: '/agent.sock' })
+      const noAgent = createSshRetry({ interactive: false, agentHasKey: async () => false })
+      await expect(noAgent(needs, nodes)).rejects.toThrow(/ssh-add \/keys\/b/)
+    } finally {
+      if (env === undefined) delete process.env.SSH_AUTH_SOCK
+      else process.env.SSH_AUTH_SOCK = env
+    }
+  })
+
+  it('passes other errors through', async () => {
+    const retry = createSshRetry({ interactive: true })
+    const err = new Error('boom')
+    await expect(retry(err, nodes)).rejects.toBe(err)
+  })
+})
