@@ -14,6 +14,9 @@ import { defaultTrustedHostsFile } from '../nodes/ssh/hostKeys'
 import { keyType, recordKnownKey } from '../nodes/ssh/knownHosts'
 import { expandHome } from '../nodes/ssh/sshConfig'
 
+/** How often a passphrase is asked for before the run fails (as OpenSSH's NumberOfPasswordPrompts). */
+const MAX_PASSPHRASE_TRIES = 3
+
 /** Ctrl-C (or Ctrl-D) at a prompt. */
 export class PromptInterrupted extends Error {
   override name = 'PromptInterrupted'
@@ -105,7 +108,8 @@ export function createSshRetry(options: SshRetryOptions = {}): (err: unknown, no
   const hasKey = options.agentHasKey ?? agentHasKey
   const write = options.write ?? ((text: string) => void process.stderr.write(text))
   const trusted = new Set<string>()
-  const asked = new Set<string>()
+  /** Files whose passphrase was asked: the nodes it was given to, and how many tries so far. */
+  const asked = new Map<string, { uses: (n: NodeSpec) => boolean; tries: number }>()
   const viaAgent = new Set<string>()
 
   return async (err, nodes) => {
@@ -122,9 +126,23 @@ export function createSshRetry(options: SshRetryOptions = {}): (err: unknown, no
       write(`clusterdesk: trusted ${err.host} (${err.fingerprint}); starting again…\n`)
       return nodes
     }
+    if (err instanceof SshKeyError && err.problem === 'wrong-passphrase' && err.file && asked.has(err.file)) {
+      // A passphrase typed here was wrong: ask again, as ssh does, up to MAX_PASSPHRASE_TRIES.
+      const file = err.file
+      const earlier = asked.get(file)!
+      if (earlier.tries >= MAX_PASSPHRASE_TRIES) throw withHint(err, `${MAX_PASSPHRASE_TRIES} wrong passphrases; nothing was run.`)
+      earlier.tries++
+      write(`clusterdesk: wrong passphrase for ${file}; try again.\n`)
+      const passphrase = await secret(`Passphrase for ${file}: `)
+      return nodes.map((n) => (earlier.uses(n) ? { ...n, passphrase } : n))
+    }
     if (err instanceof SshKeyError && err.problem === 'needs-passphrase' && err.file) {
       const file = err.file
-      const uses = (n: NodeSpec): n is SshNodeSpec => n.kind === 'ssh' && n.identityFile !== undefined && n.passphrase === undefined && expandHome(n.identityFile) === file
+      const names = (n: NodeSpec): n is SshNodeSpec => n.kind === 'ssh' && n.identityFile !== undefined && expandHome(n.identityFile) === file
+      // A key no node names comes from ~/.ssh/config (or the defaults): it is for the nodes that name none.
+      const namesNone = (n: NodeSpec): n is SshNodeSpec => n.kind === 'ssh' && n.identityFile === undefined
+      const given = nodes.some(names) ? names : namesNone
+      const uses = (n: NodeSpec): n is SshNodeSpec => given(n) && n.passphrase === undefined
       if (!nodes.some(uses)) throw err
       const agent = nodes.find(uses)?.agent ?? process.env.SSH_AUTH_SOCK
       if (agent && !viaAgent.has(file) && (await hasKey(file, agent).catch(() => false))) {
@@ -135,7 +153,7 @@ export function createSshRetry(options: SshRetryOptions = {}): (err: unknown, no
       if (!interactive || asked.has(file)) {
         throw withHint(err, `Load it into ssh-agent first (ssh-add ${file}) and run again, or run clusterdesk in a terminal to be asked for its passphrase.`)
       }
-      asked.add(file)
+      asked.set(file, { uses: given, tries: 1 })
       const passphrase = await secret(`Passphrase for ${file}: `)
       return nodes.map((n) => (uses(n) ? { ...n, passphrase } : n))
     }

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromiumPath, launchBrowser, removeDir, screenshot, serve, type Served } from '../helpers/browser'
+import { chromiumPath, openApp, screenshot, type OpenApp, type Served } from '../helpers/browser'
 import { waitGone } from '../helpers/cluster'
 
 // CI installs Chromium and must run these; a developer machine without it is told so.
@@ -14,24 +14,19 @@ const noBrowser = !existsSync(chromiumPath) && !process.env.CI
 if (noBrowser) console.warn(`skipping the GUI end-to-end tests: no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`)
 
 describe.skipIf(noBrowser)('the GUI in Chromium against clusterdesk serve', () => {
+  let app: OpenApp
   let served: Served
   let browser: Browser
   let page: Page
-  const pageErrors: string[] = []
+  let pageErrors: string[]
 
   beforeAll(async () => {
-    served = await serve()
-    browser = await launchBrowser()
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-    page.on('pageerror', (err) => pageErrors.push(err.message))
-    await page.goto(served.url)
-    await page.getByTestId('connection-state').filter({ hasText: 'connected' }).waitFor()
+    app = await openApp()
+    ;({ served, browser, page, pageErrors } = app)
   }, 60_000)
 
   afterAll(async () => {
-    await browser?.close()
-    await served?.stop()
-    if (served) removeDir(served.dataDir)
+    await app?.close()
   })
 
   const view = async (name: string): Promise<void> => {

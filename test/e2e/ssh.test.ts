@@ -5,11 +5,11 @@
  * engines appear. Screenshot: .artifacts/screenshots/9-ssh-node.png.
  */
 import { existsSync } from 'node:fs'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { agentBundle } from '../../src-main/nodes/ssh'
 import { fingerprint } from '../../src-main/nodes/ssh/knownHosts'
-import { chromiumPath, launchBrowser, removeDir, screenshot, serve, type Served } from '../helpers/browser'
+import { chromiumPath, openApp, screenshot, type OpenApp } from '../helpers/browser'
 import { startSshd, type Sshd } from '../helpers/sshd'
 
 const noBrowser = !existsSync(chromiumPath) && !process.env.CI
@@ -17,25 +17,18 @@ if (noBrowser) console.warn(`skipping the SSH GUI end-to-end test: no Chromium a
 
 describe.skipIf(noBrowser)('an SSH node in the GUI (real sshd, serve, Chromium)', () => {
   let sshd: Sshd
-  let served: Served
-  let browser: Browser
+  let app: OpenApp
   let page: Page
-  const pageErrors: string[] = []
+  let pageErrors: string[]
 
   beforeAll(async () => {
     sshd = await startSshd()
-    served = await serve()
-    browser = await launchBrowser()
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-    page.on('pageerror', (err) => pageErrors.push(err.message))
-    await page.goto(served.url)
-    await page.getByTestId('connection-state').filter({ hasText: 'connected' }).waitFor()
+    app = await openApp()
+    ;({ page, pageErrors } = app)
   }, 60_000)
 
   afterAll(async () => {
-    await browser?.close()
-    await served?.stop()
-    if (served) removeDir(served.dataDir)
+    await app?.close()
     await sshd?.stop()
   })
 

@@ -79,6 +79,39 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, headless: true })
 }
 
+/** A served app open in Chromium at 1280×800, connected; its page errors are collected. */
+export interface OpenApp {
+  served: Served
+  browser: Browser
+  page: Page
+  pageErrors: string[]
+  /** Closes the browser, stops the server and removes its data directory. */
+  close(): Promise<void>
+}
+
+/** Starts `clusterdesk serve`, opens its URL in Chromium and waits until the app is connected. */
+export async function openApp(): Promise<OpenApp> {
+  const served = await serve()
+  let browser: Browser | undefined
+  const close = async (): Promise<void> => {
+    await browser?.close()
+    await served.stop()
+    removeDir(served.dataDir)
+  }
+  try {
+    browser = await launchBrowser()
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    const pageErrors: string[] = []
+    page.on('pageerror', (err) => pageErrors.push(err.message))
+    await page.goto(served.url)
+    await page.getByTestId('connection-state').filter({ hasText: 'connected' }).waitFor()
+    return { served, browser, page, pageErrors, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
 /**
  * Saves the whole view: the app scrolls inside its own layout, so the window is made tall enough
  * for the content, shot, and put back.

@@ -152,6 +152,40 @@ export async function startSshd(options: { netns?: string; address?: string; por
 }
 
 /** A second "host": a network namespace joined to this one by a veth pair (needs root and `ip netns`). */
+/** A real ssh-agent on its own socket; `stop()` kills it and removes its directory. */
+export interface SshAgent {
+  socket: string
+  /** Loads an identity file into the agent (with its passphrase, if it has one). */
+  add(keyFile: string, passphrase?: string): void
+  stop(): void
+}
+
+export function startSshAgent(): SshAgent {
+  const dir = mkdtempSync(join(tmpdir(), 'cd-agent-'))
+  const socket = join(dir, 'agent.sock')
+  const out = execFileSync('ssh-agent', ['-a', socket, '-s'], { encoding: 'utf8' })
+  const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)?.[1])
+  return {
+    socket,
+    add(keyFile, passphrase = '') {
+      // ssh-add reads a passphrase from SSH_ASKPASS when forced to; no terminal involved.
+      const askpass = join(dir, 'askpass.sh')
+      writeFileSync(askpass, `#!/bin/sh\necho '${passphrase.replace(/'/g, `'\\''`)}'\n`, { mode: 0o700 })
+      execFileSync('ssh-add', [keyFile], { env: { ...process.env, SSH_AUTH_SOCK: socket, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    },
+    stop() {
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGTERM')
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
 export interface Netns {
   name: string
   /** This side's address, and the namespace's. */

@@ -229,7 +229,7 @@ export class Client {
           this.retry(task, id, error)
           return
         }
-      }
+      } else this.balancer.engineFreed()
       this.finish(task, error)
     } else if (msg.type === 'stream') {
       handle.stream(msg)

@@ -112,10 +112,15 @@ export class LoadBalancer {
     return tasks.filter((t) => t.state === 'queued' && this.remove(t))
   }
 
-  /** A task finished on an engine: learn its duration and refill. */
+  /** A balanced task finished on an engine: learn its duration and refill. */
   taskFinished(durationMs: number): void {
     this.meanTaskMs = this.meanTaskMs * 0.8 + Math.max(durationMs, 0.01) * 0.2
     this.schedulePump()
+  }
+
+  /** A direct task finished: its engine has room again (direct tasks count against the limit). */
+  engineFreed(): void {
+    if (this.count > 0) this.schedulePump()
   }
 
   /** Pumps once after the current burst (a map's submissions, a frame's worth of results). */

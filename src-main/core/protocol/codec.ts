@@ -71,8 +71,9 @@ addExtension({
     const Kind: TypedKind = TYPED_KINDS[payload[0]] ?? Uint8Array
     const size = Kind.BYTES_PER_ELEMENT
     if (payload[1] === 0) {
-      // Inline bytes sit at any alignment in the frame: copy them into their own buffer.
-      const copy = payload.slice(2)
+      // Inline bytes sit at any alignment in the frame: copy them into their own buffer. (Not
+      // payload.slice: on a Buffer, which frames from sockets are, that is a view, not a copy.)
+      const copy = new Uint8Array(payload.subarray(2))
       return new Kind(copy.buffer as ArrayBuffer, 0, copy.byteLength / size)
     }
     if (incoming === null) throw new SerializationError('typed array reference outside of a frame')

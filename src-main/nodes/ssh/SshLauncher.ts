@@ -76,6 +76,14 @@ export class SshLauncher implements Launcher {
       connection.client.once('close', () => resolve())
     })
     void exited.then(() => connection.end())
+    // A connection that fails after it was up (keepalive timeout, reset) closes the channel; say
+    // why on the channel first, so the node is reported lost for that reason, not as an exit.
+    connection.client.on('error', (err: Error) => {
+      const why = /keepalive/i.test(err.message)
+        ? `no answer from ${this.label} to SSH keepalives; the network or the host is down`
+        : `the SSH connection to ${this.label} failed: ${err.message}`
+      if (!channel.destroyed) channel.emit('error', new SshError('client-socket', why))
+    })
     const transport = new StreamTransport(channel, channel)
     // The socket is what keeps the process alive; a jump host's socket is the hop's.
     // (ssh2's keepalive timer also holds the event loop while the connection is open.)

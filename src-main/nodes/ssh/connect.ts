@@ -102,9 +102,11 @@ export async function connectSsh(target: SshTarget): Promise<SshConnection> {
 
 function open(target: SshTarget, endpoint: ReturnType<typeof resolveEndpoint>, sock?: Duplex): Promise<Client> {
   const where = `${endpoint.user}@${endpoint.host}:${endpoint.port}`
-  const key = loadKey(endpoint.identityFiles, target.passphrase, target.identityFile !== undefined)
+  const { key, locked } = loadKey(endpoint.identityFiles, target.passphrase, target.identityFile !== undefined)
   const agent = target.agent ?? process.env.SSH_AUTH_SOCK
   if (!key && !agent) {
+    // An encrypted key without its passphrase is the one to unlock: say so (the CLI and GUI ask).
+    if (locked) throw locked
     throw new SshError('client-authentication', `no way to log in to ${where}: set identityFile (a private key), or agent / SSH_AUTH_SOCK (an ssh-agent socket)`)
   }
   const known = knownHostKeyAlgorithms(target, endpoint.host, endpoint.port).filter((a) => SUPPORTED_HOST_KEYS.includes(a))
@@ -146,6 +148,11 @@ function open(target: SshTarget, endpoint: ReturnType<typeof resolveEndpoint>, s
       if (settled) return
       settled = true
       client.end()
+      // The agent was tried in place of an encrypted key and did not hold it: ask for the passphrase.
+      if (!hostKeyError && locked && !key && err.level === 'client-authentication') {
+        reject(new SshKeyError(`${locked.message} (the ssh-agent at ${agent} does not hold it)`, locked.file, locked.problem))
+        return
+      }
       reject(hostKeyError ?? describe(err, where, key !== null, agent))
     })
     client.once('close', () => {
@@ -179,9 +186,14 @@ function describe(err: Error & { level?: string; code?: string }, where: string,
   return new SshError(level, `SSH connection to ${where} failed: ${err.message}`, { cause: err })
 }
 
-/** Reads and decrypts the first usable private key; a named SshKeyError when it cannot be used. */
-function loadKey(files: string[], passphrase: string | undefined, explicit: boolean): Buffer | null {
+/**
+ * Reads and decrypts the first usable private key; a named SshKeyError when it cannot be used.
+ * An encrypted key without a passphrase is passed over (an ssh-agent may hold it) and returned as
+ * `locked`, so that the caller can say which key wants its passphrase if nothing else logs in.
+ */
+function loadKey(files: string[], passphrase: string | undefined, explicit: boolean): { key: Buffer | null; locked: SshKeyError | null } {
   const candidates = files.length ? files : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f))
+  let locked: SshKeyError | null = null
   for (const file of candidates) {
     if (!existsSync(file)) {
       if (explicit) throw new SshKeyError(`the identity file ${file} does not exist; set identityFile to your private key`, file, 'missing')
@@ -194,19 +206,18 @@ function loadKey(files: string[], passphrase: string | undefined, explicit: bool
       throw new SshKeyError(`cannot read the identity file ${file}: ${(err as Error).message}`, file, 'unreadable')
     }
     const parsed = ssh2.utils.parseKey(data, passphrase)
-    if (!(parsed instanceof Error)) return data
+    if (!(parsed instanceof Error)) return { key: data, locked: null }
     const encrypted = /encrypted|passphrase|decrypt|bad decrypt/i.test(parsed.message)
-    if (!explicit && encrypted && passphrase === undefined) continue
-    if (encrypted) {
-      throw new SshKeyError(
-        passphrase === undefined
-          ? `the identity file ${file} is encrypted; give its passphrase (passphrase option, or the prompt), or load it into ssh-agent`
-          : `wrong passphrase for the identity file ${file}; check it and try again`,
+    if (encrypted && passphrase === undefined) {
+      locked ??= new SshKeyError(
+        `the identity file ${file} is encrypted; give its passphrase (passphrase option, or the prompt), or load it into ssh-agent (ssh-add ${file})`,
         file,
-        passphrase === undefined ? 'needs-passphrase' : 'wrong-passphrase',
+        'needs-passphrase',
       )
+      continue
     }
+    if (encrypted) throw new SshKeyError(`wrong passphrase for the identity file ${file}; check it and try again`, file, 'wrong-passphrase')
     throw new SshKeyError(`the identity file ${file} is not a private key ssh2 can use (${parsed.message})`, file, 'invalid')
   }
-  return null
+  return { key: null, locked }
 }

@@ -2,6 +2,7 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { HostKeyError } from './errors'
+import { expandHome } from './sshConfig'
 import { findKnownKeys, fingerprint, keyType, knownHostsName, recordKnownKey } from './knownHosts'
 
 export interface HostKeyPolicy {
@@ -47,7 +48,7 @@ export function checkHostKey(policy: HostKeyPolicy, host: string, port: number, 
     )
   }
   if ((policy.strictHostKeyChecking ?? 'yes') === 'accept-new') {
-    recordKnownKey(policy.trustedHostsFile ?? defaultTrustedHostsFile(), name, keyBlob)
+    recordKnownKey(expandHome(policy.trustedHostsFile ?? defaultTrustedHostsFile()), name, keyBlob)
     return
   }
   throw new HostKeyError(
@@ -61,5 +62,5 @@ export function checkHostKey(policy: HostKeyPolicy, host: string, port: number, 
 }
 
 function files(policy: HostKeyPolicy): string[] {
-  return [policy.knownHostsFile ?? defaultKnownHostsFile(), policy.trustedHostsFile ?? defaultTrustedHostsFile()]
+  return [policy.knownHostsFile ?? defaultKnownHostsFile(), policy.trustedHostsFile ?? defaultTrustedHostsFile()].map(expandHome)
 }

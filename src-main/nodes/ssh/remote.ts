@@ -57,10 +57,12 @@ export async function ensureUploaded(sftp: SFTPWrapper, fileName: string, conten
   const dir = posix.join(home, '.cache', 'clusterdesk')
   const target = posix.join(dir, fileName)
   try {
+    // The name carries the content hash, but a file of that name may still have been damaged or
+    // replaced: reuse it only if its bytes are this bundle's (a read of ~150 kB, cheap next to a start).
     const stats = await call<{ size: number }>((cb) => sftp.stat(target, cb))
-    if (stats.size === content.length) return { path: target, uploaded: false }
+    if (stats.size === content.length && (await call<Buffer>((cb) => sftp.readFile(target, cb))).equals(content)) return { path: target, uploaded: false }
   } catch {
-    // Absent: upload it.
+    // Absent or unreadable: upload it.
   }
   onUpload?.()
   for (const part of [posix.join(home, '.cache'), dir]) {

@@ -2,10 +2,13 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { NodeInput, NodeRecord, NodeStatus, NodeTestResult, ServiceEvent, ServiceSnapshot } from '../../../src-main/service/api'
+import { useEnginesStore } from './engines'
 import { useSessionStore } from './session'
 
 export interface NodeRow extends NodeRecord {
   status: NodeStatus
+  /** How many of the node's engines are alive now (a lost node's engines are dead). */
+  liveEngines: number
 }
 
 const stopped = (nodeId: string): NodeStatus => ({ nodeId, state: 'stopped', engineIds: [] })
@@ -14,7 +17,14 @@ export const useNodesStore = defineStore('nodes', () => {
   const nodes = ref<NodeRecord[]>([])
   const status = ref<Record<string, NodeStatus>>({})
 
-  const rows = computed<NodeRow[]>(() => nodes.value.map((n) => ({ ...n, status: status.value[n.id] ?? stopped(n.id) })))
+  const engines = useEnginesStore()
+  const rows = computed<NodeRow[]>(() =>
+    nodes.value.map((n) => {
+      const s = status.value[n.id] ?? stopped(n.id)
+      const liveEngines = s.engineIds.filter((id) => engines.byId[id] !== undefined && engines.byId[id].state !== 'dead').length
+      return { ...n, status: s, liveEngines }
+    }),
+  )
   const byId = (id: string): NodeRow | undefined => rows.value.find((n) => n.id === id)
 
   function load(snapshot: ServiceSnapshot): void {

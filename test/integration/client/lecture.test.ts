@@ -71,6 +71,19 @@ describe('the lecture session on real engines', () => {
     expect(Buffer.from(back.buffer, back.byteOffset, back.byteLength).equals(Buffer.from(data.buffer))).toBe(true)
   })
 
+  it('keeps the values of small typed arrays both ways (pushed, returned, scattered, gathered)', async () => {
+    const { rc } = await startLocal(2)
+    const dv = rc.view()
+    await rc.view(0).push({ f: new Float64Array([1.5, 2.5, 3.5]) })
+    expect(await rc.view(0).apply(() => Array.from((globalThis as any).f as Float64Array))).toEqual([1.5, 2.5, 3.5])
+    expect(Array.from((await rc.view(0).apply(() => new Uint8Array([1, 2, 3]))) as Uint8Array)).toEqual([1, 2, 3])
+    expect(Array.from((await rc.view(1).apply(() => Buffer.from('ab'))) as Uint8Array)).toEqual([97, 98])
+    await dv.scatter('s', new Int16Array([-1, 2, -3, 4, -5]))
+    const back = (await dv.gather('s')) as Int16Array
+    expect(back).toBeInstanceOf(Int16Array)
+    expect(Array.from(back)).toEqual([-1, 2, -3, 4, -5])
+  })
+
   it('maps 101 items in order, direct and load-balanced', async () => {
     const { rc } = await startLocal(4)
     const seq = Array.from({ length: 101 }, (_, i) => i)

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { chunkSizes, piChunk } from '../../../src-main/experiments/pi/runPi'
 import { shellCommand } from '../../../src-main/nodes/ssh/shellQuote'
-import { keygen, startSshd, type Sshd } from '../../helpers/sshd'
+import { keygen, startSshAgent, startSshd, type Sshd } from '../../helpers/sshd'
 
 const cli = join(fileURLToPath(new URL('../../..', import.meta.url)), 'dist/cli.js')
 const PASSPHRASE = 'correct horse battery'
@@ -178,12 +178,21 @@ describe('clusterdesk pi: encrypted identity file', () => {
     expect(hitsIn(run.output)).toBe(expectedHits)
   })
 
-  it('fails clearly on a wrong passphrase', async () => {
-    const run = await runInTty(piArgs(url()), env(), [{ when: /Passphrase for .*: $/, type: 'not it\r' }])
-    expect(run.status, run.output).toBe(1)
-    expect(run.output).toMatch(/wrong passphrase for the identity file .*id_encrypted/)
-    expect(run.output).not.toContain('not it')
-    expect(run.output).not.toMatch(/"hits"/)
+  it('asks again after a wrong passphrase, and fails clearly after three', async () => {
+    const retried = await runInTty(piArgs(url()), env(), [
+      { when: /Passphrase for .*: $/, type: 'not it\r' },
+      { when: /try again\.\s+Passphrase for .*: $/, type: `${PASSPHRASE}\r` },
+    ])
+    expect(retried.status, retried.output).toBe(0)
+    expect(hitsIn(retried.output)).toBe(expectedHits)
+
+    const wrong = { when: /Passphrase for .*: $/, type: 'not it\r' }
+    const failed = await runInTty(piArgs(url()), env(), [wrong, { ...wrong, when: /try again\.\s+Passphrase for .*: $/ }, { ...wrong, when: /try again\.\s+Passphrase[^]*try again\.\s+Passphrase for .*: $/ }])
+    expect(failed.status, failed.output).toBe(1)
+    expect(failed.output).toMatch(/wrong passphrase for the identity file .*id_encrypted[\s\S]*3 wrong passphrases/)
+    expect(failed.output.match(/Passphrase for /g)).toHaveLength(3)
+    expect(failed.output).not.toContain('not it')
+    expect(failed.output).not.toMatch(/"hits"/)
   })
 
   it('asks for the passphrase and then the host key in one run', async () => {
@@ -197,21 +206,15 @@ describe('clusterdesk pi: encrypted identity file', () => {
   })
 
   it('uses an ssh-agent that holds the key instead of asking (no terminal needed)', () => {
-    const agentDir = mkdtempSync(join(tmpdir(), 'cd-agent-'))
-    const socket = join(agentDir, 'agent.sock')
-    const out = execFileSync('ssh-agent', ['-a', socket, '-s'], { encoding: 'utf8' })
-    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)?.[1])
+    const agent = startSshAgent()
     try {
-      const askpass = join(agentDir, 'askpass.sh')
-      writeFileSync(askpass, `#!/bin/sh\necho '${PASSPHRASE}'\n`, { mode: 0o700 })
-      execFileSync('ssh-add', [encryptedKey], { env: { ...process.env, SSH_AUTH_SOCK: socket, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' }, stdio: ['ignore', 'pipe', 'pipe'] })
-      const run = spawnSync(process.execPath, [cli, ...piArgs(url())], { encoding: 'utf8', env: { ...env(), SSH_AUTH_SOCK: socket }, timeout: 60000 })
+      agent.add(encryptedKey, PASSPHRASE)
+      const run = spawnSync(process.execPath, [cli, ...piArgs(url())], { encoding: 'utf8', env: { ...env(), SSH_AUTH_SOCK: agent.socket }, timeout: 60000 })
       expect(run.stderr).toBe('')
       expect(run.status, run.stderr).toBe(0)
       expect((JSON.parse(run.stdout) as { hits: number }).hits).toBe(expectedHits)
     } finally {
-      if (pid) process.kill(pid, 'SIGTERM')
-      rmSync(agentDir, { recursive: true, force: true })
+      agent.stop()
     }
   })
 

@@ -84,6 +84,8 @@ describe.skipIf(why !== null)('SSH host in a network namespace', () => {
       ns.setLink(false)
       expect(await run).toEqual(items.map((i) => i * i))
       await expect.poll(() => lost.join('\n'), { timeout: 10000 }).toMatch(/ssh:\/\/root@.*lost/)
+      // Lost for what happened to the link (heartbeats or SSH keepalives), not as an exit.
+      expect(lost.join('\n')).toMatch(/lost: (no heartbeat answer|connection failed: no answer from .* to SSH keepalives)/)
       const dead = rc.engines.filter((e) => e.state === 'dead').map((e) => e.id)
       expect(dead).toEqual([2, 3])
       // The agent misses its heartbeats and exits with its engines, while the link is still down.

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster } from '../../../src-main/cluster/Cluster'
 import { agentBundle, HostKeyError, RemoteNodeError, SshError, SshKeyError, SshLauncher, type SshLauncherOptions } from '../../../src-main/nodes/ssh'
 import { fingerprint } from '../../../src-main/nodes/ssh/knownHosts'
-import { freePort, keygen, startSshd, type Sshd } from '../../helpers/sshd'
+import { freePort, keygen, startSshAgent, startSshd, type Sshd } from '../../helpers/sshd'
 
 let sshd: Sshd
 let home: string
@@ -104,6 +104,22 @@ describe('SshLauncher authentication and reachability', () => {
     expect((missing as Error).message).toMatch(/encrypted.*passphrase/)
   })
 
+  it('logs in with an encrypted key that ssh-agent holds, without its passphrase; asks for it when the agent lacks it', async () => {
+    const key = keygen(join(home, `agent_${Date.now()}`), { passphrase: 'agent pass' })
+    sshd.authorize(`${key}.pub`)
+    const agent = startSshAgent()
+    try {
+      const lacking = await new SshLauncher(opts({ identityFile: key, agent: agent.socket })).launch().catch((e: unknown) => e)
+      expect(lacking).toBeInstanceOf(SshKeyError)
+      expect((lacking as SshKeyError).problem).toBe('needs-passphrase')
+      expect((lacking as Error).message).toMatch(/encrypted[\s\S]*does not hold it/)
+      agent.add(key, 'agent pass')
+      await launchAndKill(opts({ identityFile: key, agent: agent.socket }))
+    } finally {
+      agent.stop()
+    }
+  })
+
   it('reports a closed port', async () => {
     const port = await freePort()
     const err = await new SshLauncher(opts({ port })).launch().catch((e: unknown) => e)
@@ -165,6 +181,14 @@ describe('SshLauncher on the remote host', () => {
     await launchAndKill(opts({ onStage: (s) => stages.push(s) }))
     expect(stages).not.toContain('uploading')
     expect(statSync(remote).mtimeMs).toBe(mtime)
+    // Damaged in place, same size: replaced, not run.
+    const damaged = Buffer.from(agentBundle().content)
+    damaged.write('\u0000garbage\u0000', 0)
+    writeFileSync(remote, damaged)
+    stages.length = 0
+    await launchAndKill(opts({ onStage: (s) => stages.push(s) }))
+    expect(stages).toContain('uploading')
+    expect(readFileSync(remote).equals(agentBundle().content)).toBe(true)
   })
 
   it('leaves no agent or engine processes after cluster.stop()', async () => {

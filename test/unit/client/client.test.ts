@@ -71,6 +71,22 @@ describe('Client over an in-memory agent', () => {
     expect(new Set(ar.metadata.map((m) => m.engineId))).toEqual(new Set([0, 1]))
   })
 
+  it('runs queued load-balanced tasks once direct tasks free the engines', async () => {
+    const { rc, agent } = await startClient(2)
+    agent.hold = true
+    // The direct tasks reach both engines before the balancer's first dispatch: every engine is
+    // full, and only the direct tasks' results can make room.
+    const lb = rc.loadBalancedView().map((x: number) => x * 3, [1, 2, 3, 4, 5, 6], { chunkSize: 1 })
+    const direct = rc.view().apply(() => 'direct')
+    await new Promise((r) => setTimeout(r, 20))
+    expect(lb.progress).toBe(0)
+    agent.hold = false
+    agent.release(0)
+    agent.release(1)
+    expect(await direct).toEqual(['direct', 'direct'])
+    expect(await lb.get(2000)).toEqual([3, 6, 9, 12, 15, 18])
+  })
+
   it('retries a failed load-balanced task on another engine', async () => {
     const { rc } = await startClient(2)
     const flaky = (engine: number) => {

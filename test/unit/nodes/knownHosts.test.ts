@@ -70,4 +70,17 @@ describe('known_hosts', () => {
     expect(() => checkHostKey(policy, 'lab2', 22, b.blob)).not.toThrow()
     expect(() => checkHostKey({ ...policy, strictHostKeyChecking: 'accept-new' }, 'lab1', 22, b.blob)).toThrow(new RegExp(`${b.print.replace(/[+/]/g, '\\$&')}.*${a.print.replace(/[+/]/g, '\\$&')}`))
   })
+
+  it('reads known_hosts files given with ~/ from the home directory', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cd-kh-home-'))
+    writeFileSync(join(home, 'hosts'), `lab3 ssh-ed25519 ${a.base64}\n`)
+    const saved = process.env.HOME
+    process.env.HOME = home
+    try {
+      expect(() => checkHostKey({ knownHostsFile: '~/hosts', trustedHostsFile: '~/trusted' }, 'lab3', 22, a.blob)).not.toThrow()
+      expect(() => checkHostKey({ knownHostsFile: '~/hosts', trustedHostsFile: '~/trusted' }, 'lab4', 22, a.blob)).toThrow(HostKeyError)
+    } finally {
+      process.env.HOME = saved
+    }
+  })
 })

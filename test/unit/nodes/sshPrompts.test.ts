@@ -68,8 +68,29 @@ describe('createSshRetry', () => {
     expect(askSecret).toHaveBeenCalledWith('Passphrase for /keys/a: ')
     expect(next[1]).toMatchObject({ identityFile: '/keys/a', passphrase: 'secret' })
     expect(next[2]).not.toHaveProperty('passphrase')
-    await expect(retry(new SshKeyError('wrong passphrase for the identity file /keys/a', '/keys/a', 'wrong-passphrase'), next)).rejects.toThrow(/wrong passphrase/)
-    expect(askSecret).toHaveBeenCalledTimes(1)
+    // Wrong: asked again, up to three tries in all, then the run fails.
+    const wrong = (): SshKeyError => new SshKeyError('wrong passphrase for the identity file /keys/a', '/keys/a', 'wrong-passphrase')
+    askSecret.mockResolvedValueOnce('second').mockResolvedValueOnce('third')
+    const again = await retry(wrong(), next)
+    expect(again[1]).toMatchObject({ identityFile: '/keys/a', passphrase: 'second' })
+    expect(again[2]).not.toHaveProperty('passphrase')
+    expect((await retry(wrong(), again))[1]).toMatchObject({ passphrase: 'third' })
+    await expect(retry(wrong(), again)).rejects.toThrow(/wrong passphrase[\s\S]*3 wrong passphrases/)
+    expect(askSecret).toHaveBeenCalledTimes(3)
+    // A wrong passphrase that was not typed at the prompt (given in the node's options) is not asked again.
+    const fresh = createSshRetry({ interactive: true, askSecret })
+    await expect(fresh(wrong(), nodes)).rejects.toThrow(/wrong passphrase/)
+    expect(askSecret).toHaveBeenCalledTimes(3)
+  })
+
+  it("asks for an encrypted key of ~/.ssh/config and gives the passphrase to the nodes that name no key", async () => {
+    const askSecret = vi.fn(async () => 'from config')
+    const retry = createSshRetry({ interactive: true, askSecret, agentHasKey: async () => false })
+    const withAlias: NodeSpec[] = [...nodes, { kind: 'ssh', host: 'lab-alias' }]
+    const next = await retry(new SshKeyError('the identity file /home/bo/.ssh/id_lab is encrypted', '/home/bo/.ssh/id_lab', 'needs-passphrase'), withAlias)
+    expect(askSecret).toHaveBeenCalledWith('Passphrase for /home/bo/.ssh/id_lab: ')
+    expect(next[3]).toEqual({ kind: 'ssh', host: 'lab-alias', passphrase: 'from config' })
+    expect(next[1]).not.toHaveProperty('passphrase')
   })
 
   it('uses an ssh-agent holding the key; without agent or terminal says to ssh-add it', async () => {

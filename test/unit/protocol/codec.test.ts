@@ -71,6 +71,17 @@ describe('codec', () => {
     }
   })
 
+  it.each(KINDS.map((Kind) => [Kind.name, Kind] as const))('decodes small (inline) %s from a Buffer inside a larger chunk, as sockets deliver them', (_name, Kind) => {
+    const original = sample(Kind, 5)
+    const frame = concat(encodeFrame(2, { type: 'task', id: 1, op: 'push', ns: { value: original } }, 'send'))
+    // A socket chunk: a Buffer (whose slice() is a view, not a copy) at an offset into a bigger one.
+    const chunk = Buffer.alloc(frame.byteLength + 64, 0xee)
+    chunk.set(frame, 32)
+    const decoded = decodeFrame<Pushed<{ value: ArrayLike<unknown> }>>(chunk.subarray(32, 32 + frame.byteLength)).message.ns.value
+    expect(decoded).toBeInstanceOf(Kind)
+    expect(Array.from(decoded)).toEqual(Array.from(original))
+  })
+
   it.each(KINDS.map((Kind) => [Kind.name, Kind] as const))('round-trips %s inline and as raw bytes', (_name, Kind) => {
     for (const length of [0, 3, 40, 5000]) {
       const original = sample(Kind, length)

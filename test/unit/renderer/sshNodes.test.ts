@@ -3,7 +3,7 @@ import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { NodeRecord, NodeStatus } from '../../../src-main/service/api'
 import NodesView from '../../../src-renderer/src/views/NodesView.vue'
-import { FakeClient } from './fakeClient'
+import { engine, FakeClient } from './fakeClient'
 import { mountWith } from './mountWith'
 
 beforeEach(() => {
@@ -184,6 +184,21 @@ describe('SSH nodes in the table', () => {
     expect(wrapper.get('[data-testid="node-state"]').text()).toBe('failed')
     expect(wrapper.get('[data-testid="node-reason"]').text()).toContain('refused')
     expect(wrapper.find('[data-testid="node-reconnect"]').exists()).toBe(true)
+  })
+
+  it('counts only live engines: a lost node has none running', async () => {
+    const running = status({ state: 'ready', engineIds: [0, 1] })
+    const client = new FakeClient({ nodes: [record], nodeStatus: [running], engines: [engine(0), engine(1)] })
+    const wrapper = await mountWith(NodesView, client)
+    expect(wrapper.text()).toContain('2 running of')
+    client.emit([
+      { type: 'engine', engine: engine(0, { state: 'dead' }) },
+      { type: 'engine', engine: engine(1, { state: 'dead' }) },
+      { type: 'nodeStatus', status: { ...running, state: 'lost', reason: 'the SSH connection timed out' } },
+    ])
+    await flushPromises()
+    expect(wrapper.get('[data-testid="node-state"]').text()).toBe('lost')
+    expect(wrapper.text()).not.toContain('running of')
   })
 
   it('Start on an unknown host key asks to trust it, then starts; a key passphrase is asked for', async () => {

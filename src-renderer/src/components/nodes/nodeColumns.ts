@@ -22,7 +22,7 @@ function stateTag(row: NodeRow) {
 }
 
 function engines(row: NodeRow): string {
-  const running = row.status.engineIds.length
+  const running = row.liveEngines
   const planned = row.engines === null ? `one per core${row.status.cores ? ` (${row.status.cores})` : ''}` : String(row.engines)
   return running ? `${running} running of ${planned}` : planned
 }
