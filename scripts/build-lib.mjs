@@ -19,6 +19,8 @@ const common = {
   target: 'node20',
   external,
   sourcemap: true,
+  // Error classes keep their names (e.constructor.name, console.log(e)), not esbuild's _RemoteError.
+  keepNames: true,
   logLevel: 'warning',
   define: { __CLUSTERDESK_VERSION__: JSON.stringify(pkg.version) },
 }

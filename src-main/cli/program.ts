@@ -69,7 +69,7 @@ Examples:
 
 Modes: ${PI_MODES.join(', ')}.
 With the seeded kernel every mode that covers all chunks (all but lb-apply, the pitfall) gives the same hits for the same --seed, --samples and --tasks.
-Speedup is the engines' summed busy time over the wall time; efficiency is speedup / engines.
+Speedup is the CPU time the engines spent on the work over the wall time (against one engine doing it all); efficiency is speedup / engines.
 In a terminal, an SSH node with an unknown host key shows its SHA256 fingerprint and asks whether to trust it,
 and an encrypted identity file that no ssh-agent holds asks for its passphrase (never stored).
 Exit status: 0 done, 1 the run failed, 2 bad usage, 130 interrupted.`

@@ -49,7 +49,7 @@ export function formatReport(r: PiResult): string {
       ['standard error', r.stdError.toExponential(2)],
       ['wall time', `${fixed(r.wallMs, 1)} ms`],
       ['samples/s', rate(r.samplesPerSec)],
-      ['speedup', `${fixed(r.speedup, 2)} on ${r.engines} engine${r.engines === 1 ? '' : 's'} (summed busy time / wall time)`],
+      ['speedup', `${fixed(r.speedup, 2)} on ${r.engines} engine${r.engines === 1 ? '' : 's'} (engines' CPU time / wall time)`],
       ['efficiency', `${fixed(100 * r.efficiency, 1)} % (speedup / engines)`],
     ]),
     '',

@@ -19,6 +19,8 @@ import { INTERRUPTED, toWireError } from './traceback'
 const SLICE_MS = 20
 
 export class Engine {
+  /** CPU time of the process when the running task started (tasks run one at a time). */
+  private cpuAtStart: NodeJS.CpuUsage = process.cpuUsage()
   private readonly queue: Array<TaskMessage | null> = []
   private head = 0
   /** An async task is being awaited; nothing else runs. */
@@ -132,6 +134,7 @@ export class Engine {
   /** Runs one task; returns a promise when it must be awaited before the next may start. */
   private run(task: TaskMessage): Promise<void> | null {
     const started = Date.now()
+    this.cpuAtStart = process.cpuUsage()
     this.capture.begin(task.id)
     let value: unknown
     try {
@@ -175,6 +178,7 @@ export class Engine {
       status,
       started,
       completed: Date.now(),
+      cpuMs: cpuMsSince(this.cpuAtStart),
       stdout: this.capture.stdout,
       stderr: this.capture.stderr,
     }
@@ -242,4 +246,10 @@ export function runEngine(id: number, bundlePath: string): void {
   process.on('unhandledRejection', (reason) => ready.uncaught(reason))
   process.on('exit', () => ready.lastWords())
   void guard.armed.then(() => ready.announce())
+}
+
+/** Milliseconds of CPU (user + system) the process used since `start`: the task's own work, not time spent waiting for a core. */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start)
+  return (used.user + used.system) / 1000
 }

@@ -2,6 +2,7 @@
  * Turns whatever user code threw into the plain-data error that crosses the wire, keeping only
  * the stack frames that point into user code.
  */
+import { inspect } from 'node:util'
 import type { WireError } from '../core/protocol/messages'
 import { HELPER_FILENAME } from './namespace'
 
@@ -21,6 +22,11 @@ export function toWireError(thrown: unknown, bundlePath: string): WireError {
     return { ename: 'Error', evalue, traceback: [`Error: ${evalue}`] }
   }
   const err = thrown as { name?: unknown; message?: unknown; stack?: unknown; constructor?: { name?: unknown } }
+  if (!(thrown instanceof Error) && err.message === undefined && err.stack === undefined) {
+    // `throw { code: 5 }`: no name, message or stack of its own; show the value itself.
+    const evalue = `a non-Error value was thrown: ${inspect(thrown, { depth: 2, breakLength: Infinity })}`
+    return { ename: 'Error', evalue, traceback: [`Error: ${evalue}`] }
+  }
   const ename =
     typeof err.name === 'string' && err.name
       ? err.name

@@ -281,7 +281,11 @@ export class Client {
   }
 
   private unrunnableError(task: Task): RemoteError {
-    if (task.lastError) return task.lastError
+    if (task.lastError) {
+      // Out of retries: the metadata names the engine of the last failure, as the error does.
+      task.meta.engineId = task.lastError.engineId
+      return task.lastError
+    }
     return new EngineError(
       -1,
       task.method,

@@ -104,6 +104,7 @@ export class EngineHandle {
     const meta = task.meta
     meta.started = new Date(msg.started)
     meta.completed = new Date(msg.completed)
+    meta.cpuMs = msg.cpuMs ?? null
     meta.stdout = msg.stdout
     meta.stderr = msg.stderr
     if (msg.executeResult !== undefined) meta.executeResult = msg.executeResult

@@ -60,6 +60,7 @@ export class LoadBalancedView {
       const options = rest.length > 1 && isOptions(rest[rest.length - 1]) ? (rest.pop() as LoadBalancedMapOptions) : {}
       const { chunkSize = 1, ordered = true } = options
       if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new UsageError(`chunkSize must be a whole number ≥ 1, got ${chunkSize}`)
+      if (typeof ordered !== 'boolean') throw new UsageError(`ordered must be true (results in order) or false (in completion order), got ${JSON.stringify(ordered)}`)
       if (rest.length === 0) throw new UsageError('map needs at least one sequence: lv.map(fn, [1, 2, 3])')
       const seqs = rest.map((s) => checkSequence(s, 'map'))
       const length = zipLength(seqs)

@@ -10,6 +10,8 @@ export interface TaskMetadata {
   submitted: Date
   started: Date | null
   completed: Date | null
+  /** CPU milliseconds the engine spent on it (unlike completed − started, not counting waits for a core). */
+  cpuMs: number | null
   /** What the task's code wrote to stdout / stderr on the engine. */
   stdout: string
   stderr: string
@@ -50,6 +52,7 @@ export class Task {
       method: op.op,
       submitted: new Date(),
       started: null,
+      cpuMs: null,
       completed: null,
       stdout: '',
       stderr: '',

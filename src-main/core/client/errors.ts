@@ -4,6 +4,9 @@
  */
 import type { TaskMethod, WireError } from '../protocol/messages'
 
+/** `[3:apply]`; a task that never reached an engine (aborted in the queue, nowhere to run) is `[apply]`. */
+const where = (engineId: number, method: string): string => (engineId >= 0 ? `[${engineId}:${method}]` : `[${method}]`)
+
 /** An exception raised by user code on an engine. `String(e)` is `[0:execute] ReferenceError: …`. */
 export class RemoteError extends Error {
   override name = 'RemoteError'
@@ -17,7 +20,7 @@ export class RemoteError extends Error {
     readonly evalue: string,
     traceback: string[] = [],
   ) {
-    super(`[${engineId}:${method}] ${ename}: ${evalue}`)
+    super(`${where(engineId, method)} ${ename}: ${evalue}`)
     this.traceback = traceback
     const remote = traceback.length > 1 ? traceback.slice(1).map((l) => `  (engine ${engineId}) ${l.trim()}`) : []
     this.stack = [`${this.name}: ${this.message}`, ...remote, ...(this.stack ?? '').split('\n').slice(1)].join('\n')
@@ -79,7 +82,7 @@ export class CompositeError extends Error {
 
   private static describe(errors: RemoteError[], method: string): string {
     const lines = [`one or more exceptions from call to method: ${method}`]
-    for (const e of errors.slice(0, CompositeError.tbLimit)) lines.push(`[${e.engineId}:${e.method}]: ${e.ename}: ${e.evalue}`)
+    for (const e of errors.slice(0, CompositeError.tbLimit)) lines.push(`${where(e.engineId, e.method)}: ${e.ename}: ${e.evalue}`)
     const rest = errors.length - CompositeError.tbLimit
     if (rest > 0) lines.push(`.... ${rest} more exceptions ...`)
     return lines.join('\n')

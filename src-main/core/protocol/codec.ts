@@ -104,6 +104,12 @@ const unpackr = packrs.send
 /** A function as source, refusing what cannot be re-created from its text. */
 export function toRemoteFunction(fn: Function): RemoteFunction {
   const source = Function.prototype.toString.call(fn)
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(source) && fn.name.startsWith('bound ')) {
+    throw new SerializationError(
+      `${fn.name} is a bound function (made by .bind), which has no source to send; ` +
+        `send the function itself and pass what you bound as arguments, or push it as a global`,
+    )
+  }
   if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
     throw new SerializationError(
       `${fn.name || 'this function'} is a native (built-in) function and has no source to send; ` +

@@ -66,6 +66,8 @@ export interface ResultMessage {
   /** Epoch milliseconds (engine clock). */
   started: number
   completed: number
+  /** CPU milliseconds the engine process used for the task (absent for aborted tasks). */
+  cpuMs?: number
   stdout: string
   stderr: string
   /** `util.inspect` of an `execute`'s completion value (the lecture's `Out[n]`), if any. */

@@ -16,6 +16,8 @@ import { KERNEL_NAME, piBlock, piTask, SCATTER_EXECUTE_CODE, type ChunkTriple } 
 export interface ChunkTask {
   engineId: number
   busyMs: number
+  /** CPU time the engine spent on it (busyMs if the engine did not say). */
+  cpuMs: number
   /** Chunk indices, in order. */
   chunks: number[]
   /** Hits of each of those chunks. */
@@ -53,7 +55,7 @@ function attribute(metadata: TaskMetadata[], counts: number[], hits: number[], o
   }
   let at = 0
   return metadata.map((m, i) => {
-    const task = { engineId: m.engineId ?? -1, busyMs: busyMs(m), chunks: order.slice(at, at + counts[i]), hits: hits.slice(at, at + counts[i]) }
+    const task = { engineId: m.engineId ?? -1, busyMs: busyMs(m), cpuMs: m.cpuMs ?? busyMs(m), chunks: order.slice(at, at + counts[i]), hits: hits.slice(at, at + counts[i]) }
     at += counts[i]
     return task
   })

@@ -19,8 +19,8 @@ export interface PiOptions {
   samples: number
   /** Chunks to split the samples into (block rule), a whole number from 1 to `samples`. */
   tasks: number
-  /** How the chunks are spread over the engines. */
-  mode: PiMode
+  /** How the chunks are spread over the engines (default `lb-map`, as the CLI's). */
+  mode?: PiMode
   /** `seeded` (default): reproducible xoshiro128**; `math-random`: the lecture's Math.random. */
   kernel?: PiKernel
   /** Seed of the `seeded` kernel, a whole number in [0, 2**32) (default 42; unused by math-random). */
@@ -67,7 +67,7 @@ export function resolvePiOptions(options: PiOptions): ResolvedPiOptions {
   if (options === null || typeof options !== 'object') {
     throw new PiOptionsError('options', `runPi takes { samples, tasks, mode }, e.g. { samples: 1e8, tasks: 16, mode: 'lb-map' }; got ${show(options)}`)
   }
-  const { samples, tasks, mode, kernel = 'seeded', seed = 42, targets, onProgress } = options
+  const { samples, tasks, mode = 'lb-map', kernel = 'seeded', seed = 42, targets, onProgress } = options
   wholeNumber('samples', samples, 1, Number.MAX_SAFE_INTEGER, 'a whole number ≥ 1 (e.g. 1e8)')
   wholeNumber('tasks', tasks, 1, MAX_TASKS, `a whole number from 1 to ${MAX_TASKS.toLocaleString('en')} (e.g. 16)`)
   if (tasks > samples) throw new PiOptionsError('tasks', `${tasks} chunks cannot split ${samples} samples: use at most as many tasks as samples`)

@@ -31,12 +31,13 @@ function checkCoverage(tasks: ChunkTask[], chunks: number, partial: boolean): vo
 
 export function summarise({ mode, kernel, seed, engineIds, sizes, tasks, wallMs }: SummaryInput): PiResult {
   checkCoverage(tasks, sizes.length, mode === 'lb-apply')
-  const shares = new Map<number, PiEngineShare>(engineIds.map((engineId) => [engineId, { engineId, tasks: 0, samples: 0, hits: 0, busyMs: 0 }]))
+  const shares = new Map<number, PiEngineShare>(engineIds.map((engineId) => [engineId, { engineId, tasks: 0, samples: 0, hits: 0, busyMs: 0, cpuMs: 0 }]))
   for (const task of tasks) {
     // A load-balanced task reports the engine that ran it, always one of the targets.
-    const share = shares.get(task.engineId) ?? { engineId: task.engineId, tasks: 0, samples: 0, hits: 0, busyMs: 0 }
+    const share = shares.get(task.engineId) ?? { engineId: task.engineId, tasks: 0, samples: 0, hits: 0, busyMs: 0, cpuMs: 0 }
     shares.set(task.engineId, share)
     share.busyMs += task.busyMs
+    share.cpuMs += task.cpuMs
     task.chunks.forEach((c, i) => {
       share.tasks++
       share.samples += sizes[c]
@@ -48,8 +49,10 @@ export function summarise({ mode, kernel, seed, engineIds, sizes, tasks, wallMs 
   const computed = perEngine.reduce((a, s) => a + s.tasks, 0)
   const hits = perEngine.reduce((a, s) => a + s.hits, 0)
   const p = hits / samples
-  const busy = perEngine.reduce((a, s) => a + s.busyMs, 0)
-  const speedup = wallMs > 0 ? busy / wallMs : 0
+  // Against one engine: one engine alone would spend about the summed CPU time of the work.
+  // (Summed busy time would overstate it when engines outnumber cores and wait for one.)
+  const work = perEngine.reduce((a, s) => a + s.cpuMs, 0)
+  const speedup = wallMs > 0 ? work / wallMs : 0
   return {
     pi: (4 * hits) / samples,
     hits,

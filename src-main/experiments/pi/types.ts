@@ -18,6 +18,11 @@ export interface PiEngineShare {
   hits: number
   /** Milliseconds its tasks ran on the engine (engine clock, 1 ms resolution per task). */
   busyMs: number
+  /**
+   * CPU milliseconds its tasks used. Less than busyMs when engines outnumber cores and wait for
+   * one: the work itself, which one engine alone would have taken about as long to do.
+   */
+  cpuMs: number
 }
 
 export interface PiResult {
@@ -44,9 +49,10 @@ export interface PiResult {
   /** Every target engine, in id order, including those that got nothing to do. */
   perEngine: PiEngineShare[]
   /**
-   * Speedup against one engine: the engines' summed busy time over the wall time, i.e. how many
-   * engines were computing at once on average (the work done serially would take the summed busy
-   * time). Transfers and scheduling count against it, since they add wall time and no busy time.
+   * Speedup against one engine: the CPU time the engines spent on the work over the wall time,
+   * i.e. how many engines were computing at once on average (one engine alone would take about
+   * that CPU time). Engines that wait for a core (more engines than cores) add no CPU time, and
+   * transfers and scheduling add wall time, so both count against it.
    */
   speedup: number
   /** `speedup / engines`: 1 when every engine computed for the whole run. */

@@ -21,6 +21,12 @@ describe('bad input', () => {
     expect(await rc.view(0).apply(() => 'alive')).toBe('alive')
   })
 
+  it('shows what was thrown when it is not an Error', async () => {
+    const { rc } = await startLocal(1)
+    await expect(rc.view(0).apply(() => { throw { code: 5 } })).rejects.toThrow(/^\[0:apply\] Error: a non-Error value was thrown: \{ code: 5 \}$/)
+    await expect(rc.view(0).apply(() => { throw 'plain text' })).rejects.toThrow(/^\[0:apply\] Error: plain text$/)
+  })
+
   it('refuses results that cannot be sent back, naming what they contain', async () => {
     const { rc } = await startLocal(1)
     const v = rc.view(0)

@@ -2,6 +2,7 @@
  * The π experiment on real local engines: every mode reproduces the same hits with any engine
  * count, and the per-engine figures add up.
  */
+import { availableParallelism } from 'node:os'
 import { blockBounds } from '../../../src-main/core/client/partition'
 import { describe, expect, it } from 'vitest'
 import { chunkSizes, PI_MODES, piChunk, runPi } from '../../../src-main/experiments/pi/runPi'
@@ -54,6 +55,16 @@ describe('π on real local engines', () => {
     expect(used[0]).toMatchObject({ tasks: TASKS / 2, samples: SAMPLES / 2 })
     expect(r.requestedTasks).toBe(TASKS)
     expect(r.perEngine.find((e) => e.tasks === 0)?.busyMs).toBe(0)
+  })
+
+  it('measures speedup by the CPU time of the work: more engines than cores are no faster than the cores', async () => {
+    const cores = availableParallelism()
+    const { rc } = await startLocal(cores * 2)
+    const r = await runPi(rc, { samples: 4e7, tasks: cores * 4, mode: 'direct-map' })
+    expect(r.perEngine.every((e) => e.cpuMs > 0 && e.cpuMs <= e.busyMs + 1)).toBe(true)
+    // Busy time counts the waits for a core and would claim ~2 × cores here.
+    expect(r.speedup).toBeLessThanOrEqual(cores * 1.15)
+    expect(r.efficiency).toBeLessThanOrEqual(0.6)
   })
 
   it('runs on chosen targets only', async () => {

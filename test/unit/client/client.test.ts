@@ -98,6 +98,10 @@ describe('Client over an in-memory agent', () => {
     expect(results).toEqual([1, 1, 1, 1])
     const noRetry = rc.loadBalancedView([0])
     await expect(noRetry.apply(flaky)).rejects.toThrow(/engine 0 is flaky/)
+    // Out of retries: the error and the metadata both name the engine that failed last.
+    const exhausted = rc.loadBalancedView([0], { retries: 2 }).apply(flaky)
+    await expect(exhausted).rejects.toThrow(/^\[0:apply\] Error: engine 0 is flaky/)
+    expect(exhausted.metadata[0].engineId).toBe(0)
   })
 
   it('fails direct tasks of a dying engine with EngineError and retries balanced ones', async () => {
@@ -130,6 +134,9 @@ describe('Client over an in-memory agent', () => {
     const err = await ar.then(() => null, (e) => e)
     expect(err).toBeInstanceOf(CompositeError)
     expect((err as CompositeError).errors.every((e) => e instanceof TaskAborted)).toBe(true)
+    // Tasks dropped from the queue never reached an engine: no engine id in their name.
+    expect((err as CompositeError).message).toMatch(/\n\[map\]: TaskAborted: /)
+    expect((err as CompositeError).message).not.toContain('-1')
     expect(ar.ready()).toBe(true)
     expect(ar.successful()).toBe(false)
   })

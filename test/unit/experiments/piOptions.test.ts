@@ -36,6 +36,7 @@ describe('chunk splitting (block rule)', () => {
 describe('π options', () => {
   it('fills in the defaults', () => {
     expect(resolvePiOptions(base)).toMatchObject({ samples: 1000, tasks: 4, mode: 'lb-map', kernel: 'seeded', seed: 42 })
+    expect(resolvePiOptions({ samples: 1000, tasks: 4 }).mode).toBe('lb-map')
     expect(resolvePiOptions({ samples: 1e8, tasks: 16, mode: 'direct-map', kernel: 'math-random', seed: 0 })).toMatchObject({ samples: 100_000_000, kernel: 'math-random', seed: 0 })
   })
 

@@ -141,6 +141,7 @@ describe('codec', () => {
   it('refuses a native function, which has no source to send', () => {
     expect(() => toRemoteFunction(Math.sqrt)).toThrow(SerializationError)
     expect(() => toRemoteFunction(Math.sqrt)).toThrow(/sqrt is a native \(built-in\) function/)
+    expect(() => toRemoteFunction(function f() {}.bind({}))).toThrow(/bound f is a bound function \(made by \.bind\)/)
     expect(() => encodeFrame(0, { type: 'task', id: 1, op: 'push', ns: { max: Math.max } }, 'send')).toThrow(SerializationError)
     expect(toRemoteFunction((x: number) => x + 1)).toEqual(new RemoteFunction('(x) => x + 1', ''))
   })
