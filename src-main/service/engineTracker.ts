@@ -26,6 +26,9 @@ export interface EngineTrackerOptions {
   keepDead?: number
 }
 
+/** The busy share shown for an engine is over this much recent time. */
+const BUSY_WINDOW_MS = 10_000
+
 interface Tracked {
   info: EngineInfo
   /** Null until the node's start has finished and its key is known. */
@@ -37,6 +40,8 @@ interface Tracked {
   memory: number | null
   tail: OutputTail
   diedAt: number | null
+  /** (time, busy ms) samples of the last BUSY_WINDOW_MS, oldest first: the busy share is over them. */
+  recent: Array<[number, number]>
 }
 
 export class EngineTracker {
@@ -121,7 +126,7 @@ export class EngineTracker {
     if (this.removed.has(info.id)) return
     let t = this.engines.get(info.id)
     if (!t) {
-      t = { info, node: null, startedAt: Date.now(), busySince: null, busyAtStreak: 0, memory: null, tail: new OutputTail(), diedAt: null }
+      t = { info, node: null, startedAt: Date.now(), busySince: null, busyAtStreak: 0, memory: null, tail: new OutputTail(), diedAt: null, recent: [] }
       this.engines.set(info.id, t)
     }
     const wasBusy = t.info.state === 'busy' || t.info.state === 'interrupting'
@@ -180,8 +185,13 @@ export class EngineTracker {
     if (fresh && fresh.state === t.info.state) t.info = fresh
     const { id, pid, state, currentTask, tasksDone, busyMs, exit } = t.info
     const now = t.diedAt ?? Date.now()
-    const live = t.busySince !== null ? t.busyAtStreak + (now - t.busySince) : busyMs
-    const elapsed = now - t.startedAt
+    const live = Math.max(t.busySince !== null ? t.busyAtStreak + (now - t.busySince) : busyMs, busyMs)
+    // Busy share over the last BUSY_WINDOW_MS (since the start for a younger engine), so that a
+    // run shows its engines busy now, not their average since they started.
+    while (t.recent.length > 1 && now - t.recent[1][0] >= BUSY_WINDOW_MS) t.recent.shift()
+    const [since, busyThen] = t.recent.length && now - t.recent[0][0] >= BUSY_WINDOW_MS ? t.recent[0] : [t.startedAt, 0]
+    if (t.diedAt === null && (t.recent.length === 0 || now - t.recent[t.recent.length - 1][0] >= 500)) t.recent.push([now, live])
+    const elapsed = now - since
     return {
       id,
       nodeId: node.nodeId,
@@ -192,7 +202,7 @@ export class EngineTracker {
       currentTask,
       tasksDone,
       busyMs,
-      busyShare: elapsed > 0 ? Math.min(1, Math.max(0, Math.max(live, busyMs) / elapsed)) : 0,
+      busyShare: elapsed > 0 ? Math.min(1, Math.max(0, (live - busyThen) / elapsed)) : 0,
       memory: t.memory,
       startedAt: t.startedAt,
       exit: exit ? { code: exit.code, signal: exit.signal, reason: describeExit(exit) } : null,

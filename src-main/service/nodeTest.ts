@@ -37,7 +37,7 @@ export async function testNode(input: NodeInput): Promise<NodeTestResult> {
   const major = Number(/^v(\d+)/.exec(facts.version)?.[1] ?? 0)
   const base = { host: facts.host, cores: facts.cores, nodeVersion: facts.version }
   if (major < MIN_NODE_MAJOR) return { ok: false, message: `Node.js ${facts.version} at ${nodePath} is too old: engines need ≥ ${MIN_NODE_MAJOR}`, ...base }
-  return { ok: true, message: `Node.js ${facts.version} on ${facts.host}, ${facts.cores} core${facts.cores === 1 ? '' : 's'}`, ...base }
+  return { ok: true, message: `${nodePath} is ready to run engines on ${facts.host}`, ...base }
 }
 
 function run(file: string, args: string[], cwd: string | undefined): Promise<string> {

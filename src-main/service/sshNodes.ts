@@ -126,7 +126,8 @@ export async function testSshNode(input: NodeInput, files: HostKeyFiles, passphr
     const host = facts.host ?? connection.endpoint.host
     return {
       ok: true,
-      message: `Node.js ${nodeVersion} on ${host} (${where})${cores ? `, ${cores} core${cores === 1 ? '' : 's'}` : ''}`,
+      // Version and cores are fields of their own (the GUI shows them next to this).
+      message: `${where} is ready to run engines (host ${host})`,
       host,
       cores,
       nodeVersion,

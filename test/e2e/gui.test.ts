@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromiumPath, openApp, screenshot, type OpenApp, type Served } from '../helpers/browser'
+import { chromiumPath, openApp, screenshot, serve, type OpenApp, type Served } from '../helpers/browser'
 import { waitGone } from '../helpers/cluster'
 
 // CI installs Chromium and must run these; a developer machine without it is told so.
@@ -37,7 +37,7 @@ describe.skipIf(noBrowser)('the GUI in Chromium against clusterdesk serve', () =
 
   it('adds a node and starts its engines', async () => {
     await view('nodes')
-    // The default node would start one engine per core; replace it with a node of two.
+    // A node of two engines of its own (the default node, one engine per core, is left stopped).
     await page.getByTestId('node-add').click()
     await page.getByTestId('node-name').fill('Bench node')
     await page.getByTestId('node-engines').fill('2')
@@ -79,6 +79,10 @@ describe.skipIf(noBrowser)('the GUI in Chromium against clusterdesk serve', () =
     await expect.poll(() => rows.count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(7)
     await page.getByTestId('pi-chart-modes').locator('canvas').first().waitFor({ timeout: 60_000 })
     await expect.poll(async () => (await page.getByTestId('pi-history').textContent()) ?? '', { timeout: 60_000 }).toContain('parallel-map')
+    // The seeded kernel: every mode that draws all samples finds the same hits; the pitfall is named.
+    const modes = page.getByTestId('pi-chart-modes')
+    await expect.poll(async () => (await modes.getAttribute('aria-label')) ?? '', { timeout: 60_000 }).toContain('Every mode found the same hits')
+    expect(await modes.getAttribute('aria-label')).toContain('lb-apply drew only part of the samples')
     await screenshot(page, '4-pi-every-mode')
   })
 
@@ -120,11 +124,31 @@ describe.skipIf(noBrowser)('the GUI in Chromium against clusterdesk serve', () =
     await view('pi')
     await page.reload()
     await page.getByTestId('connection-state').filter({ hasText: 'connected' }).waitFor()
-    expect(await page.evaluate(() => location.hash)).toContain('pi')
+    // Back on the π view, with the samples typed before the reload.
+    await page.getByTestId('pi-run').waitFor()
+    expect(await page.getByTestId('pi-samples').inputValue()).toBe('4e6')
     await expect.poll(() => page.getByTestId('pi-history-row').count()).toBeGreaterThanOrEqual(7)
     await view('nodes')
     await page.getByTestId('node-row').filter({ hasText: 'Bench node' }).waitFor()
     expect(pageErrors).toEqual([])
+  })
+
+  it('keeps nodes and run history when the server restarts on the same data directory', async () => {
+    await served.stop()
+    const again = await serve(served.dataDir)
+    try {
+      await page.goto(again.url)
+      await page.getByTestId('connection-state').filter({ hasText: 'connected' }).waitFor()
+      await view('nodes')
+      await page.getByTestId('node-row').filter({ hasText: 'Bench node' }).waitFor()
+      await view('pi')
+      await expect.poll(() => page.getByTestId('pi-history-row').count()).toBeGreaterThanOrEqual(7)
+      expect(await page.getByTestId('pi-history').textContent()).toContain('parallel-map')
+    } finally {
+      // The first server's URL is what the other tests and afterAll use; keep it pointing here.
+      served.url = again.url
+      served.stop = again.stop
+    }
   })
 
   it('follows a dark system preference and stays usable in a small window', async () => {
@@ -137,6 +161,10 @@ describe.skipIf(noBrowser)('the GUI in Chromium against clusterdesk serve', () =
       expect(r + g + b).toBeLessThan(150)
       await dark.getByTestId('nav-pi').click()
       await dark.getByTestId('pi-run').waitFor()
+      // On screen, not just present: the Run button fits the small window.
+      const run = (await dark.getByTestId('pi-run').boundingBox())!
+      expect(run.x).toBeGreaterThanOrEqual(0)
+      expect(run.x + run.width).toBeLessThanOrEqual(640)
       await screenshot(dark, '8-pi-dark-small')
     } finally {
       await dark.close()

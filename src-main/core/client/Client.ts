@@ -225,7 +225,8 @@ export class Client {
       const { task, error } = outcome
       if (task.balanced) {
         this.balancer.taskFinished(msg.completed - msg.started)
-        if (error && !(error instanceof TaskAborted) && task.retriesLeft > 0) {
+        // An interrupted task was stopped on purpose: it fails, it is not run again elsewhere.
+        if (error && !(error instanceof TaskAborted) && error.ename !== 'Interrupted' && task.retriesLeft > 0) {
           this.retry(task, id, error)
           return
         }

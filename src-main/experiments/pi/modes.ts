@@ -75,11 +75,14 @@ const directMap: ModeRunner = async (ctx) => {
   return collectMap(ctx, result, blockSizes(sizes.length, engineIds.length).filter((n) => n > 0), indices)
 }
 
-/** `lv.map(kernel, seeds, indices, sizes, { chunkSize: 1 })`: one task per chunk, to whichever engine is free. */
+/**
+ * `lv.map(kernel, seeds, indices, sizes, { chunkSize: 1 })`: one task per chunk, to whichever
+ * engine is free. A chunk whose engine dies is retried on another, so the run survives it.
+ */
 const lbMap: ModeRunner = async (ctx) => {
-  const { rc, seed, kernel, sizes } = ctx
+  const { rc, seed, kernel, sizes, engineIds } = ctx
   const indices = range(sizes.length)
-  const result = rc.loadBalancedView(ctx.balancedTargets).map(kernel, sizes.map(() => seed), indices, sizes, { chunkSize: 1 })
+  const result = rc.loadBalancedView(ctx.balancedTargets, { retries: engineIds.length - 1 }).map(kernel, sizes.map(() => seed), indices, sizes, { chunkSize: 1 })
   return collectMap(ctx, result, sizes.map(() => 1), indices)
 }
 

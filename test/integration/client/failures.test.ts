@@ -87,6 +87,17 @@ describe('interrupts and aborts', () => {
     expect(await rc.view(0).apply(() => 'next')).toBe('next')
   })
 
+  it('does not retry an interrupted load-balanced task elsewhere', async () => {
+    const { rc } = await startLocal(2)
+    const ran: number[] = []
+    rc.subscribe({ onTaskDone: (t) => ran.push(t.meta.engineId ?? -1) })
+    const wait = rc.loadBalancedView(undefined, { retries: 3 }).apply(() => new Promise((r) => setTimeout(r, 60000)))
+    await new Promise((r) => setTimeout(r, 200))
+    await rc.interrupt()
+    await expect(wait).rejects.toThrow(/^\[\d:apply\] Interrupted/)
+    expect(ran).toHaveLength(1)
+  })
+
   it('aborts queued tasks but not the running one', async () => {
     const { rc } = await startLocal(1)
     const slow = rc.view(0).apply(() => { const t = Date.now(); while (Date.now() - t < 300); return 'done' })

@@ -67,6 +67,28 @@ describe('π on real local engines', () => {
     expect(r.efficiency).toBeLessThanOrEqual(0.6)
   })
 
+  it('lb-map survives an engine killed mid-run: its chunks run elsewhere, the hits are exact', async () => {
+    const { rc } = await startLocal(3)
+    const samples = 1e8
+    const tasks = 64
+    const expected = chunkSizes(samples, tasks).reduce((sum, n, i) => sum + piChunk(7, i, n), 0)
+    const victim = rc.engines.find((e) => e.id === 1)!.pid!
+    let killed = false
+    const r = await runPi(rc, {
+      samples, tasks, mode: 'lb-map', seed: 7,
+      onProgress: (done) => {
+        if (done >= 4 && !killed) {
+          killed = true
+          process.kill(victim, 'SIGKILL')
+        }
+      },
+    })
+    expect(killed).toBe(true)
+    expect(r.hits).toBe(expected)
+    expect(r.tasks).toBe(tasks)
+    expect(rc.ids).toEqual([0, 2])
+  })
+
   it('runs on chosen targets only', async () => {
     const { rc } = await startLocal(3)
     const r = await runPi(rc, { samples: SAMPLES, tasks: TASKS, mode: 'direct-map', targets: [0, 2] })

@@ -5,8 +5,8 @@ import PiForm from '../../../src-renderer/src/components/pi/PiForm.vue'
 
 beforeEach(() => localStorage.clear())
 
-function mountForm(props: { busy?: boolean; engines?: number } = {}) {
-  return mount(PiForm, { props: { busy: false, engines: 2, ...props }, attachTo: document.body })
+function mountForm(props: { busy?: boolean; engineIds?: number[] } = {}) {
+  return mount(PiForm, { props: { busy: false, engineIds: [0, 1, 2, 3], ...props }, attachTo: document.body })
 }
 
 async function type(wrapper: VueWrapper, testid: string, value: string): Promise<void> {
@@ -32,6 +32,7 @@ describe('the π form', () => {
     ['-1', /at least 1/],
     ['1.5', /whole number/],
     ['abc', /whole number/],
+    ['0x10', /whole number/],
     ['', /required/],
   ])('rejects samples %j inline and disables Run', async (value, message) => {
     const wrapper = mountForm()
@@ -48,6 +49,28 @@ describe('the π form', () => {
     await type(wrapper, 'pi-tasks', value)
     expect(feedback(wrapper).some((t) => t.startsWith('Tasks'))).toBe(true)
     expect(runButton(wrapper).attributes('disabled')).toBeDefined()
+  })
+
+  it('rejects more tasks than the service takes', async () => {
+    const wrapper = mountForm()
+    await type(wrapper, 'pi-samples', '1e9')
+    await type(wrapper, 'pi-tasks', '2000000')
+    expect(feedback(wrapper)).toContain('Tasks can be at most 1,000,000')
+    expect(runButton(wrapper).attributes('disabled')).toBeDefined()
+  })
+
+  it.each([
+    ['9', 'there is no engine 9 (engines now: 0, 1, 2)'],
+    ['0,5', 'there is no engine 5 (engines now: 0, 1, 2)'],
+    ['-4', 'there is no engine -4 (engines now: 0, 1, 2)'],
+    ['5:', '"5:" selects no engine (engines now: 0, 1, 2)'],
+  ])('checks targets %j against the live engines', async (value, message) => {
+    const wrapper = mountForm({ engineIds: [0, 1, 2] })
+    await type(wrapper, 'pi-targets', value)
+    expect(feedback(wrapper)).toContain(message)
+    expect(runButton(wrapper).attributes('disabled')).toBeDefined()
+    await type(wrapper, 'pi-targets', '-1')
+    expect(runButton(wrapper).attributes('disabled')).toBeUndefined()
   })
 
   it('rejects more tasks than samples', async () => {
@@ -91,7 +114,7 @@ describe('the π form', () => {
     expect(request).not.toHaveProperty('mode')
     expect(request.samples).toBe(10_000_000)
 
-    const idle = mountForm({ engines: 0 })
+    const idle = mountForm({ engineIds: [] })
     expect(idle.text()).toContain('Start engines first')
     expect(runButton(idle).attributes('disabled')).toBeDefined()
   })

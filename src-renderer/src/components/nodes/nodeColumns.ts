@@ -55,10 +55,10 @@ export function nodeColumns(actions: NodeActions): DataTableColumns<NodeRow> {
           h(NButton, { size: 'small', quaternary: true, 'data-testid': 'node-edit', onClick: () => actions.edit(row) }, () => 'Edit'),
           h(
             NPopconfirm,
-            { onPositiveClick: () => actions.remove(row), positiveText: 'Remove' },
+            { onPositiveClick: () => actions.remove(row), positiveText: 'Remove', positiveButtonProps: { type: 'error' } },
             {
               trigger: () => h(NButton, { size: 'small', quaternary: true, type: 'error', 'data-testid': 'node-remove' }, () => 'Remove'),
-              default: () => `Remove ${row.name}? Its engines are stopped.`,
+              default: () => `Remove ${row.name}? Its running engines will be stopped first.`,
             },
           ),
         ])
