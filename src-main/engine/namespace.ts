@@ -14,6 +14,7 @@ import path from 'node:path'
 import { createRequire } from 'node:module'
 import vm from 'node:vm'
 import type { FunctionSource } from '../core/protocol/messages'
+import { transformTopLevelAwait } from './topLevelAwait'
 
 /** Hidden global through which engine code hands values and callees to compiled scripts. */
 const SLOT = '__clusterdesk__'
@@ -36,6 +37,11 @@ export class InvalidNameError extends Error {
 
 /** Code compiled for `execute`; `async` when it was wrapped to allow top-level await. */
 interface CompiledCode {
+  /** The function declarations of code with top-level await; runs before `script`. */
+  hoisted: vm.Script | null
+  /** Global names that code with top-level await declares (see topLevelAwait.ts). */
+  lets: string[]
+  vars: string[]
   script: vm.Script
   async: boolean
 }
@@ -85,7 +91,27 @@ export class Namespace {
       compiled = compile(code)
       remember(this.executeCache, code, compiled)
     }
+    if (compiled.async) this.declare(compiled)
     return { value: compiled.script.runInThisContext(INTERRUPTIBLE), async: compiled.async }
+  }
+
+  /** Declares the globals of code with top-level await that no earlier code declared. */
+  private declare(compiled: CompiledCode): void {
+    const lets = compiled.lets.filter((name) => !this.declared(name))
+    const vars = compiled.vars.filter((name) => !this.declared(name))
+    const declarations = (lets.length ? `let ${lets.join(', ')};` : '') + (vars.length ? `var ${vars.join(', ')};` : '')
+    if (declarations) new vm.Script(declarations, { filename: HELPER_FILENAME }).runInThisContext()
+    compiled.hoisted?.runInThisContext()
+  }
+
+  /** Whether `name` is a binding of the global scope (a `let` still in its dead zone counts). */
+  private declared(name: string): boolean {
+    try {
+      this.read(name)
+      return true
+    } catch (err) {
+      return !(err instanceof ReferenceError) || !/is not defined/.test(err.message)
+    }
   }
 
   /** `name = value`, so it also works when `name` is a top-level `let` of an earlier execute. */
@@ -141,18 +167,41 @@ export class Namespace {
 
 function compile(code: string): CompiledCode {
   try {
-    return { script: new vm.Script(code, { filename: '<execute>' }), async: false }
+    return { hoisted: null, lets: [], vars: [], script: new vm.Script(code, { filename: '<execute>' }), async: false }
   } catch (err) {
-    // Top-level await is only valid in modules; run such code as the body of an async function
-    // (its declarations are then local to it). Same line numbers: the wrapper opens on line 1.
-    if (err instanceof SyntaxError && /\bawait\b/.test(code)) {
-      try {
-        return { script: new vm.Script(`(async () => {${code}\n})()`, { filename: '<execute>' }), async: true }
-      } catch {
-        // Not an await problem after all: report the original error.
-      }
-    }
+    // Top-level await is only valid in modules; run such code as the body of an async function,
+    // rewritten so that its declarations still become globals (see topLevelAwait.ts).
+    if (err instanceof SyntaxError && /\bawait\b/.test(code)) return compileAsync(code, err)
     throw err
+  }
+}
+
+function compileAsync(code: string, scriptError: SyntaxError): CompiledCode {
+  let transformed: ReturnType<typeof transformTopLevelAwait>
+  try {
+    transformed = transformTopLevelAwait(code)
+  } catch {
+    // Let V8 name the real mistake (`await null; 1 +`: "Unexpected end of input", at the user's
+    // line, as the wrapper opens on line 1) rather than the await that made the script fail.
+    try {
+      new vm.Script(`(async () => {${code}\n})()`, { filename: '<execute>' })
+    } catch (err) {
+      throw err instanceof SyntaxError ? err : scriptError
+    }
+    throw scriptError
+  }
+  try {
+    const { hoisted, lets, vars, body, columnOffset } = transformed
+    return {
+      hoisted: hoisted ? new vm.Script(hoisted, { filename: '<execute>' }) : null,
+      lets,
+      vars,
+      script: new vm.Script(body, { filename: '<execute>', columnOffset }),
+      async: true,
+    }
+  } catch {
+    // Syntax acorn accepts and V8 does not: the script's own error says more than the rewrite's.
+    throw scriptError
   }
 }
 

@@ -60,7 +60,15 @@ export class Ops {
 
   private execute(code: string): unknown {
     const { value, async } = this.ns.execute(code)
-    if (async) return pending(value)
+    if (async) {
+      // Code with top-level await resolves to its last expression's value: the `Out[n]` too.
+      const result = new Pending()
+      result.promise = Promise.resolve(value).then((end) => {
+        if (end !== undefined && !result.cancelled) this.executeResult = inspect(end)
+        return undefined
+      })
+      return result
+    }
     if (value !== undefined) this.executeResult = inspect(value)
     return undefined
   }
