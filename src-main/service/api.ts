@@ -88,7 +88,7 @@ export interface EngineView {
   currentTask: number | null
   tasksDone: number
   busyMs: number
-  /** busyMs / time since the engine started, 0..1. */
+  /** Share of the last 10 s (or of its life, if younger) the engine spent running tasks, 0..1. */
   busyShare: number
   /** Resident memory in bytes, when known. */
   memory: number | null
@@ -151,6 +151,10 @@ export interface RunRecord {
   engines: number
   result: PiResult | null
   error: ErrorRecord | null
+  /**
+   * In the order they were recorded while the run runs (`runChunks` appends to it), in
+   * completion order once it ended.
+   */
   chunks: ChunkRecord[]
   /**
    * Up to a few thousand sampled points for the lecture's picture: [x, y, inside] triples. For
@@ -243,7 +247,16 @@ export type ServiceEvent =
   /** New lines of an engine's output, to append to its tail (keep the last 200). */
   | { type: 'output'; engineId: number; lines: OutputLine[] }
   | { type: 'runProgress'; progress: RunProgress }
+  /**
+   * A run started or ended, or changed otherwise than by new chunks. While it runs, its `chunks`
+   * are the records made so far, and `runChunks` events extend them; when it ends, they are all.
+   */
   | { type: 'run'; run: RunRecord }
+  /**
+   * New chunk records of a running run: they go at position `from` of its `chunks` (a run's
+   * list only grows while it runs). `from` past the end means some were missed: `getRun` has all.
+   */
+  | { type: 'runChunks'; runId: string; from: number; chunks: ChunkRecord[] }
   | { type: 'runDeleted'; runId: string }
   | { type: 'console'; entry: ConsoleEntry }
   | { type: 'error'; error: ErrorRecord }

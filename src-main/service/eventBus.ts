@@ -49,9 +49,17 @@ export class EventBus implements EventSource {
       case 'output':
         this.addOutput(event.engineId, event.lines)
         return
+      case 'runChunks':
+        this.addChunks(event)
+        return
+      case 'run':
+        // The final record carries every chunk: pending new ones would only be sent twice.
+        if (event.run.status !== 'running') this.pending.delete(`chunks:${event.run.id}`)
+        break
       case 'runDeleted':
         this.pending.delete(`run:${event.runId}`)
         this.pending.delete(`progress:${event.runId}`)
+        this.pending.delete(`chunks:${event.runId}`)
         break
       case 'errorsCleared':
         for (const key of [...this.pending.keys()]) if (key.startsWith('error:')) this.pending.delete(key)
@@ -111,6 +119,15 @@ export class EventBus implements EventSource {
     const earlier = this.pending.get(key) as Extract<ServiceEvent, { type: 'output' }> | undefined
     const merged = earlier ? [...earlier.lines, ...lines] : lines
     this.set(key, { type: 'output', engineId, lines: merged.slice(-this.maxOutputLines) })
+  }
+
+  /** New chunks of a run join those still pending, so a batch has one `runChunks` per run. */
+  private addChunks(event: Extract<ServiceEvent, { type: 'runChunks' }>): void {
+    if (event.chunks.length === 0) return
+    const key = `chunks:${event.runId}`
+    const earlier = this.pending.get(key) as Extract<ServiceEvent, { type: 'runChunks' }> | undefined
+    const joined = earlier && earlier.from + earlier.chunks.length === event.from ? { ...earlier, chunks: [...earlier.chunks, ...event.chunks] } : event
+    this.set(key, joined)
   }
 
   private schedule(): void {

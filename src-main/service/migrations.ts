@@ -46,6 +46,15 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX console_n ON console (n);
   `,
+  // 2: a running run's chunk records, appended as they come (runs.chunks gets them all at its end).
+  `
+  CREATE TABLE run_chunks (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    chunk TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+  `,
 ]
 
 /** The database was written by a newer clusterdesk than this one. */

@@ -1,7 +1,9 @@
 /**
  * The app's SQLite database (`clusterdesk.db` in the data directory): nodes, run history, errors
- * and console history. Every write is one transaction; a run is rewritten as its chunks come in,
- * so a crash keeps what was done, and runs a crash left 'running' are marked failed on open.
+ * and console history. Every write is one transaction. A running run's chunk records are
+ * appended to `run_chunks` as they come in (each save costs what it adds), so a crash keeps what
+ * was done; its final record moves them all into `runs.chunks`. Runs a crash left 'running' are
+ * marked failed on open, with the chunks they had.
  */
 import { mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -84,9 +86,13 @@ export class Store {
 
   // ---- runs --------------------------------------------------------------------------------
 
-  /** Inserts or rewrites a whole run, and drops the oldest finished runs beyond KEEP. */
+  /**
+   * Inserts or rewrites a whole run (its `chunks` are all of them: appended ones are dropped), and
+   * drops the oldest finished runs beyond KEEP.
+   */
   putRun(run: RunRecord): void {
     this.transaction(() => {
+      this.db.run('DELETE FROM run_chunks WHERE run_id = ?', [run.id])
       this.db.run(
         `INSERT INTO runs (id, grp, status, started_at, finished_at, engines, request, result, error, chunks, points)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -98,14 +104,23 @@ export class Store {
     })
   }
 
-  /** Saves the chunks done so far of a running run (called per batch of finished tasks). */
-  putRunChunks(id: string, chunks: ChunkRecord[]): void {
-    this.transaction(() => this.db.run('UPDATE runs SET chunks = ? WHERE id = ?', [json(chunks), id]))
+  /**
+   * Appends a running run's new chunk records, the first at position `from` of its list (called
+   * per batch of finished tasks). Saving one again (same position) overwrites it.
+   */
+  appendRunChunks(id: string, from: number, chunks: ChunkRecord[]): void {
+    if (chunks.length === 0) return
+    const insert = this.db.prepare('INSERT OR REPLACE INTO run_chunks (run_id, seq, chunk) VALUES (?, ?, ?)')
+    try {
+      this.transaction(() => chunks.forEach((c, i) => insert.run([id, from + i, json(c)])))
+    } finally {
+      insert.finalize()
+    }
   }
 
   getRun(id: string): RunRecord | null {
     const row = this.db.get('SELECT * FROM runs WHERE id = ?', [id]) as Row | null
-    return row ? runFrom(row, true) : null
+    return row ? this.withAppended(runFrom(row, true)) : null
   }
 
   /** The last KEEP runs, newest first; only the newest `detailed` carry chunks and points. */
@@ -116,11 +131,24 @@ export class Store {
        FROM (SELECT *, ROW_NUMBER() OVER (ORDER BY started_at DESC, rowid DESC) - 1 AS n FROM runs) WHERE n < ? ORDER BY n`,
       [detailed, detailed, KEEP],
     ) as Row[]
-    return rows.map((r) => runFrom(r, r.chunks !== null))
+    return rows.map((r) => (r.chunks !== null ? this.withAppended(runFrom(r, true)) : runFrom(r, false)))
   }
 
   deleteRun(id: string): boolean {
-    return this.transaction(() => this.db.run('DELETE FROM runs WHERE id = ?', [id]).changes > 0)
+    return this.transaction(() => {
+      this.db.run('DELETE FROM run_chunks WHERE run_id = ?', [id])
+      return this.db.run('DELETE FROM runs WHERE id = ?', [id]).changes > 0
+    })
+  }
+
+  /** A run with the chunks appended to it since its record was written (a running one's). */
+  private withAppended(run: RunRecord): RunRecord {
+    if (run.status === 'running') run.chunks.push(...this.appendedChunks(run.id))
+    return run
+  }
+
+  private appendedChunks(id: string): ChunkRecord[] {
+    return this.db.all('SELECT chunk FROM run_chunks WHERE run_id = ? ORDER BY seq', [id]).map((r) => parse<ChunkRecord>((r as Row).chunk, null as never))
   }
 
   // ---- errors ------------------------------------------------------------------------------
@@ -171,7 +199,7 @@ export class Store {
   private failInterrupted(): void {
     const now = Date.now()
     this.transaction(() => {
-      for (const row of this.db.all(`SELECT id, request FROM runs WHERE status = 'running'`) as Row[]) {
+      for (const row of this.db.all(`SELECT id, request, chunks FROM runs WHERE status = 'running'`) as Row[]) {
         const error: ErrorRecord = {
           id: `${row.id}-interrupted`,
           at: now,
@@ -186,7 +214,9 @@ export class Store {
           code: parse<{ mode: string }>(row.request, { mode: '' }).mode,
           composite: null,
         }
-        this.db.run(`UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?`, [now, json(error), String(row.id)])
+        const chunks = [...parse<ChunkRecord[]>(row.chunks, []), ...this.appendedChunks(String(row.id))]
+        this.db.run(`UPDATE runs SET status = 'failed', finished_at = ?, error = ?, chunks = ? WHERE id = ?`, [now, json(error), json(chunks), String(row.id)])
+        this.db.run('DELETE FROM run_chunks WHERE run_id = ?', [String(row.id)])
       }
       for (const row of this.db.all(`SELECT id, entry FROM console WHERE status = 'running'`) as Row[]) {
         const entry = { ...parse<ConsoleEntry>(row.entry, null as never), status: 'failed' as const, error: INTERRUPTED_REASON.replace('run', 'command') }

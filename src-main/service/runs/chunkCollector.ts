@@ -20,17 +20,51 @@ export const MAX_CHUNK_RECORDS = 2000
 const time = (d: Date | null): number => d?.getTime() ?? Date.now()
 const numbers = (v: unknown): number[] | null => (Array.isArray(v) && v.every((x) => typeof x === 'number') ? (v as number[]) : null)
 
+type Group = ChunkRecord & { count: number }
+
+/**
+ * Records are append-only, so a running run's chunk list only grows and can be sent and saved
+ * by what is new (`drain`). To stay within MAX_CHUNK_RECORDS without rewriting what was sent,
+ * the merge factor is fixed up front from the run's size: with more chunks than records, each
+ * engine's chunks are summed in completion order into groups of `per`, and a group becomes a
+ * record once full (or when the run ends).
+ */
 export class ChunkCollector {
-  private records: ChunkRecord[] = []
+  /** Chunks per record: 1 unless the run has more chunks than records. */
+  readonly per: number
+  private readonly records: ChunkRecord[] = []
+  private drained = 0
+  /** The group each engine is filling (per > 1 only). */
+  private readonly open = new Map<number, Group>()
   /** scatter-execute, per engine: the scattered chunks and when the execute ran. */
   private readonly scattered = new Map<number, { pairs: Array<[number, number]>; started: number; completed: number }>()
 
-  /** Chunks recorded so far (merged to at most MAX_CHUNK_RECORDS). */
+  /**
+   * @param chunks the chunks the run computes at most (its tasks).
+   * @param engines the run's engines: each may end with a partly filled group.
+   */
+  constructor(chunks: number, engines = 1) {
+    const room = Math.max(MAX_CHUNK_RECORDS / 2, MAX_CHUNK_RECORDS - engines)
+    this.per = chunks > MAX_CHUNK_RECORDS ? Math.ceil(chunks / room) : 1
+  }
+
+  /** Records so far, in the order they were made (not the groups still filling). */
   get chunks(): ChunkRecord[] {
-    if (this.records.length > MAX_CHUNK_RECORDS) this.records = compactChunks(this.records, MAX_CHUNK_RECORDS)
     return this.records
   }
 
+  /** Records made since the last call, and the position of the first of them in `chunks`. */
+  drain(): { from: number; chunks: ChunkRecord[] } {
+    const from = this.drained
+    this.drained = this.records.length
+    return { from, chunks: this.records.slice(from) }
+  }
+
+  /** Every record, the partly filled groups too, in completion order: the finished run's list. */
+  final(): ChunkRecord[] {
+    const all = [...this.records, ...this.open.values()].sort((a, b) => a.completed - b.completed || a.index - b.index)
+    return all.length > MAX_CHUNK_RECORDS ? compactChunks(all, MAX_CHUNK_RECORDS) : all
+  }
   /** Looks at one finished task of the run; returns true if it completed chunks. */
   taskDone(task: Task): boolean {
     const { meta, op } = task
@@ -67,11 +101,32 @@ export class ChunkCollector {
     for (let i = 0; i < indices.length; i++) {
       const started = span.started + (duration * done) / total
       done += sizes[i]
-      this.records.push({ index: indices[i], engineId, samples: sizes[i], hits: hits[i], started: Math.round(started), completed: Math.round(span.started + (duration * done) / total) })
+      this.push({ index: indices[i], engineId, samples: sizes[i], hits: hits[i], started: Math.round(started), completed: Math.round(span.started + (duration * done) / total) })
     }
-    // Merge early so a run of a million chunks never holds a million records.
-    if (this.records.length > 2 * MAX_CHUNK_RECORDS) this.records = compactChunks(this.records, MAX_CHUNK_RECORDS)
     return true
+  }
+
+  private push(record: ChunkRecord): void {
+    if (this.per === 1) {
+      this.records.push(record)
+      return
+    }
+    const group = this.open.get(record.engineId)
+    if (!group) {
+      this.open.set(record.engineId, { ...record, count: 1 })
+    } else {
+      group.samples += record.samples
+      group.hits += record.hits
+      group.index = Math.min(group.index, record.index)
+      group.started = Math.min(group.started, record.started)
+      group.completed = Math.max(group.completed, record.completed)
+      group.count++
+    }
+    const filled = this.open.get(record.engineId)!
+    if (filled.count >= this.per) {
+      this.open.delete(record.engineId)
+      this.records.push(filled)
+    }
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * π runs from the GUI: one at a time (or one group of "every mode" runs, one after another),
- * each a `runPi` on the cluster's client with live progress, chunk records as tasks finish, the
- * run's record saved per batch of finished chunks, and cancel.
+ * each a `runPi` on the cluster's client with live progress, chunk records as tasks finish, and
+ * cancel. While a run runs, its new chunk records are appended to the store and announced
+ * (`runChunks`) at most every SAVE_EVERY_MS, so each save costs what it adds, not the run so far;
+ * the final `run` event and record carry the whole list.
  */
 import { randomUUID } from 'node:crypto'
 import type { Client } from '../../core/client/Client'
@@ -17,7 +19,7 @@ import { ChunkCollector } from './chunkCollector'
 import { samplePoints } from './points'
 import { RunClient } from './runClient'
 
-/** Shortest time between two saves of a running run's chunks. */
+/** Shortest time between two saves (and `runChunks` events) of a running run's new chunks. */
 const SAVE_EVERY_MS = 500
 
 export interface RunManagerDeps {
@@ -133,7 +135,7 @@ export class RunManager {
       chunks: [],
       points: samplePoints(request.kernel, request.seed, sizes),
     }
-    const collector = new ChunkCollector()
+    const collector = new ChunkCollector(sizes.length, engineIds.length)
     const progress: RunProgress = { runId: record.id, tasksDone: 0, tasks: request.tasks, samplesDone: 0, samples: request.samples, samplesPerSec: 0, etaMs: null }
     const run: ActiveRun = { record, sizes, collector, progress, runClient: null!, done: Promise.resolve(), cancelled: false, saveTimer: null }
     run.runClient = new RunClient(rc, (task) => collector.taskDone(task) && this.scheduleSave(run))
@@ -180,22 +182,25 @@ export class RunManager {
     run.saveTimer = null
     this.active = null
     Object.assign(run.record, outcome(), { finishedAt: Date.now() })
-    const record = this.recordOf(run)
+    const record: RunRecord = { ...run.record, chunks: run.collector.final() }
     this.deps.bus.publish({ type: 'run', run: record })
     this.deps.store.putRun(record)
   }
 
-  /** Saves and announces the chunks done so far, at most every SAVE_EVERY_MS. */
+  /** Saves and announces the chunks recorded since the last save, at most every SAVE_EVERY_MS. */
   private scheduleSave(run: ActiveRun): void {
     if (run.saveTimer) return
     run.saveTimer = setTimeout(() => {
       run.saveTimer = null
       if (this.active !== run) return
-      this.deps.store.putRunChunks(run.record.id, run.collector.chunks)
-      this.deps.bus.publish({ type: 'run', run: this.recordOf(run) })
+      const { from, chunks } = run.collector.drain()
+      if (chunks.length === 0) return // merged chunks whose record is not full yet
+      this.deps.store.appendRunChunks(run.record.id, from, chunks)
+      this.deps.bus.publish({ type: 'runChunks', runId: run.record.id, from, chunks })
     }, SAVE_EVERY_MS)
   }
 
+  /** A running run as it stands: the records made so far, in the order `runChunks` sent them. */
   private recordOf(run: ActiveRun): RunRecord {
     return { ...run.record, chunks: [...run.collector.chunks] }
   }

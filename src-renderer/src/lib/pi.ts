@@ -28,20 +28,70 @@ export interface ConvergencePoint {
   sigma: number
 }
 
-/** The running estimate over the chunks in the order they completed, with its standard error. */
-export function convergence(chunks: ChunkRecord[]): ConvergencePoint[] {
-  const ordered = [...chunks].sort((a, b) => a.completed - b.completed || a.index - b.index)
-  const out: ConvergencePoint[] = []
-  let n = 0
-  let hits = 0
-  for (const c of ordered) {
-    n += c.samples
-    hits += c.hits
-    if (n === 0) continue
-    const p = hits / n
-    out.push({ samples: n, estimate: (4 * hits) / n, sigma: 4 * Math.sqrt((p * (1 - p)) / n) })
+/** Points a convergence chart draws at most (its series is thinned beyond). */
+export const MAX_CONVERGENCE_POINTS = 1000
+/** Bars a timeline draws at most; more are merged per engine (neighbours in time). */
+export const MAX_TIMELINE_BARS = 3000
+
+interface Running {
+  length: number
+  n: number
+  hits: number
+  last: ChunkRecord | null
+  points: ConvergencePoint[]
+}
+
+const before = (a: ChunkRecord, b: ChunkRecord): boolean => a.completed < b.completed || (a.completed === b.completed && a.index < b.index)
+
+/**
+ * A running run's chunk list grows in place (see the runs store), mostly in completion order: its
+ * series continues from where it was, so an update costs what the new chunks add. A list that
+ * shrank, or a new chunk that completed before the last one, starts it over.
+ */
+const built = new WeakMap<ChunkRecord[], Running>()
+
+/**
+ * The running estimate over the chunks in the order they completed, with its standard error.
+ * The series is shared with later calls on the same (growing) list: read it, do not edit it.
+ */
+export function convergence(chunks: ChunkRecord[]): readonly ConvergencePoint[] {
+  let state = built.get(chunks)
+  if (state && (chunks.length < state.length || !inOrder(state.last, chunks.slice(state.length)))) state = undefined
+  if (state) {
+    extend(state, chunks.slice(state.length))
+  } else {
+    state = { length: 0, n: 0, hits: 0, last: null, points: [] }
+    extend(state, [...chunks].sort((a, b) => a.completed - b.completed || a.index - b.index))
+    built.set(chunks, state)
   }
-  return out
+  state.length = chunks.length
+  return state.points
+}
+
+function inOrder(last: ChunkRecord | null, added: ChunkRecord[]): boolean {
+  for (const c of added) {
+    if (last && !before(last, c)) return false
+    last = c
+  }
+  return true
+}
+
+function extend(state: Running, ordered: ChunkRecord[]): void {
+  for (const c of ordered) {
+    state.n += c.samples
+    state.hits += c.hits
+    state.last = c
+    if (state.n === 0) continue
+    const p = state.hits / state.n
+    state.points.push({ samples: state.n, estimate: (4 * state.hits) / state.n, sigma: 4 * Math.sqrt((p * (1 - p)) / state.n) })
+  }
+}
+
+/** At most `max` of the items, evenly spread, always with the first and the last. */
+export function thin<T>(items: readonly T[], max: number): readonly T[] {
+  if (items.length <= max) return items
+  const step = (items.length - 1) / (max - 1)
+  return Array.from({ length: max }, (_, i) => items[Math.round(i * step)])
 }
 
 export interface EngineShare {
@@ -75,12 +125,36 @@ export interface TimelineBar {
   samples: number
 }
 
-export function timeline(chunks: ChunkRecord[]): { engines: number[]; bars: TimelineBar[] } {
+/** Per-engine lanes from the first start; beyond `max` bars, neighbouring bars of an engine are merged. */
+export function timeline(chunks: ChunkRecord[], max = MAX_TIMELINE_BARS): { engines: number[]; bars: TimelineBar[] } {
   if (!chunks.length) return { engines: [], bars: [] }
-  const t0 = Math.min(...chunks.map((c) => c.started))
+  let t0 = Infinity
+  for (const c of chunks) t0 = Math.min(t0, c.started)
   const engines = [...new Set(chunks.map((c) => c.engineId))].sort((a, b) => a - b)
   const bars = chunks.map((c) => ({ engineId: c.engineId, start: c.started - t0, end: Math.max(c.completed, c.started) - t0, index: c.index, count: chunkCount(c), samples: c.samples }))
-  return { engines, bars }
+  return { engines, bars: bars.length > max ? mergeBars(bars, Math.ceil(bars.length / Math.max(1, max - engines.length))) : bars }
+}
+
+/** Each engine's bars in time order, `per` at a time, as one bar spanning them. */
+function mergeBars(bars: TimelineBar[], per: number): TimelineBar[] {
+  const open = new Map<number, TimelineBar & { n: number }>()
+  const out: Array<TimelineBar & { n: number }> = []
+  for (const b of [...bars].sort((x, y) => x.start - y.start)) {
+    const group = open.get(b.engineId)
+    if (!group) {
+      const fresh = { ...b, n: 1 }
+      open.set(b.engineId, fresh)
+      out.push(fresh)
+    } else {
+      group.end = Math.max(group.end, b.end)
+      group.index = Math.min(group.index, b.index)
+      group.count += b.count
+      group.samples += b.samples
+      group.n++
+    }
+    if (open.get(b.engineId)!.n >= per) open.delete(b.engineId)
+  }
+  return out.map(({ n: _n, ...bar }) => bar)
 }
 
 /** Digits worth showing for an estimate with standard error `sigma` (two past its first). */

@@ -1,13 +1,20 @@
 /**
  * π runs: the history, the live progress of running ones, and which run the page shows.
- * Records are frozen from Vue's deep reactivity (markRaw): a run can hold 10,000 chunks and
- * thousands of points, and it is always replaced whole, never edited in place.
+ * Records are kept out of Vue's deep reactivity (markRaw): a run can hold thousands of chunks and
+ * points. A record is replaced whole, except that a running run's `runChunks` are appended to its
+ * chunk list in place; the record is then swapped for a shallow copy, at most every
+ * CHUNK_REDRAW_MS, which is what makes its charts redraw.
  */
 import { defineStore } from 'pinia'
 import { computed, markRaw, ref, shallowRef, watch } from 'vue'
 import type { PiRunRequest, RunProgress, RunRecord, ServiceEvent, ServiceSnapshot } from '../../../src-main/service/api'
 import { usePersisted } from '../lib/persist'
 import { useSessionStore } from './session'
+
+/** Shortest time between two updates of a running run from its new chunks (its charts redraw on each). */
+export const CHUNK_REDRAW_MS = 250
+
+type RunEvent = Extract<ServiceEvent, { type: 'run' | 'runChunks' | 'runDeleted' | 'runProgress' }>
 
 export const useRunsStore = defineStore('runs', () => {
   const byId = shallowRef<Record<string, RunRecord>>({})
@@ -28,7 +35,13 @@ export const useRunsStore = defineStore('runs', () => {
     group ? history.value.filter((r) => r.group === group).sort((a, b) => a.startedAt - b.startedAt) : []
   const comparedGroup = computed(() => current.value?.group ?? lastGroup.value ?? history.value.find((r) => r.group)?.group ?? null)
 
+  // Runs whose chunk list grew since their record was last swapped, and the timer that swaps them.
+  const grown = new Set<string>()
+  let redrawTimer: ReturnType<typeof setTimeout> | undefined
+  let lastRedraw = 0
+
   function put(run: RunRecord): void {
+    grown.delete(run.id)
     byId.value = { ...byId.value, [run.id]: markRaw(run) }
     if (run.status !== 'running' && progress.value[run.id]) {
       const { [run.id]: _done, ...rest } = progress.value
@@ -48,8 +61,33 @@ export const useRunsStore = defineStore('runs', () => {
     if (selectedId.value === id) selectedId.value = null
   }
 
-  function apply(event: Extract<ServiceEvent, { type: 'run' | 'runDeleted' | 'runProgress' }>): void {
+  function redraw(): void {
+    redrawTimer = undefined
+    if (grown.size === 0) return
+    lastRedraw = Date.now()
+    const next = { ...byId.value }
+    for (const id of grown) if (next[id]) next[id] = markRaw({ ...next[id] })
+    grown.clear()
+    byId.value = next
+  }
+
+  /** New chunks of a running run go at the end of its list; those it already has are skipped. */
+  function appendChunks({ runId, from, chunks }: Extract<ServiceEvent, { type: 'runChunks' }>): void {
+    const run = byId.value[runId]
+    // A run that ended (or is not loaded) has, or will have, its whole list from its record.
+    if (!run || run.status !== 'running' || run.partial) return
+    const list = run.chunks
+    const had = list.length
+    if (from > had) return void refetch(runId) // some were missed
+    for (let i = had - from; i < chunks.length; i++) list.push(chunks[i])
+    if (list.length === had) return
+    grown.add(runId)
+    if (redrawTimer === undefined) redrawTimer = setTimeout(redraw, Math.max(0, lastRedraw + CHUNK_REDRAW_MS - Date.now()))
+  }
+
+  function apply(event: RunEvent): void {
     if (event.type === 'run') put(event.run)
+    else if (event.type === 'runChunks') appendChunks(event)
     else if (event.type === 'runDeleted') drop(event.runId)
     else if (byId.value[event.progress.runId]?.status !== 'done') progress.value[event.progress.runId] = event.progress
   }
@@ -81,16 +119,23 @@ export const useRunsStore = defineStore('runs', () => {
 
   // Snapshots leave chunks and points out of older runs; fetch them when such a run is shown.
   const fetching = new Set<string>()
-  watch(current, async (run) => {
-    if (!run?.partial || fetching.has(run.id)) return
-    fetching.add(run.id)
+  async function refetch(id: string): Promise<void> {
+    if (fetching.has(id)) return
+    fetching.add(id)
     try {
-      put(await api().getRun(run.id))
+      const run = await api().getRun(id)
+      // An event may have brought a newer state meanwhile (a running run's list only grows).
+      const now = byId.value[id]
+      if (now && now.status === 'running' && run.status === 'running' && !now.partial && now.chunks.length > run.chunks.length) return
+      if (now) put(run)
     } catch {
       // The run shows its figures without the plots; selecting it again retries.
     } finally {
-      fetching.delete(run.id)
+      fetching.delete(id)
     }
+  }
+  watch(current, (run) => {
+    if (run?.partial) void refetch(run.id)
   })
 
   function select(id: string | null): void {

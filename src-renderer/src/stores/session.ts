@@ -69,6 +69,7 @@ export const useSessionStore = defineStore('session', () => {
           engines.apply(event)
           break
         case 'run':
+        case 'runChunks':
         case 'runDeleted':
         case 'runProgress':
           runs.apply(event)

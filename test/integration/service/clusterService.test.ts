@@ -164,9 +164,9 @@ describe('ClusterService with real local engines', () => {
     // Read the database as another process would after a crash: chunks are there mid-run.
     const db = new Database(join(dataDir, 'clusterdesk.db'), { readOnly: true })
     onCleanup(() => db.close())
-    const saved = await waitFor(() => db.get('SELECT status, chunks FROM runs WHERE id = ?', [run.id]) as { status: string; chunks: string } | null, 'the run row')
+    const saved = await waitFor(() => db.get('SELECT status FROM runs WHERE id = ?', [run.id]) as { status: string } | null, 'the run row')
     expect(saved.status).toBe('running')
-    await waitFor(() => JSON.parse((db.get('SELECT chunks FROM runs WHERE id = ?', [run.id]) as { chunks: string }).chunks).length > 0, 'chunks saved mid-run')
+    await waitFor(() => Number((db.get('SELECT COUNT(*) AS n FROM run_chunks WHERE run_id = ?', [run.id]) as { n: number }).n) > 0, 'chunks saved mid-run')
     await service.cancelRun(run.id)
     const ended = await waitFor(finished(service, run.id), 'the run to end', 10_000)
     expect(ended.status).toBe('cancelled')
@@ -174,6 +174,32 @@ describe('ClusterService with real local engines', () => {
     expect(ended.chunks.length).toBeLessThan(200)
     expect((await service.snapshot()).engines.map((e) => e.state)).toEqual(['idle', 'idle'])
   })
+
+  test('a run of 2,000 tasks sends each chunk record about once: new ones in runChunks, all in the final record', async () => {
+    const service = await startedService()
+    const events = recordEvents(service)
+    const tasks = 2000
+    const started = await service.runPi({ ...request, samples: 1e9, tasks })
+    const run = await waitFor(finished(service, started.id), 'the run to finish', 60_000)
+    expect(run.status).toBe('done')
+    await waitFor(() => events.events.some((e) => e.type === 'run' && e.run.status === 'done'), 'the final run event')
+    const mine = events.events.filter((e) => (e.type === 'run' && e.run.id === run.id) || (e.type === 'runChunks' && e.runId === run.id))
+    const streamed = mine.flatMap((e) => (e.type === 'runChunks' ? [e] : []))
+    expect(streamed.length).toBeGreaterThan(0)
+    // Each event continues the list where the one before ended.
+    let length = 0
+    for (const e of streamed) {
+      expect(e.from).toBe(length)
+      length += e.chunks.length
+    }
+    const count = (chunks: Array<{ count?: number }>) => chunks.reduce((n, c) => n + (c.count ?? 1), 0)
+    const running = mine.flatMap((e) => (e.type === 'run' && e.run.status === 'running' ? [e.run] : []))
+    const final = mine.find((e) => e.type === 'run' && e.run.status === 'done') as Extract<(typeof mine)[number], { type: 'run' }>
+    expect(count(final.run.chunks)).toBe(tasks)
+    const sent = count(streamed.flatMap((e) => e.chunks)) + count(running.flatMap((r) => r.chunks))
+    expect(sent).toBeLessThanOrEqual(Math.ceil(1.1 * tasks))
+    expect(count(run.chunks)).toBe(tasks)
+  }, 90_000)
 
   test('a run whose engine dies fails, and its error goes to Exceptions as part of a CompositeError', async () => {
     const service = await startedService()

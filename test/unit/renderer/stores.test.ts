@@ -1,11 +1,12 @@
 // @vitest-environment happy-dom
 import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { nextTick, watch } from 'vue'
 import { useConsoleStore } from '../../../src-renderer/src/stores/console'
 import { OUTPUT_TAIL, useEnginesStore } from '../../../src-renderer/src/stores/engines'
 import { useErrorsStore } from '../../../src-renderer/src/stores/errors'
 import { useNodesStore } from '../../../src-renderer/src/stores/nodes'
-import { useRunsStore } from '../../../src-renderer/src/stores/runs'
+import { CHUNK_REDRAW_MS, useRunsStore } from '../../../src-renderer/src/stores/runs'
 import { useSessionStore } from '../../../src-renderer/src/stores/session'
 import { engine, FakeClient, remoteError, runRecord } from './fakeClient'
 import { attachClient } from './mountWith'
@@ -112,6 +113,45 @@ describe('event batches', () => {
     expect(runs.progress.r1).toBeUndefined()
     client.emit([{ type: 'runDeleted', runId: 'r1' }])
     expect(runs.history).toHaveLength(0)
+  })
+
+  it("appends a running run's new chunks from runChunks, at most every CHUNK_REDRAW_MS, skipping ones it has", async () => {
+    vi.useFakeTimers()
+    try {
+      const client = new FakeClient()
+      await attachClient(client)
+      const runs = useRunsStore()
+      const chunk = (index: number) => ({ index, engineId: index % 2, samples: 10, hits: 8, started: index, completed: index + 1 })
+      client.emit([{ type: 'run', run: runRecord('r1') }])
+      const seen: number[] = []
+      watch(() => runs.current, (run) => seen.push(run?.chunks.length ?? -1))
+      client.emit([{ type: 'runChunks', runId: 'r1', from: 0, chunks: [chunk(0), chunk(1)] }])
+      vi.advanceTimersByTime(0)
+      await nextTick()
+      expect(seen).toEqual([2])
+      // Within CHUNK_REDRAW_MS: kept, shown together; a repeat (from 1) adds only what is new.
+      client.emit([{ type: 'runChunks', runId: 'r1', from: 2, chunks: [chunk(2)] }])
+      client.emit([{ type: 'runChunks', runId: 'r1', from: 1, chunks: [chunk(1), chunk(2), chunk(3)] }])
+      await nextTick()
+      expect(seen).toEqual([2])
+      vi.advanceTimersByTime(CHUNK_REDRAW_MS)
+      await nextTick()
+      expect(seen).toEqual([2, 4])
+      expect(runs.current!.chunks.map((c) => c.index)).toEqual([0, 1, 2, 3])
+      expect(client.callsOf('getRun')).toHaveLength(0)
+
+      // A gap (chunks 4–5 missed) fetches the whole run.
+      client.emit([{ type: 'runChunks', runId: 'r1', from: 6, chunks: [chunk(6)] }])
+      expect(client.callsOf('getRun')).toEqual([['r1']])
+
+      // The final record replaces the list; later chunks of a finished run are ignored.
+      client.emit([{ type: 'run', run: runRecord('r1', { status: 'done', chunks: [chunk(0)] }) }])
+      client.emit([{ type: 'runChunks', runId: 'r1', from: 1, chunks: [chunk(1)] }])
+      vi.advanceTimersByTime(CHUNK_REDRAW_MS)
+      expect(runs.current!.chunks).toHaveLength(1)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('fetches the chunks of a partial run when it is shown', async () => {

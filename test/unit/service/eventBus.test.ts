@@ -98,6 +98,26 @@ describe('EventBus', () => {
     expect(batches[0].map((e) => (e.type === 'error' ? `error ${e.error.id}` : e.type))).toEqual(['errorsCleared', 'error e2', 'runDeleted'])
   })
 
+  test("joins a run's new chunks into one runChunks per batch; the final record or runDeleted drops them", () => {
+    const bus = new EventBus()
+    const batches = subscribe(bus)
+    const chunk = (index: number) => ({ index, engineId: 0, samples: 1, hits: 1, started: index, completed: index })
+    bus.publish({ type: 'run', run: { id: 'r1', status: 'running' } as never })
+    bus.publish({ type: 'runChunks', runId: 'r1', from: 0, chunks: [chunk(0), chunk(1)] })
+    bus.publish({ type: 'runChunks', runId: 'r1', from: 2, chunks: [chunk(2)] })
+    bus.publish({ type: 'runChunks', runId: 'r2', from: 0, chunks: [chunk(0)] })
+    bus.flush()
+    expect(batches[0].map((e) => e.type)).toEqual(['run', 'runChunks', 'runChunks'])
+    expect(batches[0][1]).toEqual({ type: 'runChunks', runId: 'r1', from: 0, chunks: [chunk(0), chunk(1), chunk(2)] })
+
+    bus.publish({ type: 'runChunks', runId: 'r1', from: 3, chunks: [chunk(3)] })
+    bus.publish({ type: 'run', run: { id: 'r1', status: 'done' } as never })
+    bus.publish({ type: 'runChunks', runId: 'r2', from: 1, chunks: [chunk(1)] })
+    bus.publish({ type: 'runDeleted', runId: 'r2' })
+    bus.flush()
+    expect(batches[1].map((e) => e.type)).toEqual(['run', 'runDeleted'])
+  })
+
   test('a failing subscriber does not keep events from the others; unsubscribing stops them', () => {
     const bus = new EventBus()
     bus.onEvents(() => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { piChunk } from '../../../src-main/experiments/pi/kernels'
 import type { ChunkRecord } from '../../../src-main/service/api'
-import { compactChunks } from '../../../src-main/service/runs/chunkCollector'
+import { ChunkCollector, compactChunks, MAX_CHUNK_RECORDS } from '../../../src-main/service/runs/chunkCollector'
 import { POINTS, samplePoints, seededPoints } from '../../../src-main/service/runs/points'
 
 describe('π picture points', () => {
@@ -33,5 +33,46 @@ describe('compactChunks', () => {
     expect(merged.reduce((a, r) => a + r.samples, 0)).toBe(100_000)
     for (let i = 1; i < merged.length; i++) expect(merged[i].completed).toBeGreaterThanOrEqual(merged[i - 1].completed)
     expect(compactChunks(merged, 2000)).toHaveLength(merged.length)
+  })
+})
+
+describe('ChunkCollector', () => {
+  // An lb-map task as the collector sees it: one chunk, its hits, on an engine.
+  const task = (index: number, engineId: number, at: number) =>
+    ({
+      meta: { status: 'ok', engineId, started: new Date(at), completed: new Date(at + 1) },
+      op: { op: 'map', seqs: [[1], [index], [100]] },
+      value: [78],
+    }) as never
+
+  test('only appends: drain hands out each record once, in order, and the list never shrinks', () => {
+    const collector = new ChunkCollector(10, 2)
+    for (let i = 0; i < 4; i++) collector.taskDone(task(i, i % 2, i))
+    expect(collector.drain()).toMatchObject({ from: 0, chunks: [{ index: 0 }, { index: 1 }, { index: 2 }, { index: 3 }] })
+    collector.taskDone(task(4, 0, 4))
+    expect(collector.drain()).toMatchObject({ from: 4, chunks: [{ index: 4 }] })
+    expect(collector.drain()).toEqual({ from: 5, chunks: [] })
+    expect(collector.final().map((c) => c.index)).toEqual([0, 1, 2, 3, 4])
+  })
+
+  test(`a run of more than ${MAX_CHUNK_RECORDS} chunks merges as it goes, never rewriting what was drained`, () => {
+    const tasks = 10_000
+    const collector = new ChunkCollector(tasks, 32)
+    const drained: ChunkRecord[] = []
+    for (let i = 0; i < tasks; i++) {
+      collector.taskDone(task(i, i % 32, i))
+      if (i % 700 === 0) {
+        const { from, chunks } = collector.drain()
+        expect(from).toBe(drained.length)
+        drained.push(...chunks)
+      }
+    }
+    drained.push(...collector.drain().chunks)
+    expect(collector.chunks).toEqual(drained)
+    const final = collector.final()
+    expect(final.length).toBeLessThanOrEqual(MAX_CHUNK_RECORDS)
+    expect(final.reduce((n, c) => n + (c.count ?? 1), 0)).toBe(tasks)
+    expect(final.reduce((n, c) => n + c.samples, 0)).toBe(100 * tasks)
+    expect(final.reduce((n, c) => n + c.hits, 0)).toBe(78 * tasks)
   })
 })

@@ -50,7 +50,7 @@ describe('Store', () => {
     const db = raw(join(dir, 'clusterdesk.db'))
     expect(schemaVersion(db)).toBe(MIGRATIONS.length)
     const tables = db.all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map((r) => r.name)
-    expect(tables).toEqual(['console', 'errors', 'nodes', 'runs'])
+    expect(tables).toEqual(['console', 'errors', 'nodes', 'run_chunks', 'runs'])
   })
 
   test('migrations run in order, each with its version bump; a failing one leaves the database as it was', () => {
@@ -101,7 +101,7 @@ describe('Store', () => {
     const dir = tempDir()
     const crashed = new Store(dir)
     crashed.putRun(run('r1', 1000, { status: 'running', finishedAt: null, chunks: [] }))
-    crashed.putRunChunks('r1', run('x', 1000).chunks)
+    crashed.appendRunChunks('r1', 0, run('x', 1000).chunks)
     crashed.putConsole({ id: 'c1', n: 1, code: 'while (true) {}', targets: 'all', at: 1, durationMs: null, status: 'running', results: [], error: null })
     // No close(): the process died here.
     const next = open(dir)
@@ -112,6 +112,38 @@ describe('Store', () => {
     expect(r1.chunks).toHaveLength(1)
     expect(next.listConsole()[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/^interrupted/) })
     crashed.close()
+  })
+
+  test('a running run\'s chunks are appended as they come, survive reopening, and move into its record when it ends', () => {
+    const dir = tempDir()
+    const chunk = (index: number) => ({ index, engineId: index % 2, samples: 25, hits: 20, started: index, completed: index + 1 })
+    const first = new Store(dir)
+    first.putRun(run('r1', 1000, { status: 'running', finishedAt: null, chunks: [] }))
+    first.appendRunChunks('r1', 0, [chunk(0), chunk(1)])
+    first.appendRunChunks('r1', 2, [chunk(2)])
+    // The same position saved again replaces, never duplicates.
+    first.appendRunChunks('r1', 2, [chunk(2), chunk(3)])
+    expect(first.getRun('r1')!.chunks.map((c) => c.index)).toEqual([0, 1, 2, 3])
+    expect(first.listRuns()[0].chunks).toHaveLength(4)
+    // Each save writes its own rows only: the run's row is not rewritten.
+    const db = raw(join(dir, 'clusterdesk.db'))
+    expect(db.get("SELECT chunks FROM runs WHERE id = 'r1'")).toEqual({ chunks: '[]' })
+    expect(db.get("SELECT COUNT(*) AS n FROM run_chunks WHERE run_id = 'r1'")).toEqual({ n: 4 })
+    db.close()
+    first.close()
+
+    const second = open(dir)
+    const reopened = second.getRun('r1')!
+    expect(reopened.status).toBe('failed')
+    expect(reopened.chunks.map((c) => c.index)).toEqual([0, 1, 2, 3])
+
+    second.putRun(run('r2', 2000, { status: 'running', finishedAt: null, chunks: [] }))
+    second.appendRunChunks('r2', 0, [chunk(0)])
+    second.putRun(run('r2', 2000, { chunks: [chunk(0), chunk(1)] }))
+    expect(second.getRun('r2')!.chunks.map((c) => c.index)).toEqual([0, 1])
+    second.deleteRun('r1')
+    const after = raw(join(dir, 'clusterdesk.db'))
+    expect(after.get('SELECT COUNT(*) AS n FROM run_chunks')).toEqual({ n: 0 })
   })
 
   test(`keeps the last ${KEEP} runs, errors and console entries; only the newest runs carry chunks`, () => {
