@@ -107,7 +107,12 @@ function open(target: SshTarget, endpoint: ReturnType<typeof resolveEndpoint>, s
   if (!key && !agent) {
     // An encrypted key without its passphrase is the one to unlock: say so (the CLI and GUI ask).
     if (locked) throw locked
-    throw new SshError('client-authentication', `no way to log in to ${where}: set identityFile (a private key), or agent / SSH_AUTH_SOCK (an ssh-agent socket)`)
+    const looked = endpoint.identityFiles.length ? endpoint.identityFiles.join(', ') : '~/.ssh/id_ed25519, id_ecdsa, id_rsa'
+    throw new SshError(
+      'client-authentication',
+      `no way to log in to ${where}: no private key found (looked for ${looked}) and no ssh-agent ` +
+        `(SSH_AUTH_SOCK is not set for clusterdesk); give an identity file, or the ssh-agent socket, or start clusterdesk from a shell where ssh-agent runs`,
+    )
   }
   const known = knownHostKeyAlgorithms(target, endpoint.host, endpoint.port).filter((a) => SUPPORTED_HOST_KEYS.includes(a))
   let hostKeyError: HostKeyError | null = null

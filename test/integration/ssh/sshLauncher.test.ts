@@ -120,6 +120,19 @@ describe('SshLauncher authentication and reachability', () => {
     }
   })
 
+  it('says what it looked for when there is neither a key nor an ssh-agent', async () => {
+    const saved = process.env.HOME
+    process.env.HOME = mkdtempSync(join(tmpdir(), 'cd-nokeys-'))
+    try {
+      const err = await new SshLauncher(opts({ identityFile: undefined, agent: '' })).launch().catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(SshError)
+      expect((err as SshError).level).toBe('client-authentication')
+      expect((err as Error).message).toMatch(/no private key found \(looked for .*id_ed25519.*\) and no ssh-agent/)
+    } finally {
+      process.env.HOME = saved
+    }
+  })
+
   it('reports a closed port', async () => {
     const port = await freePort()
     const err = await new SshLauncher(opts({ port })).launch().catch((e: unknown) => e)
