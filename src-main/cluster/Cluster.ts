@@ -186,6 +186,7 @@ export class Cluster {
     let key = launcher.label
     for (let i = 2; this.running.has(key); i++) key = `${launcher.label}#${i}`
     const connection = new NodeConnection(agent.transport, { label: key, heartbeatMs })
+    agent.onDirect?.((engine, transport) => connection.attachDirect(engine, transport))
     const node: RunningNode = { key, spec, agent, connection, engineIds: [] }
     this.running.set(key, node)
     this.rc.attach(connection)

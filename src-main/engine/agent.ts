@@ -5,8 +5,11 @@
  * stream ends, heartbeats stop or the controller asks — no orphaned process on any node.
  */
 import { Console } from 'node:console'
+import { rmSync } from 'node:fs'
 import os from 'node:os'
+import { basename, dirname } from 'node:path'
 import { decodeFrame, encodeFrame } from '../core/protocol/codec'
+import { DIRECT_ENV, parseDirectAddress } from '../core/protocol/directChannel'
 import type { FrameSink } from '../core/protocol/FrameReader'
 import { AGENT, PROTOCOL_VERSION, type FromAgent, type HelloMessage, type SignalMessage, type SpawnMessage, type ToAgent } from '../core/protocol/messages'
 import { StreamTransport } from '../core/protocol/transport'
@@ -18,6 +21,11 @@ export interface AgentOptions {
   bundlePath: string
   /** Stop every engine and exit after this many ms without a ping; 0 disables. Default 15000. */
   heartbeatTimeout?: number
+  /**
+   * DIRECT_ENV from a local launcher: passed on to the engines, which then send their data to the
+   * controller directly. Default: none (engines speak through this agent only).
+   */
+  direct?: string
 }
 
 const SIGNALS = new Set<string>(['SIGINT', 'SIGTERM', 'SIGKILL'])
@@ -88,11 +96,28 @@ export class Agent {
       new Promise((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS))),
     ])
     clearTimeout(timer)
+    this.removeDirectDir()
     // Let the last messages (engineExit, agentError) out before exiting.
     setImmediate(() => {
       setTimeout(() => process.exit(exitCode), 1000).unref()
       this.output.write('', () => process.exit(exitCode))
     })
+  }
+
+  /**
+   * The launcher's socket directory goes with its agent; the launcher removes it too, but cannot
+   * when the controller was SIGKILLed. Only a directory that looks like the launcher's is touched.
+   */
+  private removeDirectDir(): void {
+    const address = parseDirectAddress(this.options.direct)
+    if (!address || process.platform === 'win32') return
+    const dir = dirname(address.path)
+    if (!basename(dir).startsWith('clusterdesk-')) return
+    try {
+      rmSync(dir, { recursive: true, force: true })
+    } catch {
+      // Already gone, or not ours to remove.
+    }
   }
 
   private route(engine: number): FrameSink | null {
@@ -182,7 +207,7 @@ export class Agent {
       let proc: EngineProcess
       try {
         proc = new EngineProcess(
-          { id, bundlePath: this.options.bundlePath, cwd: message.cwd, env: message.env },
+          { id, bundlePath: this.options.bundlePath, cwd: message.cwd, env: message.env, direct: this.options.direct },
           this.mux,
           { inputQueued: (queued) => this.touched.add(queued), inputFull: (full) => this.inputFull(full) },
         )
@@ -221,7 +246,10 @@ export class Agent {
 export function runAgent(options: AgentOptions): void {
   // stdout carries the protocol and nothing else.
   globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr })
-  const agent = new Agent(process.stdin, process.stdout, options)
+  // Kept out of the environment: only the engines, not other children, may see the token.
+  const direct = options.direct ?? process.env[DIRECT_ENV]
+  delete process.env[DIRECT_ENV]
+  const agent = new Agent(process.stdin, process.stdout, { ...options, direct })
   for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => void agent.stop(`received ${signal}`, 0))
   }

@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import { decodeFrame, encodeFrame, SerializationError, type RemoteFunction } from '../core/protocol/codec'
 import type { RegisteredMessage, ResultMessage, StreamMessage, TaskMessage, ToEngine } from '../core/protocol/messages'
+import { DIRECT_ENV, EngineChannels, parseDirectAddress, type DirectAddress } from '../core/protocol/directChannel'
 import { StreamTransport, type Transport } from '../core/protocol/transport'
 import { OutputCapture } from './capture'
 import { Namespace } from './namespace'
@@ -17,6 +18,8 @@ import { INTERRUPTED, toWireError } from './traceback'
 
 /** Longest stretch of back-to-back tasks before the engine lets I/O (aborts, replies) through. */
 const SLICE_MS = 20
+/** Longest wait to connect the direct channel before the engine stays on the relay. */
+const DIRECT_CONNECT_TIMEOUT_MS = 3000
 
 export class Engine {
   /** CPU time of the process when the running task started (tasks run one at a time). */
@@ -48,7 +51,11 @@ export class Engine {
     this.capture.install()
     transport.setHandlers({
       onFrame: (frame) => this.frame(frame),
-      onClose: () => process.exit(0),
+      onClose: (error) => {
+        // The agent closing fd 3 is the normal end; a failed channel is worth a line in the report.
+        if (error) diagnostic(`exiting: ${error.message}`)
+        process.exit(error ? 1 : 0)
+      },
     })
   }
 
@@ -240,12 +247,50 @@ export function runEngine(id: number, bundlePath: string): void {
     diagnostic(`engines are started by the clusterdesk agent, which gives them fd 3 (${(err as Error).message})`)
     process.exit(2)
   }
-  const ready = new Engine(id, new StreamTransport(socket, socket), new Namespace(process.cwd()), bundlePath)
+  const relay = new StreamTransport(socket, socket)
+  const rawAddress = process.env[DIRECT_ENV]
+  // User code (and what it starts) has no business with the channel's token.
+  delete process.env[DIRECT_ENV]
+  const address = parseDirectAddress(rawAddress)
+  if (rawAddress && !address) diagnostic(`ignored a malformed ${DIRECT_ENV}; speaking through the agent only`)
+  const channels = address ? new EngineChannels(relay) : null
+  const ready = new Engine(id, channels ?? relay, new Namespace(process.cwd()), bundlePath)
   engine = ready
   process.on('uncaughtException', (err) => ready.uncaught(err))
   process.on('unhandledRejection', (reason) => ready.uncaught(reason))
   process.on('exit', () => ready.lastWords())
-  void guard.armed.then(() => ready.announce())
+  const connected = channels && address ? connectDirect(id, address, channels) : Promise.resolve()
+  void Promise.all([guard.armed, connected]).then(() => ready.announce())
+}
+
+/**
+ * Connects the direct channel to the controller; resolves once the engine's output has its way,
+ * direct or (when connecting fails) the relay. Until then what the engine sends waits in order.
+ */
+function connectDirect(id: number, address: DirectAddress, channels: EngineChannels): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect(address.path)
+    const fail = (why: string): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      diagnostic(`no direct channel to the controller (${why}); speaking through the agent only`)
+      channels.useRelay()
+      resolve()
+    }
+    const onError = (err: Error): void => fail(err.message)
+    const timer = setTimeout(() => fail(`no connection within ${DIRECT_CONNECT_TIMEOUT_MS} ms`), DIRECT_CONNECT_TIMEOUT_MS)
+    socket.once('error', onError)
+    socket.once('connect', () => {
+      clearTimeout(timer)
+      socket.off('error', onError)
+      channels.useDirect(
+        new StreamTransport(socket, socket),
+        encodeFrame(id, { type: 'directHello', engine: id, token: address.token }),
+        encodeFrame(id, { type: 'directOpened' }),
+      )
+      resolve()
+    })
+  })
 }
 
 /** Milliseconds of CPU (user + system) the process used since `start`: the task's own work, not time spent waiting for a core. */

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Socket } from 'node:net'
+import { DIRECT_ENV } from '../core/protocol/directChannel'
 import { FrameReader } from '../core/protocol/FrameReader'
 import type { Lane, OutputMux } from './outputMux'
 
@@ -22,6 +23,8 @@ export interface EngineSpawnOptions {
   cwd?: string
   /** Added to the agent's environment. Default: nothing added. */
   env?: Record<string, string>
+  /** DIRECT_ENV for the engine: where its direct channel to the controller is (local nodes). */
+  direct?: string
 }
 
 export interface EngineExit {
@@ -59,7 +62,7 @@ export class EngineProcess {
     this.id = options.id
     this.child = spawn(process.execPath, [options.bundlePath, '--engine', String(options.id)], {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, ...options.env, ...(options.direct ? { [DIRECT_ENV]: options.direct } : {}) },
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     })
     this.socket = this.child.stdio[3] as Socket

@@ -9,6 +9,12 @@ export interface LaunchedAgent {
   kill(): void
   /** What the agent wrote to its stderr lately (for error messages). */
   stderrTail(): string
+  /**
+   * Local nodes only: hands on each engine's direct channel to the controller, once the engine
+   * has said hello with the launcher's token (connections made before the call are handed on at
+   * once). Absent where all engine traffic goes through the agent's stream (SSH nodes).
+   */
+  onDirect?(listener: (engine: number, transport: Transport) => void): void
 }
 
 /** Starts a node agent somewhere: one interface, thin subclasses per kind of node. */

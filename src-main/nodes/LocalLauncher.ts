@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { DIRECT_ENV } from '../core/protocol/directChannel'
 import { StreamTransport } from '../core/protocol/transport'
 import { agentBundlePath } from './agentBundle'
+import { DirectServer } from './DirectServer'
 import { type LaunchedAgent, type Launcher, TailBuffer } from './Launcher'
 
 export interface LocalLauncherOptions {
@@ -8,6 +10,11 @@ export interface LocalLauncherOptions {
   nodePath?: string
   /** Agent exits (killing its engines) after this long without a heartbeat (default 15000 ms). */
   heartbeatTimeoutMs?: number
+  /**
+   * Give each engine a direct channel to the controller (a private Unix-domain socket), so task
+   * data skips the agent's relay (default true).
+   */
+  direct?: boolean
 }
 
 /** Raised when the node executable cannot be started. */
@@ -15,19 +22,33 @@ export class NodeNotFoundError extends Error {
   override name = 'NodeNotFoundError'
 }
 
-/** Runs the node agent as a child process of the controller; its stdio is the stream. */
+/**
+ * Runs the node agent as a child process of the controller; its stdio is the stream. Engines get
+ * a direct channel to the controller besides it (see DirectServer), which the agent never relays.
+ */
 export class LocalLauncher implements Launcher {
   readonly label = 'local'
 
   constructor(private readonly options: LocalLauncherOptions = {}) {}
 
-  launch(): Promise<LaunchedAgent> {
+  async launch(): Promise<LaunchedAgent> {
     const nodePath = this.options.nodePath ?? process.execPath
     const args = [agentBundlePath(), '--heartbeat-timeout', String(this.options.heartbeatTimeoutMs ?? 15000)]
+    // Without the server engines simply stay on the relay, as on SSH nodes.
+    const direct = this.options.direct === false ? null : await DirectServer.open().catch(() => null)
     // In Electron's main process execPath is the Electron binary: make it (and the engines the
     // agent forks with the same binary) behave as plain Node.
-    const env = process.versions.electron && !this.options.nodePath ? { ...process.env, ELECTRON_RUN_AS_NODE: '1' } : process.env
-    const child = spawn(nodePath, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true, env })
+    const env: NodeJS.ProcessEnv = { ...process.env }
+    if (process.versions.electron && !this.options.nodePath) env.ELECTRON_RUN_AS_NODE = '1'
+    if (direct) env[DIRECT_ENV] = direct.env
+    else delete env[DIRECT_ENV]
+    let child: ChildProcessWithoutNullStreams
+    try {
+      child = spawn(nodePath, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true, env })
+    } catch (err) {
+      direct?.close()
+      throw err
+    }
     const tail = new TailBuffer()
     child.stderr.on('data', (chunk: Buffer) => tail.push(chunk))
     const exited = new Promise<void>((resolve) => {
@@ -35,13 +56,25 @@ export class LocalLauncher implements Launcher {
       child.once('exit', () => resolve())
       child.once('error', () => resolve())
     })
-    // Never leave an agent behind when the controller exits without stopping the cluster.
-    const killOnExit = (): void => void child.kill('SIGKILL')
+    // Never leave an agent (or its socket's directory) behind when the controller exits without
+    // stopping the cluster; a SIGKILLed controller leaves the directory to the agent to remove.
+    const killOnExit = (): void => {
+      child.kill('SIGKILL')
+      direct?.close()
+    }
     process.once('exit', killOnExit)
-    void exited.then(() => process.removeListener('exit', killOnExit))
+    void exited.then(() => {
+      process.removeListener('exit', killOnExit)
+      direct?.close()
+    })
+    const kill = (): void => {
+      child.kill('SIGKILL')
+      direct?.close()
+    }
 
     return new Promise((resolve, reject) => {
       child.once('error', (err: NodeJS.ErrnoException) => {
+        direct?.close()
         reject(
           new NodeNotFoundError(
             err.code === 'ENOENT' || err.code === 'EACCES'
@@ -57,13 +90,17 @@ export class LocalLauncher implements Launcher {
           base.ref()
           child.ref()
           ;(child.stderr as unknown as { ref?(): void }).ref?.()
+          direct?.ref()
         }
         transport.unref = () => {
           base.unref()
           child.unref()
           ;(child.stderr as unknown as { unref?(): void }).unref?.()
+          direct?.unref()
         }
-        resolve({ transport, exited, kill: () => void child.kill('SIGKILL'), stderrTail: () => tail.toString() })
+        const agent: LaunchedAgent = { transport, exited, kill, stderrTail: () => tail.toString() }
+        if (direct) agent.onDirect = (listener) => direct.onConnection(listener)
+        resolve(agent)
       })
     })
   }

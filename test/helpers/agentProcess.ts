@@ -48,10 +48,10 @@ export class AgentProcess {
 
   /**
    * `ping: false` leaves heartbeats out, to see the agent give up on a silent controller;
-   * `bundle` runs another copy of the agent file.
+   * `bundle` runs another copy of the agent file; `env` is added to the agent's environment.
    */
-  constructor(args: string[] = [], { ping = true, bundle = AGENT_BUNDLE } = {}) {
-    this.child = spawn(process.execPath, [bundle, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  constructor(args: string[] = [], { ping = true, bundle = AGENT_BUNDLE, env = {} as Record<string, string> } = {}) {
+    this.child = spawn(process.execPath, [bundle, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     started.add(this)
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()))
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })))

@@ -1,10 +1,19 @@
 /**
  * The controller's end of one node agent's stream: the handshake, spawning engines, heartbeats,
  * and routing each frame to the engine it concerns. Knows nothing of how the stream was made
- * (child process, SSH channel): launchers hand it a Transport.
+ * (child process, SSH channel): launchers hand it a Transport, and on local nodes each engine's
+ * direct channel too, which then carries that engine's frames both ways.
  */
-import { decodeFrame, encodeFrame } from '../protocol/codec'
-import { AGENT, PROTOCOL_VERSION, type FromAgent, type FromEngine, type HelloMessage, type ToAgent } from '../protocol/messages'
+import { decodeFrame, encodeFrame, frameEngine } from '../protocol/codec'
+import {
+  AGENT,
+  PROTOCOL_VERSION,
+  type EngineExitMessage,
+  type FromAgent,
+  type FromEngine,
+  type HelloMessage,
+  type ToAgent,
+} from '../protocol/messages'
 import type { Transport } from '../protocol/transport'
 import type { EngineHost } from './EngineHandle'
 
@@ -32,6 +41,15 @@ export interface NodeConnectionOptions {
   missedBeats?: number
 }
 
+/**
+ * After the agent reported an engine's exit, how long to wait for the engine's direct channel to
+ * deliver its last frames (and close) before the exit is processed anyway.
+ */
+const DIRECT_DRAIN_MS = 500
+
+/** A direct channel: announced by the engine through the agent, then attached, then closed. */
+type DirectState = { transport: Transport | null; closed: boolean }
+
 export class NodeConnection implements EngineHost {
   readonly label: string
   agent: AgentInfo | null = null
@@ -42,6 +60,14 @@ export class NodeConnection implements EngineHost {
   private seq = 0
   private open = true
   private closeWaiters: Array<() => void> = []
+  private active = true
+  /** Engines with a direct channel; its transport carries their frames both ways while open. */
+  private readonly directs = new Map<number, DirectState>()
+  private attachedDirects = 0
+  /** Exit reports waiting for the engine's direct channel to close. */
+  private readonly heldExits = new Map<number, { message: EngineExitMessage; timer: NodeJS.Timeout }>()
+  /** Engines whose exit was reported: a late direct channel of theirs is refused. */
+  private readonly exited = new Set<number>()
 
   constructor(
     private readonly transport: Transport,
@@ -88,8 +114,41 @@ export class NodeConnection implements EngineHost {
     this.sendAgent({ type: 'spawn', engines, ...(cwd ? { cwd } : {}), ...(env ? { env } : {}) })
   }
 
+  /** Sends one frame: over the engine's direct channel when it has one, else through the agent. */
   send(chunks: Uint8Array[]): void {
+    if (this.attachedDirects > 0) {
+      const direct = this.directs.get(frameEngine(chunks[0]))?.transport
+      if (direct) return direct.send(chunks)
+    }
     this.transport.send(chunks)
+  }
+
+  /**
+   * Takes an engine's direct channel (from the launcher). Its frames are handled like the agent
+   * stream's; the `directSwitch` sent through the agent tells the engine that later frames come
+   * this way, so it reads them only after everything sent through the agent before.
+   */
+  attachDirect(engine: number, transport: Transport): void {
+    const known = this.directs.get(engine)
+    // An engine whose exit waits for this very channel still gets it; after that it is too late.
+    const tooLate = this.exited.has(engine) && !this.heldExits.has(engine)
+    if (!this.open || tooLate || known?.transport || known?.closed) {
+      transport.close()
+      return
+    }
+    const state: DirectState = known ?? { transport: null, closed: false }
+    state.transport = transport
+    this.directs.set(engine, state)
+    this.attachedDirects++
+    transport.setHandlers({
+      // Only the engine's own frames: the channel speaks for that one engine.
+      onFrame: (frame) => {
+        if (frameEngine(frame) === engine) this.frame(frame)
+      },
+      onClose: () => this.directClosed(engine, state),
+    })
+    if (!this.active) transport.unref?.()
+    this.sendTo(engine, { type: 'directSwitch' })
   }
 
   signal(engine: number, signal: 'SIGINT' | 'SIGTERM' | 'SIGKILL'): void {
@@ -98,8 +157,13 @@ export class NodeConnection implements EngineHost {
 
   /** Keeps the process alive while work is pending, and lets it exit when idle. */
   setActive(active: boolean): void {
+    this.active = active
     if (active) this.transport.ref?.()
     else this.transport.unref?.()
+    for (const { transport } of this.directs.values()) {
+      if (active) transport?.ref?.()
+      else transport?.unref?.()
+    }
   }
 
   /** Asks the agent to stop its engines and exit; resolves when the stream has closed. */
@@ -144,13 +208,64 @@ export class NodeConnection implements EngineHost {
     if (this.open) this.transport.send(encodeFrame(AGENT, message))
   }
 
+  /** A message for an engine that must go through the agent, whatever channels it has. */
+  private sendTo(engine: number, message: { type: 'directSwitch' }): void {
+    if (this.open) this.transport.send(encodeFrame(engine, message))
+  }
+
+  private directClosed(engine: number, state: DirectState): void {
+    state.closed = true
+    if (state.transport) {
+      state.transport = null
+      this.attachedDirects--
+    }
+    // Later frames for the engine go through the agent; its exit report decides what happened.
+    this.releaseExit(engine)
+  }
+
+  /** Processes an exit report now, or once the engine's direct channel has said its last. */
+  private engineExit(message: EngineExitMessage): void {
+    this.exited.add(message.engine)
+    const direct = this.directs.get(message.engine)
+    if (!direct || direct.closed) {
+      this.directs.delete(message.engine)
+      this.events?.onAgentMessage(message)
+      return
+    }
+    const timer = setTimeout(() => this.releaseExit(message.engine), DIRECT_DRAIN_MS)
+    timer.unref()
+    this.heldExits.set(message.engine, { message, timer })
+  }
+
+  private releaseExit(engine: number): void {
+    const held = this.heldExits.get(engine)
+    if (!held) return
+    this.heldExits.delete(engine)
+    clearTimeout(held.timer)
+    const direct = this.directs.get(engine)
+    this.directs.delete(engine)
+    if (direct?.transport) {
+      // Waited long enough: whatever the channel still brings concerns a dead engine.
+      direct.transport.close()
+      direct.transport = null
+      this.attachedDirects--
+    }
+    this.events?.onAgentMessage(held.message)
+  }
+
   private frame(frame: Uint8Array): void {
     const { engine, message } = decodeFrame<FromAgent | FromEngine>(frame)
     if (engine !== AGENT) {
+      if ((message as FromEngine).type === 'directOpened') {
+        // In order with the agent's reports: from here the engine's exit waits for the channel.
+        if (!this.directs.has(engine) && !this.exited.has(engine)) this.directs.set(engine, { transport: null, closed: false })
+        return
+      }
       this.events?.onEngineMessage(engine, message as FromEngine)
       return
     }
     const msg = message as FromAgent
+    if (msg.type === 'engineExit') return this.engineExit(msg)
     if (msg.type === 'hello') {
       if (msg.version !== PROTOCOL_VERSION || !msg.agent) {
         this.helloWaiter?.reject(
@@ -190,6 +305,9 @@ export class NodeConnection implements EngineHost {
     if (!this.open) return
     this.open = false
     if (this.heartbeat) clearInterval(this.heartbeat)
+    // The agent's last word on each engine comes before the node's loss.
+    for (const engine of [...this.heldExits.keys()]) this.releaseExit(engine)
+    for (const direct of this.directs.values()) direct.transport?.close()
     for (const w of this.closeWaiters.splice(0)) w()
     this.events?.onLost(reason)
   }

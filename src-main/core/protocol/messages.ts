@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever a message changes shape; a mismatch fails the handshake with a clear error. */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 /** Engine id used in frame headers for messages to or from the node agent itself. */
 export const AGENT = -1
@@ -45,7 +45,14 @@ export type TaskMessage = { type: 'task'; id: number } & TaskOp
 /** Drops queued tasks that have not started; each is answered with an `aborted` result. */
 export interface AbortMessage { type: 'abort'; ids: number[] }
 
-export type ToEngine = TaskMessage | AbortMessage
+/**
+ * Sent through the agent when the controller attaches the engine's direct channel: the frames for
+ * the engine that follow come over that channel, so the engine takes its input from it only from
+ * here on (this is what keeps task order across the switch).
+ */
+export interface DirectSwitchMessage { type: 'directSwitch' }
+
+export type ToEngine = TaskMessage | AbortMessage | DirectSwitchMessage
 
 // ---- engine -> controller ---------------------------------------------------------------
 
@@ -82,7 +89,19 @@ export interface StreamMessage {
   text: string
 }
 
-export type FromEngine = RegisteredMessage | ResultMessage | StreamMessage
+/**
+ * Sent through the agent by an engine whose direct channel is connected: everything else it sends
+ * goes over that channel. Ordered with the agent's `engineExit`, so the controller knows to wait
+ * for the channel's last frames before it processes the exit.
+ */
+export interface DirectOpenedMessage { type: 'directOpened' }
+
+export type FromEngine = RegisteredMessage | ResultMessage | StreamMessage | DirectOpenedMessage
+
+// ---- engine -> controller, on a local engine's direct channel ----------------------------
+
+/** The first frame on a direct channel: which engine it is, and the launcher's secret. */
+export interface DirectHelloMessage { type: 'directHello'; engine: number; token: string }
 
 // ---- controller <-> agent ---------------------------------------------------------------
 
@@ -126,4 +145,4 @@ export interface AgentErrorMessage { type: 'agentError'; message: string }
 
 export type FromAgent = HelloMessage | PongMessage | EngineStartedMessage | EngineExitMessage | AgentErrorMessage
 
-export type AnyMessage = ToEngine | FromEngine | ToAgent | FromAgent
+export type AnyMessage = ToEngine | FromEngine | ToAgent | FromAgent | DirectHelloMessage

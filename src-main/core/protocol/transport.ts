@@ -46,15 +46,18 @@ interface WritableLike {
  */
 export class StreamTransport implements Transport {
   private handlers: TransportHandlers | null = null
-  private readonly backlog: Uint8Array[] = []
+  private readonly backlog: Uint8Array[]
   private reader: FrameReader | null = null
   private corked = false
   private closed = false
 
+  /** `pending`: bytes already read from `input` (after a hello, say) that come before the rest. */
   constructor(
     private readonly input: ReadableLike,
     private readonly output: WritableLike,
+    pending: Uint8Array[] = [],
   ) {
+    this.backlog = pending.filter((chunk) => chunk.byteLength > 0)
     input.on('data', (chunk) => {
       if (!this.reader) this.backlog.push(chunk)
       else this.read(chunk)
