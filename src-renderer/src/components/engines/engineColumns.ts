@@ -24,7 +24,14 @@ export function engineColumns(actions: EngineActions): DataTableColumns<EngineVi
   return [
     { type: 'expand', fixed: 'left', renderExpand: (engine) => h(EngineOutput, { engine }) },
     { title: 'Id', key: 'id', width: 56, fixed: 'left', render: (e) => h('strong', null, String(e.id)) },
-    { title: 'Node', key: 'node', minWidth: 120, ellipsis: { tooltip: true }, render: (e) => (e.host && e.host !== 'localhost' && e.host !== e.nodeName ? `${e.nodeName} · ${e.host}` : e.nodeName) },
+    // The node's name, and under it the host it runs on (when that says more than the name).
+    {
+      title: 'Node',
+      key: 'node',
+      minWidth: 150,
+      ellipsis: { tooltip: true },
+      render: (e) => h('div', null, [h('div', null, e.nodeName), e.host && e.host !== 'localhost' && e.host !== e.nodeName ? h('div', { class: 'engine-host' }, e.host) : null]),
+    },
     { title: 'PID', key: 'pid', width: 76, render: (e) => (e.pid === null ? '—' : String(e.pid)) },
     { title: 'State', key: 'state', width: 156, render: state },
     { title: 'Task', key: 'currentTask', width: 64, render: (e) => (e.currentTask === null ? '—' : `#${e.currentTask}`) },
