@@ -112,16 +112,8 @@ export class ChunkCollector {
       return
     }
     const group = this.open.get(record.engineId)
-    if (!group) {
-      this.open.set(record.engineId, { ...record, count: 1 })
-    } else {
-      group.samples += record.samples
-      group.hits += record.hits
-      group.index = Math.min(group.index, record.index)
-      group.started = Math.min(group.started, record.started)
-      group.completed = Math.max(group.completed, record.completed)
-      group.count++
-    }
+    if (!group) this.open.set(record.engineId, { ...record, count: 1 })
+    else addTo(group, record)
     const filled = this.open.get(record.engineId)!
     if (filled.count >= this.per) {
       this.open.delete(record.engineId)
@@ -153,15 +145,18 @@ function mergeGroups(sorted: ChunkRecord[], per: number): ChunkRecord[] {
       group = { ...r, count: r.count ?? 1 }
       open.set(r.engineId, group)
       out.push(group)
-    } else {
-      group.samples += r.samples
-      group.hits += r.hits
-      group.index = Math.min(group.index, r.index)
-      group.started = Math.min(group.started, r.started)
-      group.completed = Math.max(group.completed, r.completed)
-      group.count += r.count ?? 1
-    }
+    } else addTo(group, r)
     if (group.count >= per) open.delete(r.engineId)
   }
   return out.sort((a, b) => a.completed - b.completed)
+}
+
+/** Sums a record into an engine's group: first index, earliest start, latest completion. */
+function addTo(group: ChunkRecord & { count: number }, r: ChunkRecord): void {
+  group.samples += r.samples
+  group.hits += r.hits
+  group.index = Math.min(group.index, r.index)
+  group.started = Math.min(group.started, r.started)
+  group.completed = Math.max(group.completed, r.completed)
+  group.count += r.count ?? 1
 }
