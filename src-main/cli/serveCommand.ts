@@ -7,11 +7,14 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Command, InvalidArgumentError } from 'commander'
-import { startServer } from '../server/startServer'
+import { ServeError, startServer } from '../server/startServer'
 import { defaultDataDir } from '../service/dataDir'
 
+/** The port `serve` takes when none is given and it is free. */
+export const DEFAULT_PORT = 47300
+
 export interface ServeOptions {
-  /** TCP port (default 0: a free one). */
+  /** TCP port (default DEFAULT_PORT, or a free one when that is taken; 0: a free one). */
   port?: number
   /** Where nodes and run history are stored (default: the platform's data folder, see defaultDataDir). */
   dataDir?: string
@@ -30,7 +33,7 @@ export function registerServe(program: Command): Command {
   return program
     .command('serve')
     .description('serve the clusterdesk GUI to a browser on this machine (loopback only, with an access token)')
-    .option('--port <port>', 'TCP port to listen on (default: a free one)', parsePort)
+    .option('--port <port>', `TCP port to listen on (default ${DEFAULT_PORT}, or a free one if that is taken; 0: any free one)`, parsePort)
     .option('--data-dir <dir>', `where nodes and run history are stored (default: ${defaultDataDir()})`)
     .option('--open', 'open the GUI in the default browser')
     .addHelpText('after', '\nThe URL it prints carries a random token: only someone with the URL can use the GUI.\nCtrl-C stops the server and every engine it started.')
@@ -42,7 +45,16 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   if (!existsSync(join(staticDir, 'index.html'))) {
     process.stderr.write(`clusterdesk: the GUI is not built (${staticDir} is missing): run \`npx electron-vite build\`; serving the API only\n`)
   }
-  const server = await startServer({ port: options.port ?? 0, dataDir: resolve(options.dataDir ?? defaultDataDir()), staticDir })
+  const dataDir = resolve(options.dataDir ?? defaultDataDir())
+  // The same port each time keeps the page's origin, and with it what the page keeps in the
+  // browser (the view and the forms' values), across restarts; a busy one falls back to any.
+  const server =
+    options.port !== undefined
+      ? await startServer({ port: options.port, dataDir, staticDir })
+      : await startServer({ port: DEFAULT_PORT, dataDir, staticDir }).catch((err: unknown) => {
+          if (err instanceof ServeError && /in use/.test(err.message)) return startServer({ port: 0, dataDir, staticDir })
+          throw err
+        })
   process.stdout.write(`clusterdesk is serving ${server.url}\n`)
   if (options.open) openBrowser(server.url)
   await untilSignal()

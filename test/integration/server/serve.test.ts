@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { build } from 'esbuild'
 import { beforeAll, expect, test } from 'vitest'
@@ -76,4 +77,27 @@ test('`clusterdesk serve` prints one line with the URL and token, and stops its 
   const code = await new Promise((r) => child.once('exit', r))
   expect(code, stderr).toBe(0)
   expect(await waitGone(pids)).toEqual([])
+})
+
+test('without --port it takes the same port each time (47300), or any free one when that is taken', async () => {
+  const start = (): { child: ChildProcess; port: Promise<number> } => {
+    const child = spawn(process.execPath, [program, 'serve', '--data-dir', tempDir()], { stdio: ['ignore', 'pipe', 'pipe'] })
+    onCleanup(() => child.exitCode === null && child.kill('SIGKILL'))
+    return { child, port: stdoutLine(child).then((out) => Number(/127\.0\.0\.1:(\d+)\//.exec(out)?.[1])) }
+  }
+  const defaultFree = await new Promise<boolean>((resolve) => {
+    const probe = createServer().once('error', () => resolve(false))
+    probe.listen(47300, '127.0.0.1', () => probe.close(() => resolve(true)))
+  })
+  const first = start()
+  const firstPort = await first.port
+  const second = start()
+  const secondPort = await second.port
+  if (defaultFree) expect(firstPort).toBe(47300)
+  expect(secondPort).toBeGreaterThan(0)
+  expect(secondPort).not.toBe(firstPort)
+  for (const { child } of [first, second]) {
+    child.kill('SIGTERM')
+    expect(await new Promise((r) => child.once('exit', r))).toBe(0)
+  }
 })

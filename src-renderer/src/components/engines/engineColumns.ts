@@ -37,11 +37,13 @@ export function engineColumns(actions: EngineActions): DataTableColumns<EngineVi
     { title: 'Task', key: 'currentTask', width: 64, render: (e) => (e.currentTask === null ? '—' : `#${e.currentTask}`) },
     { title: 'Done', key: 'tasksDone', width: 70, align: 'right', render: (e) => e.tasksDone.toLocaleString() },
     {
-      title: 'Busy',
+      title: () => h('span', { title: 'Share of the last 10 s spent running tasks' }, 'Busy (10 s)'),
       key: 'busyShare',
       width: 120,
       render: (e) =>
-        h(
+        e.state === 'dead'
+          ? '—'
+          : h(
           NProgress,
           { type: 'line', percentage: Math.round(e.busyShare * 100), height: 10, showIndicator: true, indicatorPlacement: 'outside', processing: e.state === 'busy', 'aria-label': `busy ${formatPercent(e.busyShare)}` },
           () => formatPercent(e.busyShare),
