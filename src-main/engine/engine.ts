@@ -30,6 +30,8 @@ export class Engine {
   private busy = false
   private scheduled = false
   private interruptAwait: (() => void) | null = null
+  /** Told when an async task starts and stops being awaited (the SIGINT guard's cue). */
+  onAwaiting: ((awaiting: boolean) => void) | null = null
   private readonly ops: Ops
   private readonly capture: OutputCapture
   private readonly pumpBound = (): void => this.pump()
@@ -162,6 +164,7 @@ export class Engine {
         if (settled) return
         settled = true
         this.interruptAwait = null
+        this.onAwaiting?.(false)
         this.finish(task, started, status, value)
         resolve()
       }
@@ -169,6 +172,7 @@ export class Engine {
         pending.cancelled = true
         settle('error', INTERRUPTED)
       }
+      this.onAwaiting?.(true)
       pending.promise.then(
         (value) => settle('ok', value),
         (err) => settle('error', err),
@@ -256,6 +260,7 @@ export function runEngine(id: number, bundlePath: string): void {
   const channels = address ? new EngineChannels(relay) : null
   const ready = new Engine(id, channels ?? relay, new Namespace(process.cwd()), bundlePath)
   engine = ready
+  ready.onAwaiting = guard.setAwaiting
   process.on('uncaughtException', (err) => ready.uncaught(err))
   process.on('unhandledRejection', (reason) => ready.uncaught(reason))
   process.on('exit', () => ready.lastWords())

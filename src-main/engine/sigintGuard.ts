@@ -11,6 +11,13 @@
  * stops with ERR_SCRIPT_EXECUTION_INTERRUPTED), else the worker's, which then tells the engine
  * (an async task that is awaiting fails as interrupted; an idle engine ignores it). The worker
  * nests two watchdogs so that one stays active while it re-arms the other.
+ * Spinning after an await: code that loops after an `await` runs outside any interruptible
+ * script, so the SIGINT goes to the worker, whose message the busy main thread never reads. The
+ * main thread therefore ticks a shared counter; when an async task is being awaited and the
+ * counter stands still for UNRESPONSIVE_MS after a SIGINT, the worker stops the main thread's
+ * JavaScript through the inspector (`Runtime.terminateExecution`, as a debugger's "stop"). The
+ * event loop then goes on, reads the worker's message and fails the task as interrupted. It is
+ * kept for that case only: V8 drops the rest of the microtask checkpoint it stops.
  * Orphans: a main thread spinning in `while (true) {}` cannot notice that its agent died; the
  * worker checks `process.ppid` every 500 ms and SIGKILLs the engine when it changed.
  *
@@ -19,11 +26,37 @@
 import { Worker } from 'node:worker_threads'
 
 const ORPHAN_POLL_MS = 500
+/** How often the main thread ticks the shared counter. */
+const TICK_MS = 50
+/** No tick for this long after a SIGINT, with an async task awaited: the main thread is spinning. */
+const UNRESPONSIVE_MS = 400
+/** Shared Int32Array cells: an async task is awaited (0/1), and the main thread's tick count. */
+const AWAITING = 0
+const TICKS = 1
 
 const WORKER_SOURCE = `
 const vm = require('node:vm')
 const { parentPort, workerData } = require('node:worker_threads')
 const cell = new Int32Array(new SharedArrayBuffer(4))
+const shared = new Int32Array(workerData.shared)
+let inspectorSession = null
+/** After telling the main thread of a SIGINT: stop its JavaScript if it is stuck in an awaited task. */
+function unstick() {
+  const ticks = Atomics.load(shared, ${TICKS})
+  for (let waited = 0; waited < ${UNRESPONSIVE_MS}; waited += ${TICK_MS}) {
+    Atomics.wait(cell, 0, 0, ${TICK_MS})
+    if (Atomics.load(shared, ${TICKS}) !== ticks || Atomics.load(shared, ${AWAITING}) === 0) return
+  }
+  try {
+    if (!inspectorSession) {
+      inspectorSession = new (require('node:inspector').Session)()
+      inspectorSession.connectToMainThread()
+    }
+    inspectorSession.post('Runtime.terminateExecution')
+  } catch (err) {
+    parentPort.postMessage('error: cannot stop code spinning after an await (' + (err && err.message) + ')')
+  }
+}
 const guard = {
   watch() {
     for (;;) {
@@ -37,7 +70,9 @@ const guard = {
       try {
         inner.runInThisContext({ breakOnSigint: true })
       } catch (err) {
-        parentPort.postMessage(err && err.code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED' ? 'sigint' : 'error: ' + err)
+        const sigint = err && err.code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED'
+        parentPort.postMessage(sigint ? 'sigint' : 'error: ' + err)
+        if (sigint) unstick()
       }
     }
   },
@@ -57,6 +92,8 @@ for (;;) {
 export interface SigintGuard {
   /** Resolves once SIGINT can no longer kill the engine (or the guard could not start). */
   armed: Promise<void>
+  /** Tells the guard whether an async task is being awaited (only then may it stop a spin). */
+  setAwaiting(awaiting: boolean): void
 }
 
 /**
@@ -66,15 +103,18 @@ export interface SigintGuard {
 export function startSigintGuard(onIdleSigint: () => void, onProblem: (message: string) => void): SigintGuard {
   let resolveArmed!: () => void
   const armed = new Promise<void>((resolve) => (resolveArmed = resolve))
+  const shared = new Int32Array(new SharedArrayBuffer(8))
+  const setAwaiting = (awaiting: boolean): void => void Atomics.store(shared, AWAITING, awaiting ? 1 : 0)
   let worker: Worker
   try {
-    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ppid: process.ppid }, stdout: false, stderr: false })
+    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ppid: process.ppid, shared: shared.buffer }, stdout: false, stderr: false })
   } catch (err) {
     onProblem(`cannot start the SIGINT guard thread: ${(err as Error).message}`)
     resolveArmed()
-    return { armed }
+    return { armed, setAwaiting }
   }
   worker.unref()
+  setInterval(() => Atomics.add(shared, TICKS, 1), TICK_MS).unref()
   worker.on('message', (message: string) => {
     if (message === 'armed') resolveArmed()
     else if (message === 'sigint') onIdleSigint()
@@ -85,5 +125,5 @@ export function startSigintGuard(onIdleSigint: () => void, onProblem: (message: 
     onProblem('the SIGINT guard thread exited; interrupts may now kill this engine')
     resolveArmed()
   })
-  return { armed }
+  return { armed, setAwaiting }
 }

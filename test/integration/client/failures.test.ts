@@ -87,6 +87,25 @@ describe('interrupts and aborts', () => {
     expect(await rc.view(0).apply(() => 'next')).toBe('next')
   })
 
+  it('interrupts code that spins after an await, and the engine lives on', async () => {
+    const { rc } = await startLocal(1)
+    const e0 = rc.view(0)
+    await e0.execute('var kept = 41')
+    for (const spin of [e0.execute('await null; while (true) {}'), e0.apply(async () => { await new Promise((r) => setTimeout(r, 10)); for (;;) {} })]) {
+      await new Promise((r) => setTimeout(r, 300))
+      await rc.interrupt(0)
+      await expect(spin).rejects.toThrow(/^\[0:(execute|apply)\] Interrupted/)
+    }
+    // Its namespace, output capture, timers and async tasks still work.
+    const after = e0.execute('kept + 1')
+    await after
+    expect(after.metadata[0].executeResult).toBe('42')
+    const printed = e0.apply(async () => { await new Promise((r) => setTimeout(r, 5)); console.log('still here'); return (globalThis as any).kept })
+    expect(await printed).toBe(41)
+    expect(printed.metadata[0].stdout).toBe('still here\n')
+    expect(rc.engines[0].state).toBe('idle')
+  })
+
   it('does not retry an interrupted load-balanced task elsewhere', async () => {
     const { rc } = await startLocal(2)
     const ran: number[] = []
