@@ -54,16 +54,25 @@ export function errorRecords(err: unknown, ctx: ErrorContext): ErrorRecord[] {
 
 export function remoteRecord(e: RemoteError, ctx: ErrorContext, composite: ErrorRecord['composite']): ErrorRecord {
   const engineId = e.engineId >= 0 ? e.engineId : null
+  const nodeName = engineId === null ? null : ctx.nodeNameOf(engineId)
   return {
     ...base(ctx),
     engineId,
-    nodeName: engineId === null ? null : ctx.nodeNameOf(engineId),
+    nodeName,
     ename: e.ename,
-    evalue: e.evalue,
+    evalue: e.ename === 'EngineError' && nodeName ? withNodeName(e.evalue, nodeName) : e.evalue,
     traceback: e.traceback,
     method: e.method,
     composite,
   }
+}
+
+/**
+ * The client names the node of a dead engine by its internal key ("engine 3 on local#2 died
+ * (…)"); the record shows the node's name, as its badge does.
+ */
+function withNodeName(evalue: string, nodeName: string): string {
+  return evalue.replace(/^(engine \d+ on )(.+?)( died \()/, (whole, start: string, key: string, end: string) => (key === nodeName ? whole : `${start}${nodeName}${end}`))
 }
 
 function base(ctx: ErrorContext): Pick<ErrorRecord, 'id' | 'at' | 'source' | 'sourceId' | 'code'> {

@@ -1,4 +1,4 @@
-/** The navigation's icons: small stroked SVGs, drawn by render functions (no icon font, CSP-safe). */
+/** The app's icons (navigation, steppers): small stroked SVGs, drawn by render functions (no icon font, CSP-safe). */
 import { NIcon } from 'naive-ui'
 import { h, type VNode } from 'vue'
 
@@ -14,6 +14,8 @@ const shapes = {
   pi: () => svg(path('M4 7h16M9 7v12M15 7v9.5c0 1.5.8 2.5 2.5 2.5')),
   exceptions: () => svg(path('M12 3 2 20h20L12 3z'), path('M12 10v4M12 17h.01')),
   console: () => svg(h('rect', { x: 3, y: 4, width: 18, height: 16, rx: 2 }), path('M7 9l3 3-3 3M13 15h4')),
+  minus: () => svg(path('M5 12h14')),
+  plus: () => svg(path('M12 5v14M5 12h14')),
 }
 
 export type IconName = keyof typeof shapes

@@ -5,7 +5,15 @@ import EnginesView from '../../../src-renderer/src/views/EnginesView.vue'
 import { engine, FakeClient } from './fakeClient'
 import { mountWith } from './mountWith'
 
-beforeEach(() => localStorage.clear())
+// The window width decides the columns (see lib/windowSize): a desktop window shows them all.
+const setWidth = (width: number) => (window as unknown as { happyDOM: { setViewport(v: { width: number }): void } }).happyDOM.setViewport({ width })
+
+beforeEach(() => {
+  localStorage.clear()
+  setWidth(1280)
+})
+
+const headers = (wrapper: { findAll(s: string): Array<{ text(): string }> }) => wrapper.findAll('th').map((th) => th.text())
 
 describe('the Engines view', () => {
   it('shows each engine with its state, and a dead one with its exit code and last output', async () => {
@@ -52,5 +60,22 @@ describe('the Engines view', () => {
     await row.trigger('keydown', { key: 'Enter' })
     await flushPromises()
     expect(wrapper.get('[data-testid="engine-output-0"]').text()).toContain('ready')
+  })
+
+  it('drops low-value columns in a narrow window and keeps the actions fixed in view', async () => {
+    const client = new FakeClient({ engines: [engine(0, { state: 'busy', currentTask: 3, memory: 2 ** 20 })] })
+    setWidth(700)
+    const wrapper = await mountWith(EnginesView, client)
+    expect(headers(wrapper)).toEqual(['', 'Id', 'Node', 'State', 'Actions'])
+    // Actions stays on the right edge even if the table has to scroll sideways.
+    expect(wrapper.get('[data-testid="engine-row-0"] td:last-child').classes()).toContain('n-data-table-td--fixed-right')
+    expect(wrapper.find('[data-testid="engine-interrupt-0"]').exists()).toBe(true)
+
+    setWidth(1100)
+    await flushPromises()
+    expect(headers(wrapper)).toEqual(['', 'Id', 'Node', 'State', 'Done', 'Busy (10 s)', 'Actions'])
+    setWidth(1280)
+    await flushPromises()
+    expect(headers(wrapper)).toEqual(['', 'Id', 'Node', 'PID', 'State', 'Task', 'Done', 'Busy (10 s)', 'Memory', 'Actions'])
   })
 })

@@ -46,6 +46,32 @@ describe('the Nodes view', () => {
     expect((inBody('[data-testid="node-save"]') as HTMLButtonElement).disabled).toBe(true)
   })
 
+  it('says why Save is disabled in a fresh dialog, as a plain hint until the name field is left', async () => {
+    const client = new FakeClient({ nodes: [{ id: 'n1', name: 'lab', kind: 'local', engines: null, createdAt: 0, updatedAt: 0 }] })
+    const wrapper = await mountWith(NodesView, client)
+    await wrapper.get('[data-testid="node-add"]').trigger('click')
+    await flushPromises()
+    expect((inBody('[data-testid="node-save"]') as HTMLButtonElement).disabled).toBe(true)
+    const item = inBody('[data-testid="node-name-item"]')!
+    expect(item.textContent).toContain('Give the node a name')
+    // Not an error yet: nothing was typed.
+    expect(item.querySelector('.n-form-item-feedback--error')).toBeNull()
+    const name = inBody('[data-testid="node-name"]') as HTMLInputElement
+    name.dispatchEvent(new Event('blur'))
+    await flushPromises()
+    expect(item.querySelector('.n-form-item-feedback--error')?.textContent).toContain('Give the node a name')
+  })
+
+  it('names the buttons that step the engine count', async () => {
+    const client = new FakeClient()
+    const wrapper = await mountWith(NodesView, client)
+    await wrapper.get('[data-testid="node-add"]').trigger('click')
+    await flushPromises()
+    const engines = inBody('[data-testid="node-engines"]')!.closest('.n-input-number')!
+    const buttons = [...engines.querySelectorAll('button')]
+    expect(buttons.map((b) => b.getAttribute('aria-label') || b.textContent!.trim())).toEqual(['One engine fewer', 'One engine more'])
+  })
+
   it('starts one node from its row', async () => {
     const client = new FakeClient({ nodes: [{ id: 'n1', name: 'lab', kind: 'local', engines: 2, createdAt: 0, updatedAt: 0 }] })
     const wrapper = await mountWith(NodesView, client)

@@ -3,6 +3,7 @@ import { NButton, NProgress, NSpace, NTag, type DataTableColumns } from 'naive-u
 import { h } from 'vue'
 import type { EngineView } from '../../../../src-main/service/api'
 import { formatBytes, formatPercent } from '../../lib/format'
+import { columnsFor, type TableSize } from '../../lib/windowSize'
 import { ENGINE_STATE_TAG } from '../stateColors'
 import EngineOutput from './EngineOutput.vue'
 
@@ -20,7 +21,18 @@ function state(engine: EngineView) {
   ])
 }
 
-export function engineColumns(actions: EngineActions): DataTableColumns<EngineView> {
+/** Columns left out in a narrower window: the row's output (expanded) still tells most of it. */
+const HIDDEN: Record<TableSize, readonly string[]> = {
+  full: [],
+  medium: ['pid', 'currentTask', 'memory'],
+  narrow: ['pid', 'currentTask', 'memory', 'tasksDone', 'busyShare'],
+}
+
+export function engineColumns(actions: EngineActions, size: TableSize = 'full'): DataTableColumns<EngineView> {
+  return columnsFor(allColumns(actions, size), HIDDEN, size)
+}
+
+function allColumns(actions: EngineActions, size: TableSize): DataTableColumns<EngineView> {
   return [
     { type: 'expand', fixed: 'left', renderExpand: (engine) => h(EngineOutput, { engine }) },
     { title: 'Id', key: 'id', width: 56, fixed: 'left', render: (e) => h('strong', null, String(e.id)) },
@@ -28,7 +40,7 @@ export function engineColumns(actions: EngineActions): DataTableColumns<EngineVi
     {
       title: 'Node',
       key: 'node',
-      minWidth: 150,
+      minWidth: size === 'full' ? 150 : 120,
       ellipsis: { tooltip: true },
       render: (e) => h('div', null, [h('div', null, e.nodeName), e.host && e.host !== 'localhost' && e.host !== e.nodeName ? h('div', { class: 'engine-host' }, e.host) : null]),
     },
@@ -50,10 +62,12 @@ export function engineColumns(actions: EngineActions): DataTableColumns<EngineVi
         ),
     },
     { title: 'Memory', key: 'memory', width: 90, align: 'right', render: (e) => formatBytes(e.memory) },
+    // Fixed on the right: if the table still scrolls sideways, the buttons stay in view.
     {
       title: 'Actions',
       key: 'actions',
       width: 200,
+      fixed: 'right',
       render: (e) =>
         h(NSpace, { size: 6, wrap: false }, () => [
           h(NButton, { size: 'tiny', secondary: true, type: 'warning', disabled: e.state !== 'busy', 'data-testid': `engine-interrupt-${e.id}`, onClick: () => actions.interrupt(e) }, () => 'Interrupt'),
