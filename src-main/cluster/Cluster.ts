@@ -4,7 +4,7 @@
  * can be added, stopped and restarted while the rest of the cluster works.
  */
 import { Client } from '../core/client/Client'
-import { NodeConnection } from '../core/client/NodeConnection'
+import { HandshakeError, NodeConnection } from '../core/client/NodeConnection'
 import type { LaunchedAgent, Launcher } from '../nodes/Launcher'
 import { LocalLauncher } from '../nodes/LocalLauncher'
 import { SshLauncher } from '../nodes/ssh/SshLauncher'
@@ -193,9 +193,15 @@ export class Cluster {
     try {
       await connection.handshake(startTimeout)
     } catch (err) {
+      // The agent's end explains a failed handshake best (a node path that is not Node.js exits at once).
+      await Promise.race([agent.exited, new Promise((resolve) => setTimeout(resolve, 500))])
+      const exit = agent.exitDescription?.() ?? null
       await this.stopNode(key)
+      const hint = exit && spec.kind === 'local' ? `; is '${spec.nodePath ?? process.execPath}' Node.js >= 18? (set the node's nodePath)` : ''
       const tail = agent.stderrTail().trim()
-      throw tail ? new Error(`${(err as Error).message}\n${tail}`) : err
+      if (!exit && !tail) throw err
+      const message = `${(err as Error).message}${exit ? ` (the node agent ${exit})` : ''}${hint}${tail ? `\n${tail}` : ''}`
+      throw err instanceof HandshakeError ? new HandshakeError(message) : new Error(message)
     }
     return node
   }

@@ -9,6 +9,8 @@ export interface LaunchedAgent {
   kill(): void
   /** What the agent wrote to its stderr lately (for error messages). */
   stderrTail(): string
+  /** How the agent process ended (`exited with code 1`), once it has; null while it runs or when unknown. */
+  exitDescription?(): string | null
   /**
    * Local nodes only: hands on each engine's direct channel to the controller, once the engine
    * has said hello with the launcher's token (connections made before the call are handed on at

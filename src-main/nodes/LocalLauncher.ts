@@ -98,7 +98,9 @@ export class LocalLauncher implements Launcher {
           ;(child.stderr as unknown as { unref?(): void }).unref?.()
           direct?.unref()
         }
-        const agent: LaunchedAgent = { transport, exited, kill, stderrTail: () => tail.toString() }
+        const exitDescription = (): string | null =>
+          child.exitCode !== null ? `exited with code ${child.exitCode}` : child.signalCode !== null ? `was killed by ${child.signalCode}` : null
+        const agent: LaunchedAgent = { transport, exited, kill, stderrTail: () => tail.toString(), exitDescription }
         if (direct) agent.onDirect = (listener) => direct.onConnection(listener)
         resolve(agent)
       })

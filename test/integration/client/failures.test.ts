@@ -54,6 +54,9 @@ describe('bad input', () => {
     const cluster = new Cluster({ nodes: [{ kind: 'local', engines: 1, nodePath: '/nonexistent/bin/node' }] })
     await expect(cluster.start()).rejects.toThrow(NodeNotFoundError)
     await expect(new Cluster({ nodes: [{ kind: 'local', engines: 1, nodePath: '/nonexistent/bin/node' }] }).start()).rejects.toThrow(/nodePath/)
+    // A program that runs but is not Node.js: how it ended, and what to check.
+    const notNode = await new Cluster({ nodes: [{ kind: 'local', engines: 1, nodePath: '/bin/false' }] }).start().then(() => null, (e: unknown) => e)
+    expect(String(notNode)).toMatch(/before the handshake \(the node agent exited with code 1\); is '\/bin\/false' Node\.js >= 18\? \(set the node's nodePath\)/)
   })
 
   it('rejects bad cluster options before starting anything', () => {
