@@ -4,10 +4,8 @@
  * to retry; without a terminal, fail with a line saying what to do instead.
  * Trusted keys go to the app's trust store; passphrases live only in memory for this run.
  */
-import { existsSync, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { Writable } from 'node:stream'
-import ssh2 from 'ssh2'
 import type { NodeSpec, SshNodeSpec } from '../cluster/options'
 import { HostKeyError, SshKeyError } from '../nodes/ssh/errors'
 import { defaultTrustedHostsFile } from '../nodes/ssh/hostKeys'
@@ -91,8 +89,6 @@ export interface SshRetryOptions {
   /** Overridable for tests. */
   askYesNo?: (question: string) => Promise<boolean>
   askSecret?: (prompt: string) => Promise<string>
-  /** Whether an ssh-agent holds the identity file's key (then it is used instead of asking). */
-  agentHasKey?: (file: string, agentSocket: string) => Promise<boolean>
   write?: (text: string) => void
 }
 
@@ -105,12 +101,10 @@ export function createSshRetry(options: SshRetryOptions = {}): (err: unknown, no
   const interactive = options.interactive ?? canPrompt()
   const yesNo = options.askYesNo ?? askYesNo
   const secret = options.askSecret ?? askSecret
-  const hasKey = options.agentHasKey ?? agentHasKey
   const write = options.write ?? ((text: string) => void process.stderr.write(text))
   const trusted = new Set<string>()
   /** Files whose passphrase was asked: the nodes it was given to, and how many tries so far. */
   const asked = new Map<string, { uses: (n: NodeSpec) => boolean; tries: number }>()
-  const viaAgent = new Set<string>()
 
   return async (err, nodes) => {
     if (err instanceof HostKeyError && !err.changed && err.keyBlob && !trusted.has(err.host)) {
@@ -144,12 +138,7 @@ export function createSshRetry(options: SshRetryOptions = {}): (err: unknown, no
       const given = nodes.some(names) ? names : namesNone
       const uses = (n: NodeSpec): n is SshNodeSpec => given(n) && n.passphrase === undefined
       if (!nodes.some(uses)) throw err
-      const agent = nodes.find(uses)?.agent ?? process.env.SSH_AUTH_SOCK
-      if (agent && !viaAgent.has(file) && (await hasKey(file, agent).catch(() => false))) {
-        // The agent signs with it: log in through the agent, without the (encrypted) file.
-        viaAgent.add(file)
-        return nodes.map((n) => (uses(n) ? { ...n, identityFile: undefined, agent } : n))
-      }
+      // An ssh-agent holding the key was tried already (the launcher does): it is the passphrase now.
       if (!interactive || asked.has(file)) {
         throw withHint(err, `Load it into ssh-agent first (ssh-add ${file}) and run again, or run clusterdesk in a terminal to be asked for its passphrase.`)
       }
@@ -170,48 +159,4 @@ function trustHint(host: string): string {
   const m = /^\[(.*)\]:(\d+)$/.exec(host)
   const ssh = m ? `ssh -p ${m[2]} ${m[1]}` : `ssh ${host}`
   return `To trust it, check the fingerprint and run again with --accept-new-host-keys (or strictHostKeyChecking=accept-new in the node's URL), or connect once with \`${ssh}\` and accept the key there.`
-}
-
-/** The public key blob of an identity file: its `.pub` next to it, or the public part of an OpenSSH-format key (stored unencrypted). */
-export function identityPublicKey(file: string): Buffer | null {
-  if (existsSync(`${file}.pub`)) {
-    const field = readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/)[1]
-    if (field) return Buffer.from(field, 'base64')
-  }
-  const pem = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(readFileSync(file, 'utf8'))
-  if (!pem) return null
-  const data = Buffer.from(pem[1].replace(/\s+/g, ''), 'base64')
-  const magic = 'openssh-key-v1\0'
-  if (data.subarray(0, magic.length).toString('latin1') !== magic) return null
-  let at = magic.length
-  const next = (): Buffer => {
-    const length = data.readUInt32BE(at)
-    const value = data.subarray(at + 4, at + 4 + length)
-    at += 4 + length
-    return value
-  }
-  next() // cipher
-  next() // kdf
-  next() // kdf options
-  at += 4 // key count
-  return next()
-}
-
-/** Whether the ssh-agent at `agentSocket` holds the key of `file` (false when it cannot be asked within 3 s). */
-export function agentHasKey(file: string, agentSocket: string): Promise<boolean> {
-  let blob: Buffer | null
-  try {
-    blob = identityPublicKey(file)
-  } catch {
-    return Promise.resolve(false)
-  }
-  if (!blob) return Promise.resolve(false)
-  const wanted = blob
-  return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), 3000)
-    new ssh2.OpenSSHAgent(agentSocket).getIdentities((err, keys) => {
-      clearTimeout(timer)
-      resolve(!err && (keys ?? []).some((k) => Buffer.from((k as { getPublicSSH(): Buffer }).getPublicSSH()).equals(wanted)))
-    })
-  })
 }

@@ -7,7 +7,7 @@ import { Client } from '../core/client/Client'
 import { HandshakeError, NodeConnection } from '../core/client/NodeConnection'
 import type { LaunchedAgent, Launcher } from '../nodes/Launcher'
 import { LocalLauncher } from '../nodes/LocalLauncher'
-import { SshLauncher } from '../nodes/ssh/SshLauncher'
+import { SshLauncher, type SshLauncherOptions } from '../nodes/ssh/SshLauncher'
 import { ClusterConfigError, type ClusterOptions, type NodeSpec, validateNode, validateOptions } from './options'
 
 /** A node of the cluster while its agent runs. */
@@ -34,11 +34,15 @@ export interface NodeInfo {
 /** Makes the launcher for a node spec; the SSH issue adds its kind here. */
 export type LauncherFactory = (spec: NodeSpec, options: ClusterOptions) => Launcher
 
-export const defaultLaunchers: LauncherFactory = (spec, options) => {
+/**
+ * The launcher of a node spec. `ssh` adds launcher settings that are not node options (the GUI's
+ * trust store, its progress callback).
+ */
+export function launcherFor(spec: NodeSpec, options: ClusterOptions, ssh: Pick<SshLauncherOptions, 'trustedHostsFile' | 'onStage'> = {}): Launcher {
   const heartbeatTimeoutMs = Math.max(15000, (options.heartbeatMs ?? 2000) * 8)
   if (spec.kind === 'local') return new LocalLauncher({ nodePath: spec.nodePath, heartbeatTimeoutMs })
   const { host, port, user, identityFile, passphrase, agent, nodePath, knownHostsFile, strictHostKeyChecking } = spec
-  return new SshLauncher({ host, port, user, identityFile, passphrase, agent, nodePath, knownHostsFile, strictHostKeyChecking, heartbeatTimeoutMs })
+  return new SshLauncher({ host, port, user, identityFile, passphrase, agent, nodePath, knownHostsFile, strictHostKeyChecking, heartbeatTimeoutMs, ...ssh })
 }
 
 export class Cluster {
@@ -51,7 +55,7 @@ export class Cluster {
   private generation = 0
   private starting: Promise<Client> | null = null
 
-  constructor(options: ClusterOptions, private readonly launchers: LauncherFactory = defaultLaunchers) {
+  constructor(options: ClusterOptions, private readonly launchers: LauncherFactory = launcherFor) {
     this.options = validateOptions(options)
   }
 

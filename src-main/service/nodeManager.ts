@@ -4,11 +4,11 @@
  * core of that node.
  */
 import { randomUUID } from 'node:crypto'
-import { Cluster, defaultLaunchers } from '../cluster/Cluster'
+import { Cluster, launcherFor } from '../cluster/Cluster'
 import type { ClusterOptions, NodeSpec } from '../cluster/options'
 import type { Launcher } from '../nodes/Launcher'
 import { HostKeyError, SshError } from '../nodes/ssh/errors'
-import { SshLauncher, type SshLaunchStage } from '../nodes/ssh/SshLauncher'
+import type { SshLaunchStage } from '../nodes/ssh/SshLauncher'
 import type { Client } from '../core/client/Client'
 import { NoEnginesError } from '../core/client/errors'
 import type { NodeInput, NodeRecord, NodeStatus } from './api'
@@ -228,23 +228,7 @@ export class NodeManager {
 
   /** The cluster's launcher factory, with the service's trusted keys and per-node stages for SSH. */
   private launcherOf(spec: NodeSpec, options: ClusterOptions): Launcher {
-    if (spec.kind !== 'ssh') return defaultLaunchers(spec, options)
-    const heartbeatTimeoutMs = Math.max(15000, (options.heartbeatMs ?? 2000) * 8)
-    const { host, port, user, identityFile, passphrase, agent, nodePath, knownHostsFile, strictHostKeyChecking } = spec
-    return new SshLauncher({
-      host,
-      port,
-      user,
-      identityFile,
-      passphrase,
-      agent,
-      nodePath,
-      knownHostsFile,
-      strictHostKeyChecking,
-      trustedHostsFile: this.options.hostKeys?.trustedHostsFile,
-      heartbeatTimeoutMs,
-      onStage: this.stageHooks.get(spec),
-    })
+    return launcherFor(spec, options, { trustedHostsFile: this.options.hostKeys?.trustedHostsFile, onStage: this.stageHooks.get(spec) })
   }
 
   /** A node's agent was lost or reported a problem. */
