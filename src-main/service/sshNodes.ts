@@ -103,8 +103,7 @@ export async function testSshNode(input: NodeInput, files: HostKeyFiles, passphr
   try {
     const where = `${connection.endpoint.user}@${connection.endpoint.host}:${connection.endpoint.port}`
     const nodePath = input.nodePath || 'node'
-    const blob = await probeHostKey(target).catch(() => null)
-    const fingerprint = blob ? fingerprintOf(blob) : undefined
+    const fingerprint = fingerprintOf(connection.hostKey)
     let nodeVersion: string
     try {
       nodeVersion = await checkRemoteNode(connection.client, nodePath, where)

@@ -45,6 +45,8 @@ export interface SshConnection {
   endpoint: SshEndpoint
   /** The first hop's connection, when a ProxyJump was used. */
   jump?: Client
+  /** The host key the target presented (and that was found trusted). */
+  hostKey: Buffer
   /** Closes the connection (and the hop's). */
   end(): void
 }
@@ -84,9 +86,10 @@ export async function connectSsh(target: SshTarget): Promise<SshConnection> {
     })
   }
   try {
-    const client = await open(target, endpoint, sock)
+    const { client, hostKey } = await open(target, endpoint, sock)
     return {
       client,
+      hostKey,
       endpoint: { host: endpoint.host, port: endpoint.port, user: endpoint.user },
       jump: jump?.client,
       end: () => {
@@ -100,7 +103,7 @@ export async function connectSsh(target: SshTarget): Promise<SshConnection> {
   }
 }
 
-function open(target: SshTarget, endpoint: ReturnType<typeof resolveEndpoint>, sock?: Duplex): Promise<Client> {
+function open(target: SshTarget, endpoint: ReturnType<typeof resolveEndpoint>, sock?: Duplex): Promise<{ client: Client; hostKey: Buffer }> {
   const where = `${endpoint.user}@${endpoint.host}:${endpoint.port}`
   const { key, locked } = loadKey(endpoint.identityFiles, target.passphrase, target.identityFile !== undefined)
   const agent = target.agent ?? process.env.SSH_AUTH_SOCK
@@ -116,6 +119,7 @@ function open(target: SshTarget, endpoint: ReturnType<typeof resolveEndpoint>, s
   }
   const known = knownHostKeyAlgorithms(target, endpoint.host, endpoint.port).filter((a) => SUPPORTED_HOST_KEYS.includes(a))
   let hostKeyError: HostKeyError | null = null
+  let hostKey: Buffer | null = null
   const config: ConnectConfig = {
     host: endpoint.host,
     port: endpoint.port,
@@ -132,6 +136,7 @@ function open(target: SshTarget, endpoint: ReturnType<typeof resolveEndpoint>, s
     hostVerifier: (blob: Buffer) => {
       try {
         checkHostKey(target, endpoint.host, endpoint.port, blob)
+        hostKey = blob
         return true
       } catch (err) {
         hostKeyError = err as HostKeyError
@@ -139,7 +144,7 @@ function open(target: SshTarget, endpoint: ReturnType<typeof resolveEndpoint>, s
       }
     },
   }
-  return new Promise<Client>((resolve, reject) => {
+  return new Promise<{ client: Client; hostKey: Buffer }>((resolve, reject) => {
     const client = new ssh2.Client()
     let settled = false
     client.once('ready', () => {
@@ -147,7 +152,8 @@ function open(target: SshTarget, endpoint: ReturnType<typeof resolveEndpoint>, s
       client.removeAllListeners('error')
       // Later errors (keepalive timeouts, resets) end the connection; its channels then close.
       client.on('error', () => undefined)
-      resolve(client)
+      // Ready means the host verifier accepted a key.
+      resolve({ client, hostKey: hostKey! })
     })
     client.on('error', (err: Error & { level?: string; code?: string }) => {
       if (settled) return
