@@ -82,9 +82,14 @@ function extend(state: Running, ordered: ChunkRecord[]): void {
     state.hits += c.hits
     state.last = c
     if (state.n === 0) continue
-    const p = state.hits / state.n
-    state.points.push({ samples: state.n, estimate: (4 * state.hits) / state.n, sigma: 4 * Math.sqrt((p * (1 - p)) / state.n) })
+    state.points.push({ samples: state.n, ...estimateOf(state.hits, state.n) })
   }
+}
+
+/** π from `hits` of `samples` points, with its standard error `4 sqrt(p (1 - p) / n)`. */
+export function estimateOf(hits: number, samples: number): { estimate: number; sigma: number } {
+  const p = hits / samples
+  return { estimate: 4 * p, sigma: 4 * Math.sqrt((p * (1 - p)) / samples) }
 }
 
 /** At most `max` of the items, evenly spread, always with the first and the last. */
