@@ -58,19 +58,15 @@ export class LocalLauncher implements Launcher {
     })
     // Never leave an agent (or its socket's directory) behind when the controller exits without
     // stopping the cluster; a SIGKILLed controller leaves the directory to the agent to remove.
-    const killOnExit = (): void => {
-      child.kill('SIGKILL')
-      direct?.close()
-    }
-    process.once('exit', killOnExit)
-    void exited.then(() => {
-      process.removeListener('exit', killOnExit)
-      direct?.close()
-    })
     const kill = (): void => {
       child.kill('SIGKILL')
       direct?.close()
     }
+    process.once('exit', kill)
+    void exited.then(() => {
+      process.removeListener('exit', kill)
+      direct?.close()
+    })
 
     return new Promise((resolve, reject) => {
       child.once('error', (err: NodeJS.ErrnoException) => {
