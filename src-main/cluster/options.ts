@@ -24,6 +24,11 @@ export interface SshNodeSpec {
   nodePath?: string
   /** Engines to start (default: the host's cores). */
   engines?: number
+  /**
+   * The only user-level known_hosts read, and the one accept-new records in (as OpenSSH's
+   * UserKnownHostsFile). Default: ~/.ssh/known_hosts is read, and clusterdesk's trust store
+   * (`<home>/known_hosts`, see home.ts) is read and written.
+   */
   knownHostsFile?: string
   /** 'yes' (default) refuses unknown host keys; 'accept-new' trusts and records them. */
   strictHostKeyChecking?: 'yes' | 'accept-new'
