@@ -46,15 +46,15 @@ afterAll(async () => {
   for (const home of homes) rmSync(home, { recursive: true, force: true })
 })
 
-/** A fresh HOME (no known_hosts, no trust store) and no ssh-agent. */
+/** A fresh HOME and CLUSTERDESK_HOME (no known_hosts, no trust store) and no ssh-agent. */
 function env(): NodeJS.ProcessEnv {
   const home = mkdtempSync(join(tmpdir(), 'cd-cli-home-'))
   homes.push(home)
   const { SSH_AUTH_SOCK: _agent, ...rest } = process.env
-  return { ...rest, HOME: home, XDG_CONFIG_HOME: '', TERM: 'dumb' }
+  return { ...rest, HOME: home, CLUSTERDESK_HOME: join(home, 'cdhome'), TERM: 'dumb' }
 }
 
-const trustStore = (e: NodeJS.ProcessEnv): string => join(e.HOME!, '.config', 'clusterdesk', 'known_hosts')
+const trustStore = (e: NodeJS.ProcessEnv): string => join(e.CLUSTERDESK_HOME!, 'known_hosts')
 
 function nodeUrl(identityFile = sshd.userKey, extra = ''): string {
   return `ssh://root@127.0.0.1:${sshd.port}?engines=2&identityFile=${encodeURIComponent(identityFile)}&nodePath=${encodeURIComponent(process.execPath)}${extra}`
