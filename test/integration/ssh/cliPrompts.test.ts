@@ -118,6 +118,20 @@ describe('clusterdesk pi: unknown host key', () => {
     expect(hitsIn(again.output)).toBe(expectedHits)
   })
 
+  it("with ?knownHostsFile= in the URL, y records the key in that file only (not the trust store); the next run asks nothing", async () => {
+    const e = env()
+    const given = join(e.HOME!, 'given_known_hosts')
+    const url = nodeUrl(sshd.userKey, `&knownHostsFile=${encodeURIComponent(given)}`)
+    const run = await runInTty(piArgs(url), e, [{ when: /\[y\/N\] $/, type: 'y\r' }])
+    expect(run.status, run.output).toBe(0)
+    expect(readFileSync(given, 'utf8')).toBe(`${sshd.knownHostsLine}\n`)
+    expect(existsSync(trustStore(e))).toBe(false)
+    const again = await runInTty(piArgs(url), e, [])
+    expect(again.output).not.toMatch(/\[y\/N\]/)
+    expect(again.status, again.output).toBe(0)
+    expect(hitsIn(again.output)).toBe(expectedHits)
+  })
+
   it('on n (or just Enter) exits 1 and trusts nothing', async () => {
     for (const answer of ['n\r', '\r']) {
       const e = env()
