@@ -72,9 +72,11 @@ export function checkHostKey(policy: HostKeyPolicy, host: string, port: number, 
     recordKnownKey(trustFile, name, keyBlob)
     return
   }
+  // `ssh` once only helps when ~/.ssh/known_hosts is read, i.e. without a knownHostsFile.
+  const orSsh = policy.knownHostsFile === undefined ? ', or accept it with `ssh` once' : ''
   throw new HostKeyError(
     `the host key of ${name} is not known: ${type} ${presented}. Check that fingerprint with the host's owner, then trust it ` +
-      `(strictHostKeyChecking: 'accept-new' records it in ${trustFile}).`,
+      `(strictHostKeyChecking: 'accept-new' records it in ${trustFile}${orSsh}).`,
     name,
     presented,
     undefined,

@@ -58,7 +58,9 @@ describe('without knownHostsFile', () => {
     trust(trustStoreFile(), 'lab2', b)
     expect(() => checkHostKey({}, 'lab1', 22, a.blob)).not.toThrow()
     expect(() => checkHostKey({}, 'lab2', 22, b.blob)).not.toThrow()
-    expect(failure({}, 'lab3', a.blob).trustFile).toBe(trustStoreFile())
+    const unknown = failure({}, 'lab3', a.blob)
+    expect(unknown.trustFile).toBe(trustStoreFile())
+    expect(unknown.message).toContain(`records it in ${trustStoreFile()}, or accept it with \`ssh\` once`)
   })
 
   it('accept-new records in the trust store, never in ~/.ssh/known_hosts', () => {
@@ -79,6 +81,7 @@ describe('with knownHostsFile', () => {
     expect(err.fingerprint).toBe(fingerprint(a.blob))
     expect(err.trustFile).toBe(given)
     expect(err.message).toContain(given)
+    expect(err.message).not.toContain('`ssh` once')
   })
 
   it('a conflicting key there is a changed key, even when the trust store has the presented one', () => {
