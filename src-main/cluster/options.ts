@@ -81,6 +81,9 @@ export function validateNode(node: NodeSpec, i: number): void {
     if (node.port !== undefined && !(Number.isInteger(node.port) && node.port > 0 && node.port < 65536)) {
       throw new ClusterConfigError(`${where}.port must be a TCP port (1-65535), got ${JSON.stringify(node.port)}`)
     }
+    if (node.knownHostsFile !== undefined && (typeof node.knownHostsFile !== 'string' || node.knownHostsFile.trim() === '')) {
+      throw new ClusterConfigError(`${where}.knownHostsFile must be the path of a known_hosts file (or left out for ~/.ssh/known_hosts and clusterdesk's trust store)`)
+    }
     if (node.strictHostKeyChecking !== undefined && !['yes', 'accept-new'].includes(node.strictHostKeyChecking)) {
       throw new ClusterConfigError(`${where}.strictHostKeyChecking must be 'yes' or 'accept-new'`)
     }

@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { Cluster } from '../../../src-main/cluster/Cluster'
+import { ClusterConfigError } from '../../../src-main/cluster/options'
 import { trustStoreFile } from '../../../src-main/home'
 import { HostKeyError } from '../../../src-main/nodes/ssh/errors'
 import { checkHostKey, hostKeyFiles, type HostKeyPolicy } from '../../../src-main/nodes/ssh/hostKeys'
@@ -100,6 +102,11 @@ describe('with knownHostsFile', () => {
     expect(readFileSync(given, 'utf8')).toBe(`lab1 ssh-ed25519 ${a.base64}\n`)
     expect(existsSync(trustStoreFile())).toBe(false)
     expect(() => checkHostKey({ knownHostsFile: given }, 'lab1', 22, a.blob)).not.toThrow()
+  })
+
+  it('an empty knownHostsFile is refused when the cluster is made, not read as a file named ""', () => {
+    expect(() => new Cluster({ nodes: [{ kind: 'ssh', host: 'lab1', knownHostsFile: '' }] })).toThrow(ClusterConfigError)
+    expect(() => new Cluster({ nodes: [{ kind: 'ssh', host: 'lab1', knownHostsFile: ' ' }] })).toThrow(/nodes\[0\]\.knownHostsFile must be the path of a known_hosts file/)
   })
 
   it('expands ~/ from the home directory', () => {
