@@ -148,7 +148,9 @@ export async function trustHostKey(input: NodeInput, fingerprint: string, files:
   const name = knownHostsName(host, port)
   const blob = await probeHostKey(target)
   if (!blob) {
-    throw new SshError('host-key', `cannot read the host key of ${name}${proxyJump ? ` through the jump host ${proxyJump}` : ''}; trust it with \`ssh -p ${port} ${host}\` once`)
+    // With a knownHostsFile, only that file is read: ssh must record the key there.
+    const option = files.knownHostsFile ? `-o UserKnownHostsFile=${hostKeyFiles(files).trustFile} ` : ''
+    throw new SshError('host-key', `cannot read the host key of ${name}${proxyJump ? ` through the jump host ${proxyJump}` : ''}; trust it with \`ssh ${option}-p ${port} ${host}\` once`)
   }
   const presented = fingerprintOf(blob)
   if (presented !== fingerprint) {
