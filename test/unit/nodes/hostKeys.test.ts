@@ -4,7 +4,7 @@
  * UserKnownHostsFile). HOME and CLUSTERDESK_HOME are fresh temp dirs: no real store is touched.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -69,6 +69,9 @@ describe('without knownHostsFile', () => {
     checkHostKey({ strictHostKeyChecking: 'accept-new' }, 'lab1', 22, a.blob)
     expect(readFileSync(trustStoreFile(), 'utf8')).toBe(`lab1 ssh-ed25519 ${a.base64}\n`)
     expect(existsSync(userKnownHosts)).toBe(false)
+    // Private to the user, as ssh keeps ~/.ssh: the home folder 0700, the store 0600.
+    expect(statSync(trustStoreFile()).mode & 0o777).toBe(0o600)
+    expect(statSync(join(home, 'cdhome')).mode & 0o777).toBe(0o700)
   })
 })
 
