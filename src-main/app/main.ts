@@ -57,6 +57,7 @@ function buildMenu(): Menu {
 if (!app.requestSingleInstanceLock()) {
   app.quit()
 } else {
+  // The database lives in userData; trusted host keys go to clusterdesk's one trust store (home.ts), shared with the library and the CLI.
   const service = new ClusterService({ dataDir: app.getPath('userData') })
   const ipc = registerIpc(service)
   // Quitting waits until every engine and agent is gone and the database is closed.

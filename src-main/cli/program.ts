@@ -70,7 +70,8 @@ Examples:
 Modes: ${PI_MODES.join(', ')}.
 With the seeded kernel every mode that covers all chunks (all but lb-apply, the pitfall) gives the same hits for the same --seed, --samples and --tasks.
 Speedup is the CPU time the engines spent on the work over the wall time (against one engine doing it all); efficiency is speedup / engines.
-In a terminal, an SSH node with an unknown host key shows its SHA256 fingerprint and asks whether to trust it,
+In a terminal, an SSH node with an unknown host key shows its SHA256 fingerprint and asks whether to trust it
+(recorded in the trust store, $CLUSTERDESK_HOME/known_hosts or ~/.local/share/clusterdesk/known_hosts, or in the node's knownHostsFile=),
 and an encrypted identity file that no ssh-agent holds asks for its passphrase (never stored).
 Exit status: 0 done, 1 the run failed, 2 bad usage, 130 interrupted.`
 

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Command, InvalidArgumentError } from 'commander'
 import { ServeError, startServer } from '../server/startServer'
-import { defaultDataDir } from '../service/dataDir'
+import { defaultDataDir } from '../home'
 
 /** The port `serve` takes when none is given and it is free. */
 export const DEFAULT_PORT = 47300
@@ -16,7 +16,7 @@ export const DEFAULT_PORT = 47300
 export interface ServeOptions {
   /** TCP port (default DEFAULT_PORT, or a free one when that is taken; 0: a free one). */
   port?: number
-  /** Where nodes and run history are stored (default: the platform's data folder, see defaultDataDir). */
+  /** Where nodes and run history are stored (default: `<home>/data`, see home.ts). */
   dataDir?: string
   /** Open the page in the default browser. */
   open?: boolean

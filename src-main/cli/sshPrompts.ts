@@ -2,13 +2,14 @@
  * The terminal side of SSH nodes in the CLI: when a start fails because a host key is unknown or an
  * identity file needs its passphrase, ask on the terminal (stdin and stderr both TTYs) and say how
  * to retry; without a terminal, fail with a line saying what to do instead.
- * Trusted keys go to the app's trust store; passphrases live only in memory for this run.
+ * A trusted key goes where the launcher reads it (the node's knownHostsFile, else clusterdesk's trust
+ * store); passphrases live only in memory for this run.
  */
 import { createInterface } from 'node:readline'
 import { Writable } from 'node:stream'
 import type { NodeSpec, SshNodeSpec } from '../cluster/options'
+import { trustStoreFile } from '../home'
 import { HostKeyError, SshKeyError } from '../nodes/ssh/errors'
-import { defaultTrustedHostsFile } from '../nodes/ssh/hostKeys'
 import { keyType, recordKnownKey } from '../nodes/ssh/knownHosts'
 import { expandHome } from '../nodes/ssh/sshConfig'
 
@@ -84,8 +85,6 @@ export function askSecret(prompt: string): Promise<string> {
 export interface SshRetryOptions {
   /** Ask on the terminal (default: when stdin and stderr are TTYs). */
   interactive?: boolean
-  /** Where a key trusted at the prompt is recorded (default: the app's trust store, as the launcher's accept-new). */
-  trustedHostsFile?: string
   /** Overridable for tests. */
   askYesNo?: (question: string) => Promise<boolean>
   askSecret?: (prompt: string) => Promise<string>
@@ -108,14 +107,15 @@ export function createSshRetry(options: SshRetryOptions = {}): (err: unknown, no
 
   return async (err, nodes) => {
     if (err instanceof HostKeyError && !err.changed && err.keyBlob && !trusted.has(err.host)) {
-      if (!interactive) throw withHint(err, trustHint(err.host))
+      if (!interactive) throw withHint(err, trustHint(err))
       write(
         `clusterdesk: the authenticity of host ${err.host} can't be established.\n` +
           `  ${keyType(err.keyBlob)} key fingerprint is ${err.fingerprint}.\n` +
           "  Check it with the host's owner (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on that host).\n",
       )
       if (!(await yesNo('Trust this host key and continue? [y/N] '))) throw withHint(err, `Not trusted; nothing was run on ${err.host}.`)
-      recordKnownKey(options.trustedHostsFile ?? defaultTrustedHostsFile(), err.host, err.keyBlob)
+      // The file the launcher named (the node's knownHostsFile or the trust store), as its accept-new would.
+      recordKnownKey(err.trustFile ?? trustStoreFile(), err.host, err.keyBlob)
       trusted.add(err.host)
       write(`clusterdesk: trusted ${err.host} (${err.fingerprint}); starting again…\n`)
       return nodes
@@ -155,8 +155,11 @@ function withHint(err: Error, hint: string): Error {
   return err
 }
 
-function trustHint(host: string): string {
-  const m = /^\[(.*)\]:(\d+)$/.exec(host)
-  const ssh = m ? `ssh -p ${m[2]} ${m[1]}` : `ssh ${host}`
+function trustHint(err: HostKeyError): string {
+  const m = /^\[(.*)\]:(\d+)$/.exec(err.host)
+  const target = m ? `-p ${m[2]} ${m[1]}` : err.host
+  // A node's own knownHostsFile is the only file read: `ssh` must record the key there, not in ~/.ssh/known_hosts.
+  const file = err.trustFile && err.trustFile !== trustStoreFile() ? err.trustFile : undefined
+  const ssh = file ? `ssh -o UserKnownHostsFile=${file} ${target}` : `ssh ${target}`
   return `To trust it, check the fingerprint and run again with --accept-new-host-keys (or strictHostKeyChecking=accept-new in the node's URL), or connect once with \`${ssh}\` and accept the key there.`
 }

@@ -36,9 +36,9 @@ export type LauncherFactory = (spec: NodeSpec, options: ClusterOptions) => Launc
 
 /**
  * The launcher of a node spec. `ssh` adds launcher settings that are not node options (the GUI's
- * trust store, its progress callback).
+ * progress callback).
  */
-export function launcherFor(spec: NodeSpec, options: ClusterOptions, ssh: Pick<SshLauncherOptions, 'trustedHostsFile' | 'onStage'> = {}): Launcher {
+export function launcherFor(spec: NodeSpec, options: ClusterOptions, ssh: Pick<SshLauncherOptions, 'onStage'> = {}): Launcher {
   const heartbeatTimeoutMs = Math.max(15000, (options.heartbeatMs ?? 2000) * 8)
   if (spec.kind === 'local') return new LocalLauncher({ nodePath: spec.nodePath, heartbeatTimeoutMs })
   const { host, port, user, identityFile, passphrase, agent, nodePath, knownHostsFile, strictHostKeyChecking } = spec

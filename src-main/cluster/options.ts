@@ -24,6 +24,11 @@ export interface SshNodeSpec {
   nodePath?: string
   /** Engines to start (default: the host's cores). */
   engines?: number
+  /**
+   * The only user-level known_hosts read, and the one accept-new records in (as OpenSSH's
+   * UserKnownHostsFile). Default: ~/.ssh/known_hosts is read, and clusterdesk's trust store
+   * (`<home>/known_hosts`, see home.ts) is read and written.
+   */
   knownHostsFile?: string
   /** 'yes' (default) refuses unknown host keys; 'accept-new' trusts and records them. */
   strictHostKeyChecking?: 'yes' | 'accept-new'
@@ -75,6 +80,9 @@ export function validateNode(node: NodeSpec, i: number): void {
     if (typeof node.host !== 'string' || node.host.trim() === '') throw new ClusterConfigError(`${where}.host must name the SSH host (or a ~/.ssh/config alias)`)
     if (node.port !== undefined && !(Number.isInteger(node.port) && node.port > 0 && node.port < 65536)) {
       throw new ClusterConfigError(`${where}.port must be a TCP port (1-65535), got ${JSON.stringify(node.port)}`)
+    }
+    if (node.knownHostsFile !== undefined && (typeof node.knownHostsFile !== 'string' || node.knownHostsFile.trim() === '')) {
+      throw new ClusterConfigError(`${where}.knownHostsFile must be the path of a known_hosts file (or left out for ~/.ssh/known_hosts and clusterdesk's trust store)`)
     }
     if (node.strictHostKeyChecking !== undefined && !['yes', 'accept-new'].includes(node.strictHostKeyChecking)) {
       throw new ClusterConfigError(`${where}.strictHostKeyChecking must be 'yes' or 'accept-new'`)

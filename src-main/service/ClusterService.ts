@@ -3,7 +3,6 @@
  * one dynamic Cluster, stored in the data directory's SQLite database. No Electron here: the
  * Electron window and `clusterdesk serve` reach it through two small adapters of this API.
  */
-import { join } from 'node:path'
 import { version as packageVersion } from '../../package.json'
 import type {
   ClusterServiceApi,
@@ -35,7 +34,11 @@ export interface ClusterServiceOptions {
   eventIntervalMs?: number
   /** Heartbeat period between the controller and the node agents (default 2000 ms). */
   heartbeatMs?: number
-  /** The user's known_hosts for SSH nodes (default ~/.ssh/known_hosts); trusted keys go to the data directory. */
+  /**
+   * The only known_hosts its SSH nodes read, and where Trust records a key (as OpenSSH's
+   * UserKnownHostsFile). Default: ~/.ssh/known_hosts is read, and clusterdesk's one trust store
+   * (`<home>/known_hosts`, shared with the library and the CLI) is read and written.
+   */
   knownHostsFile?: string
 }
 
@@ -50,7 +53,7 @@ export class ClusterService implements ClusterServiceApi, EventSource {
   private readonly runs: RunManager
   private readonly console: ConsoleManager
   private closing: Promise<void> | null = null
-  /** SSH host keys: the user's known_hosts plus the keys trusted in this app (`known_hosts` in the data directory). */
+  /** SSH host keys: ~/.ssh/known_hosts plus clusterdesk's trust store, or only the knownHostsFile given. */
   private readonly hostKeys: HostKeyFiles
 
   constructor(options: ClusterServiceOptions) {
@@ -59,7 +62,7 @@ export class ClusterService implements ClusterServiceApi, EventSource {
     this.store = new Store(options.dataDir)
     this.bus = new EventBus({ intervalMs: options.eventIntervalMs })
     this.tracker = new EngineTracker(this.bus, (key) => this.nodes.nodeOfKey(key))
-    this.hostKeys = { knownHostsFile: options.knownHostsFile, trustedHostsFile: join(options.dataDir, 'known_hosts') }
+    this.hostKeys = { knownHostsFile: options.knownHostsFile }
     this.nodes = new NodeManager(this.store, this.bus, this.tracker, { heartbeatMs: options.heartbeatMs, hostKeys: this.hostKeys })
     this.errors = new ErrorLog(this.store, this.bus)
     const deps = {

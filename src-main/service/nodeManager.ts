@@ -26,7 +26,7 @@ export interface NodeManagerOptions {
   heartbeatMs?: number
   /** How long a node's engines may take to start (default: the cluster's, 30000 ms). */
   startTimeout?: number
-  /** Where SSH host keys are checked and recorded (default: ~/.ssh/known_hosts + the app's store). */
+  /** Where SSH host keys are checked and recorded (default: ~/.ssh/known_hosts + clusterdesk's trust store). */
   hostKeys?: HostKeyFiles
 }
 
@@ -226,9 +226,9 @@ export class NodeManager {
     )
   }
 
-  /** The cluster's launcher factory, with the service's trusted keys and per-node stages for SSH. */
+  /** The cluster's launcher factory, with per-node stages for SSH (host keys are in the spec, see specOf). */
   private launcherOf(spec: NodeSpec, options: ClusterOptions): Launcher {
-    return launcherFor(spec, options, { trustedHostsFile: this.options.hostKeys?.trustedHostsFile, onStage: this.stageHooks.get(spec) })
+    return launcherFor(spec, options, { onStage: this.stageHooks.get(spec) })
   }
 
   /** A node's agent was lost or reported a problem. */

@@ -7,7 +7,7 @@ import ssh2 from 'ssh2'
 import type { SshNodeSpec } from '../cluster/options'
 import { connectSsh, resolveEndpoint, type SshTarget } from '../nodes/ssh/connect'
 import { HostKeyError, SshError } from '../nodes/ssh/errors'
-import { checkHostKey, knownHostKeyAlgorithms } from '../nodes/ssh/hostKeys'
+import { checkHostKey, hostKeyFiles, knownHostKeyAlgorithms } from '../nodes/ssh/hostKeys'
 import { fingerprint as fingerprintOf, knownHostsName, recordKnownKey } from '../nodes/ssh/knownHosts'
 import { checkRemoteNode, execCollect } from '../nodes/ssh/remote'
 import { shellCommand } from '../nodes/ssh/shellQuote'
@@ -18,14 +18,15 @@ export const isUnknownHostKey = (err: HostKeyError): boolean => !err.changed && 
 
 /** Where the service checks and records host keys. */
 export interface HostKeyFiles {
-  /** The user's known_hosts (default `~/.ssh/known_hosts`). */
+  /**
+   * The only known_hosts read and the one a trusted key is recorded in, for every SSH node of the
+   * service (default: ~/.ssh/known_hosts is read, and clusterdesk's trust store is read and written).
+   */
   knownHostsFile?: string
-  /** The service's own trusted keys (in its data directory). */
-  trustedHostsFile: string
 }
 
 /** The cluster's spec of an SSH node's settings; empty fields mean "the default". */
-export function sshSpecOf(input: NodeInput, files: Partial<HostKeyFiles>, passphrase?: string): SshNodeSpec {
+export function sshSpecOf(input: NodeInput, files: HostKeyFiles, passphrase?: string): SshNodeSpec {
   const ssh = input.ssh
   if (input.kind !== 'ssh' || !ssh) throw new Error(`the node '${input.name}' is not an SSH node`)
   return {
@@ -46,8 +47,7 @@ export function sshSpecOf(input: NodeInput, files: Partial<HostKeyFiles>, passph
 }
 
 function targetOf(input: NodeInput, files: HostKeyFiles, passphrase?: string): SshTarget {
-  const spec = sshSpecOf(input, files, passphrase)
-  return { ...spec, trustedHostsFile: files.trustedHostsFile, readyTimeoutMs: 15000 }
+  return { ...sshSpecOf(input, files, passphrase), readyTimeoutMs: 15000 }
 }
 
 /**
@@ -138,8 +138,9 @@ export async function testSshNode(input: NodeInput, files: HostKeyFiles, passphr
 }
 
 /**
- * Records the host key of `input`'s host in the trusted keys, if the host still presents the key
- * with `fingerprint`. Throws when it presents another key, or a different key is already trusted.
+ * Records the host key of `input`'s host where the launcher reads it (the trust store, or the
+ * given knownHostsFile), if the host still presents the key with `fingerprint`. Throws when it
+ * presents another key, or a different key is already trusted.
  */
 export async function trustHostKey(input: NodeInput, fingerprint: string, files: HostKeyFiles): Promise<void> {
   const target = targetOf(input, files)
@@ -147,7 +148,9 @@ export async function trustHostKey(input: NodeInput, fingerprint: string, files:
   const name = knownHostsName(host, port)
   const blob = await probeHostKey(target)
   if (!blob) {
-    throw new SshError('host-key', `cannot read the host key of ${name}${proxyJump ? ` through the jump host ${proxyJump}` : ''}; trust it with \`ssh -p ${port} ${host}\` once`)
+    // With a knownHostsFile, only that file is read: ssh must record the key there.
+    const option = files.knownHostsFile ? `-o UserKnownHostsFile=${hostKeyFiles(files).trustFile} ` : ''
+    throw new SshError('host-key', `cannot read the host key of ${name}${proxyJump ? ` through the jump host ${proxyJump}` : ''}; trust it with \`ssh ${option}-p ${port} ${host}\` once`)
   }
   const presented = fingerprintOf(blob)
   if (presented !== fingerprint) {
@@ -158,10 +161,10 @@ export async function trustHostKey(input: NodeInput, fingerprint: string, files:
     )
   }
   try {
-    checkHostKey({ knownHostsFile: files.knownHostsFile, trustedHostsFile: files.trustedHostsFile }, host, port, blob)
+    checkHostKey(target, host, port, blob)
     return // already trusted
   } catch (err) {
     if (!(err instanceof HostKeyError) || !isUnknownHostKey(err)) throw err
   }
-  recordKnownKey(files.trustedHostsFile, name, blob)
+  recordKnownKey(hostKeyFiles(target).trustFile, name, blob)
 }

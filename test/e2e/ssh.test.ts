@@ -4,7 +4,8 @@
  * Chromium. Add the node, Test connection shows the unknown host key, trust it, start it, and its
  * engines appear. Screenshot: .artifacts/screenshots/9-ssh-node.png.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { agentBundle } from '../../src-main/nodes/ssh'
@@ -51,6 +52,8 @@ describe.skipIf(noBrowser)('an SSH node in the GUI (real sshd, serve, Chromium)'
     expect(await shown.textContent()).toBe(print)
     await page.getByTestId('trust-accept').click()
     await page.getByTestId('node-test-fingerprint').filter({ hasText: print }).waitFor({ timeout: 20_000 })
+    // Trusted in the one store under serve's CLUSTERDESK_HOME, where the library and the CLI read it.
+    expect(readFileSync(join(app.served.dataDir, 'known_hosts'), 'utf8')).toBe(`${sshd.knownHostsLine}\n`)
     expect(await page.getByTestId('node-test-version').textContent()).toContain(process.version)
     expect(await page.getByTestId('node-test-cores').textContent()).toMatch(/\d+ cores/)
 

@@ -34,9 +34,13 @@ export interface Served {
   stop(): Promise<void>
 }
 
-/** Starts `clusterdesk serve` on a random port with a fresh (or given) data directory. */
+/**
+ * Starts `clusterdesk serve` on a random port with a fresh (or given) data directory, which is also
+ * its CLUSTERDESK_HOME and HOME: host keys trusted in the GUI and ~/.ssh stay inside it.
+ */
 export async function serve(dataDir = mkdtempSync(join(tmpdir(), 'clusterdesk-e2e-'))): Promise<Served> {
-  const server = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const env = { ...process.env, CLUSTERDESK_HOME: dataDir, HOME: dataDir }
+  const server = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
   const url = await new Promise<string>((resolve, reject) => {

@@ -38,6 +38,11 @@ export class HostKeyError extends SshError {
     readonly knownFingerprint?: string,
     /** The presented key's blob, only for a key that is merely unknown (not changed, not revoked): what a user may choose to trust. */
     readonly keyBlob?: Buffer,
+    /**
+     * Where trusting that unknown key records it: the node's `knownHostsFile` when one was given,
+     * else clusterdesk's trust store (so a CLI or GUI "trust" writes where the launcher reads).
+     */
+    readonly trustFile?: string,
   ) {
     super('host-key', message)
   }

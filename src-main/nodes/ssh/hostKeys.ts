@@ -1,26 +1,46 @@
-/** Host key decisions: known_hosts plus the app's trust store; unknown keys need a decision, changed keys are refused. */
+/**
+ * Host key decisions: which known_hosts files are read and which one a trusted key is recorded
+ * in; unknown keys need a decision, changed keys are refused.
+ *
+ * As OpenSSH's UserKnownHostsFile, a given `knownHostsFile` replaces the user-level stores: it is
+ * the only one read and the one a trust is written to. Without it, `~/.ssh/known_hosts` is read
+ * and clusterdesk's one trust store (`<home>/known_hosts`, see home.ts) is read and written, the
+ * same file for the library, the CLI, `serve` and the app.
+ */
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { trustStoreFile } from '../../home'
 import { HostKeyError } from './errors'
 import { expandHome } from './sshConfig'
 import { findKnownKeys, fingerprint, keyType, knownHostsName, recordKnownKey } from './knownHosts'
 
 export interface HostKeyPolicy {
-  /** The user's known_hosts (default `~/.ssh/known_hosts`). */
+  /**
+   * The only user-level known_hosts read, and the one an accepted key is recorded in (as
+   * OpenSSH's UserKnownHostsFile). Default: `~/.ssh/known_hosts` is read, and clusterdesk's trust
+   * store (`$CLUSTERDESK_HOME/known_hosts`, else `~/.local/share/clusterdesk/known_hosts`) is read
+   * and written.
+   */
   knownHostsFile?: string
-  /** The app's own trusted keys, where accepted keys are recorded (default `~/.config/clusterdesk/known_hosts`). */
-  trustedHostsFile?: string
   /** 'yes' (default) refuses unknown keys; 'accept-new' trusts and records them. */
   strictHostKeyChecking?: 'yes' | 'accept-new'
 }
 
 export const defaultKnownHostsFile = (): string => join(homedir(), '.ssh', 'known_hosts')
-export const defaultTrustedHostsFile = (): string =>
-  join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'clusterdesk', 'known_hosts')
+
+/** The files a policy reads, and the one a trusted key is recorded in (read from the environment each call). */
+export function hostKeyFiles(policy: Pick<HostKeyPolicy, 'knownHostsFile'>): { read: string[]; trustFile: string } {
+  if (policy.knownHostsFile !== undefined) {
+    const file = expandHome(policy.knownHostsFile)
+    return { read: [file], trustFile: file }
+  }
+  const store = trustStoreFile()
+  return { read: [defaultKnownHostsFile(), store], trustFile: store }
+}
 
 /** The known key types for a host, as ssh2 host key algorithm names, so the server offers a key we can check. */
 export function knownHostKeyAlgorithms(policy: HostKeyPolicy, host: string, port: number): string[] {
-  const types = new Set(findKnownKeys(files(policy), knownHostsName(host, port)).filter((k) => !k.revoked).map((k) => k.type))
+  const types = new Set(findKnownKeys(hostKeyFiles(policy).read, knownHostsName(host, port)).filter((k) => !k.revoked).map((k) => k.type))
   return [...types].flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]))
 }
 
@@ -28,7 +48,8 @@ export function knownHostKeyAlgorithms(policy: HostKeyPolicy, host: string, port
 export function checkHostKey(policy: HostKeyPolicy, host: string, port: number, keyBlob: Buffer): void {
   const name = knownHostsName(host, port)
   const presented = fingerprint(keyBlob)
-  const known = findKnownKeys(files(policy), name)
+  const { read, trustFile } = hostKeyFiles(policy)
+  const known = findKnownKeys(read, name)
   if (known.some((k) => k.revoked && k.blob.equals(keyBlob))) {
     throw new HostKeyError(`the host key of ${name} (${presented}) is marked @revoked in ${known.find((k) => k.revoked)!.file}; refusing to connect`, name, presented)
   }
@@ -48,19 +69,18 @@ export function checkHostKey(policy: HostKeyPolicy, host: string, port: number, 
     )
   }
   if ((policy.strictHostKeyChecking ?? 'yes') === 'accept-new') {
-    recordKnownKey(expandHome(policy.trustedHostsFile ?? defaultTrustedHostsFile()), name, keyBlob)
+    recordKnownKey(trustFile, name, keyBlob)
     return
   }
+  // `ssh` once only helps when ~/.ssh/known_hosts is read, i.e. without a knownHostsFile.
+  const orSsh = policy.knownHostsFile === undefined ? ', or accept it with `ssh` once' : ''
   throw new HostKeyError(
     `the host key of ${name} is not known: ${type} ${presented}. Check that fingerprint with the host's owner, then trust it ` +
-      "(strictHostKeyChecking: 'accept-new', or add it to known_hosts with `ssh` once).",
+      `(strictHostKeyChecking: 'accept-new' records it in ${trustFile}${orSsh}).`,
     name,
     presented,
     undefined,
     keyBlob,
+    trustFile,
   )
-}
-
-function files(policy: HostKeyPolicy): string[] {
-  return [policy.knownHostsFile ?? defaultKnownHostsFile(), policy.trustedHostsFile ?? defaultTrustedHostsFile()].map(expandHome)
 }

@@ -3,7 +3,7 @@
  * key with its fingerprint), trust, start (per-node stages up to ready, engines), stop; a wrong
  * key fails with a reason.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { agentBundle } from '../../../src-main/nodes/ssh'
@@ -11,6 +11,7 @@ import { fingerprint } from '../../../src-main/nodes/ssh/knownHosts'
 import type { NodeInput, NodeState } from '../../../src-main/service/api'
 import { keygen, startSshd, type Sshd } from '../../helpers/sshd'
 import { openService, recordEvents, tempDir, waitFor } from '../../helpers/service'
+import { useTempHomes } from '../../helpers/tempHome'
 
 let sshd: Sshd
 
@@ -29,19 +30,20 @@ const sshNode = (extra: Partial<NonNullable<NodeInput['ssh']>> = {}): NodeInput 
   ssh: { host: sshd.host, port: sshd.port, user: 'root', identityFile: sshd.userKey, useAgent: false, ...extra },
 })
 
-/** A service whose user known_hosts is empty: the sshd's key is unknown until trusted. */
+// Each test has its own HOME and CLUSTERDESK_HOME: the sshd's key is unknown until trusted.
+const homes = useTempHomes()
+
+/** A service as the app makes one: ~/.ssh/known_hosts (empty here) and clusterdesk's trust store. */
 function service() {
   const dataDir = tempDir()
-  const knownHostsFile = join(dataDir, 'user_known_hosts')
-  writeFileSync(knownHostsFile, '')
-  return { service: openService(dataDir, { knownHostsFile }), dataDir }
+  return { service: openService(dataDir), dataDir }
 }
 
 const agents = (): number => sshd.descendants().filter((p) => p.cmdline.includes(agentBundle().fileName)).length
 
 describe('SSH nodes in the service (real sshd)', () => {
   test('save, test shows the unknown key, trust it, start → ready with engines, stop', async () => {
-    const { service: svc, dataDir } = service()
+    const { service: svc } = service()
     const events = recordEvents(svc)
     const node = await svc.saveNode(sshNode())
     expect(node).toMatchObject({ kind: 'ssh', ssh: { host: sshd.host, port: sshd.port } })
@@ -58,7 +60,9 @@ describe('SSH nodes in the service (real sshd)', () => {
     // A fingerprint the host does not present is not trusted.
     await expect(svc.trustHostKey(node.id, `SHA256:${'A'.repeat(43)}`)).rejects.toThrow(/now presents the host key/)
     await svc.trustHostKey(node.id, print)
-    expect(readFileSync(join(dataDir, 'known_hosts'), 'utf8')).toContain(`[${sshd.host}]:${sshd.port} ssh-ed25519 ${sshd.hostKeyBlob.toString('base64')}`)
+    // Recorded in the one trust store under CLUSTERDESK_HOME (not in the data directory, not in ~/.ssh).
+    expect(readFileSync(join(homes.clusterdesk, 'known_hosts'), 'utf8')).toContain(`[${sshd.host}]:${sshd.port} ssh-ed25519 ${sshd.hostKeyBlob.toString('base64')}`)
+    expect(existsSync(homes.userKnownHosts)).toBe(false)
 
     const tested = await svc.testNode(sshNode())
     expect(tested).toMatchObject({ ok: true, fingerprint: print, nodeVersion: process.version })

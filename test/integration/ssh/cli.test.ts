@@ -21,8 +21,9 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true })
 })
 
-// HOME is a fresh folder: no known_hosts, the app's store is created there.
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'pi', ...args], { encoding: 'utf8', env: { ...process.env, HOME: home, XDG_CONFIG_HOME: '' }, timeout: 60000 })
+// HOME and CLUSTERDESK_HOME are a fresh folder: no known_hosts, the trust store is created there.
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [cli, 'pi', ...args], { encoding: 'utf8', env: { ...process.env, HOME: home, CLUSTERDESK_HOME: join(home, 'cdhome') }, timeout: 60000 })
 
 describe('clusterdesk pi --node', () => {
   it('runs on a local and an SSH node, trusting the new host key when asked', () => {

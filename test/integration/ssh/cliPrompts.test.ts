@@ -46,15 +46,15 @@ afterAll(async () => {
   for (const home of homes) rmSync(home, { recursive: true, force: true })
 })
 
-/** A fresh HOME (no known_hosts, no trust store) and no ssh-agent. */
+/** A fresh HOME and CLUSTERDESK_HOME (no known_hosts, no trust store) and no ssh-agent. */
 function env(): NodeJS.ProcessEnv {
   const home = mkdtempSync(join(tmpdir(), 'cd-cli-home-'))
   homes.push(home)
   const { SSH_AUTH_SOCK: _agent, ...rest } = process.env
-  return { ...rest, HOME: home, XDG_CONFIG_HOME: '', TERM: 'dumb' }
+  return { ...rest, HOME: home, CLUSTERDESK_HOME: join(home, 'cdhome'), TERM: 'dumb' }
 }
 
-const trustStore = (e: NodeJS.ProcessEnv): string => join(e.HOME!, '.config', 'clusterdesk', 'known_hosts')
+const trustStore = (e: NodeJS.ProcessEnv): string => join(e.CLUSTERDESK_HOME!, 'known_hosts')
 
 function nodeUrl(identityFile = sshd.userKey, extra = ''): string {
   return `ssh://root@127.0.0.1:${sshd.port}?engines=2&identityFile=${encodeURIComponent(identityFile)}&nodePath=${encodeURIComponent(process.execPath)}${extra}`
@@ -113,6 +113,20 @@ describe('clusterdesk pi: unknown host key', () => {
     expect(readFileSync(trustStore(e), 'utf8')).toContain(`[127.0.0.1]:${sshd.port} ${sshd.knownHostsLine.split(' ').slice(1).join(' ')}`)
 
     const again = await runInTty(piArgs(nodeUrl()), e, [])
+    expect(again.output).not.toMatch(/\[y\/N\]/)
+    expect(again.status, again.output).toBe(0)
+    expect(hitsIn(again.output)).toBe(expectedHits)
+  })
+
+  it("with ?knownHostsFile= in the URL, y records the key in that file only (not the trust store); the next run asks nothing", async () => {
+    const e = env()
+    const given = join(e.HOME!, 'given_known_hosts')
+    const url = nodeUrl(sshd.userKey, `&knownHostsFile=${encodeURIComponent(given)}`)
+    const run = await runInTty(piArgs(url), e, [{ when: /\[y\/N\] $/, type: 'y\r' }])
+    expect(run.status, run.output).toBe(0)
+    expect(readFileSync(given, 'utf8')).toBe(`${sshd.knownHostsLine}\n`)
+    expect(existsSync(trustStore(e))).toBe(false)
+    const again = await runInTty(piArgs(url), e, [])
     expect(again.output).not.toMatch(/\[y\/N\]/)
     expect(again.status, again.output).toBe(0)
     expect(hitsIn(again.output)).toBe(expectedHits)

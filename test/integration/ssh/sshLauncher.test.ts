@@ -15,15 +15,18 @@ import { freePort, keygen, startSshAgent, startSshd, type Sshd } from '../../hel
 let sshd: Sshd
 let home: string
 let knownHostsFile: string
-let trustedHostsFile: string
+const savedHome = process.env.CLUSTERDESK_HOME
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'cd-ssh-home-'))
   knownHostsFile = join(home, 'known_hosts')
-  trustedHostsFile = join(home, 'trusted_hosts')
+  // Every launch here names its knownHostsFile; the trust store is a temp one all the same.
+  process.env.CLUSTERDESK_HOME = join(home, 'cdhome')
   sshd = await startSshd()
 })
 afterAll(async () => {
+  if (savedHome === undefined) delete process.env.CLUSTERDESK_HOME
+  else process.env.CLUSTERDESK_HOME = savedHome
   await sshd?.stop()
   rmSync(home, { recursive: true, force: true })
 })
@@ -31,7 +34,7 @@ afterAll(async () => {
 /** Options for the test sshd, trusting its host key unless told otherwise. */
 function opts(extra: Partial<SshLauncherOptions> = {}): SshLauncherOptions {
   writeFileSync(knownHostsFile, `${sshd.knownHostsLine}\n`)
-  return { host: sshd.host, port: sshd.port, user: 'root', identityFile: sshd.userKey, knownHostsFile, trustedHostsFile, nodePath: process.execPath, agent: '', ...extra }
+  return { host: sshd.host, port: sshd.port, user: 'root', identityFile: sshd.userKey, knownHostsFile, nodePath: process.execPath, agent: '', ...extra }
 }
 
 async function launchAndKill(options: SshLauncherOptions): Promise<void> {
@@ -45,8 +48,8 @@ const agentProcesses = (): number[] => sshd.descendants().filter((p) => p.cmdlin
 
 describe('SshLauncher host keys', () => {
   it('refuses an unknown host key with its SHA256 fingerprint, then accepts and records it with accept-new', async () => {
-    rmSync(trustedHostsFile, { force: true })
-    const base = { ...opts(), knownHostsFile: join(home, 'empty_known_hosts') }
+    const given = join(home, 'empty_known_hosts')
+    const base = { ...opts(), knownHostsFile: given }
     const err = await new SshLauncher(base).launch().catch((e: unknown) => e)
     expect(err).toBeInstanceOf(HostKeyError)
     expect((err as HostKeyError).level).toBe('host-key')
@@ -56,8 +59,9 @@ describe('SshLauncher host keys', () => {
     expect((err as HostKeyError).changed).toBe(false)
 
     await launchAndKill({ ...base, strictHostKeyChecking: 'accept-new' })
-    expect(readFileSync(trustedHostsFile, 'utf8')).toContain(`[127.0.0.1]:${sshd.port} ssh-ed25519 ${sshd.hostKeyBlob.toString('base64')}`)
-    // Now trusted through the app's store, without accept-new.
+    // Recorded in the given knownHostsFile, the only one read (trustStore.test.ts has both rules in full).
+    expect(readFileSync(given, 'utf8')).toContain(`[127.0.0.1]:${sshd.port} ssh-ed25519 ${sshd.hostKeyBlob.toString('base64')}`)
+    // Now trusted, without accept-new.
     await launchAndKill(base)
   })
 
@@ -66,7 +70,7 @@ describe('SshLauncher host keys', () => {
     writeFileSync(file, `${sshd.knownHostsLine}\n`)
     execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' })
     expect(readFileSync(file, 'utf8')).toMatch(/^\|1\|/)
-    await launchAndKill({ ...opts(), knownHostsFile: file, trustedHostsFile: join(home, 'none') })
+    await launchAndKill({ ...opts(), knownHostsFile: file })
   })
 
   it('refuses a changed host key, naming both fingerprints, even with accept-new', async () => {
@@ -74,7 +78,7 @@ describe('SshLauncher host keys', () => {
     const oldPrint = fingerprint(sshd.hostKeyBlob)
     await sshd.changeHostKey()
     const newPrint = fingerprint(sshd.hostKeyBlob)
-    const err = await new SshLauncher({ ...old, strictHostKeyChecking: 'accept-new', trustedHostsFile: join(home, 'none') }).launch().catch((e: unknown) => e)
+    const err = await new SshLauncher({ ...old, strictHostKeyChecking: 'accept-new' }).launch().catch((e: unknown) => e)
     expect(err).toBeInstanceOf(HostKeyError)
     expect((err as HostKeyError).changed).toBe(true)
     expect((err as Error).message).toContain(oldPrint)
@@ -149,7 +153,7 @@ describe('SshLauncher with ~/.ssh/config', () => {
       [`Host ${name}`, '  HostName 127.0.0.1', `  Port ${sshd.port}`, '  User root', `  IdentityFile ${sshd.userKey}`, ...(jump ? [`  ProxyJump ${jump}`] : [])].join('\n')
     writeFileSync(sshConfigFile, `${entry('lab', 'gate')}\n${entry('gate')}\n`)
     const { knownHostsFile: kh } = opts()
-    const launcher = new SshLauncher({ host: 'lab', sshConfigFile, knownHostsFile: kh, trustedHostsFile, nodePath: process.execPath, agent: '' })
+    const launcher = new SshLauncher({ host: 'lab', sshConfigFile, knownHostsFile: kh, nodePath: process.execPath, agent: '' })
     expect(launcher.label).toBe(`ssh://root@127.0.0.1:${sshd.port}`)
     const agent = await launcher.launch()
     agent.kill()

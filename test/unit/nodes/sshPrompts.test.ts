@@ -1,9 +1,10 @@
 /** The CLI's decisions after an SSH start failed: what is asked, what is refused, what is retried. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createSshRetry } from '../../../src-main/cli/sshPrompts'
+import { trustStoreFile } from '../../../src-main/home'
 import type { NodeSpec } from '../../../src-main/cluster/options'
 import { HostKeyError, SshKeyError } from '../../../src-main/nodes/ssh/errors'
 
@@ -18,12 +19,18 @@ const nodes: NodeSpec[] = [
 
 const dirs: string[] = []
 afterEach(() => {
+  vi.unstubAllEnvs()
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
-function store(): string {
+function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cd-prompts-'))
   dirs.push(dir)
-  return join(dir, 'sub', 'known_hosts')
+  return dir
+}
+/** A fresh CLUSTERDESK_HOME (its trust store not created yet); returns the trust store's path. */
+function store(): string {
+  vi.stubEnv('CLUSTERDESK_HOME', join(tempDir(), 'home'))
+  return trustStoreFile()
 }
 
 describe('createSshRetry', () => {
@@ -31,7 +38,7 @@ describe('createSshRetry', () => {
     const file = store()
     const askYesNo = vi.fn(async () => true)
     const write = vi.fn()
-    const retry = createSshRetry({ interactive: true, trustedHostsFile: file, askYesNo, write })
+    const retry = createSshRetry({ interactive: true, askYesNo, write })
     await expect(retry(unknown(), nodes)).resolves.toBe(nodes)
     expect(write.mock.calls.join('')).toMatch(/\[h\]:2222[\s\S]*ssh-ed25519 key fingerprint is SHA256:abc/)
     expect(readFileSync(file, 'utf8')).toBe(`[h]:2222 ssh-ed25519 ${blob.toString('base64')}\n`)
@@ -42,22 +49,40 @@ describe('createSshRetry', () => {
 
   it('no records nothing and fails', async () => {
     const file = store()
-    const retry = createSshRetry({ interactive: true, trustedHostsFile: file, askYesNo: async () => false, write: () => undefined })
+    const retry = createSshRetry({ interactive: true, askYesNo: async () => false, write: () => undefined })
     await expect(retry(unknown(), nodes)).rejects.toThrow(/Not trusted; nothing was run/)
     expect(() => readFileSync(file)).toThrow()
   })
 
   it('never asks about a changed or revoked key', async () => {
     const askYesNo = vi.fn(async () => true)
-    const retry = createSshRetry({ interactive: true, trustedHostsFile: store(), askYesNo, write: () => undefined })
+    store()
+    const retry = createSshRetry({ interactive: true, askYesNo, write: () => undefined })
     await expect(retry(new HostKeyError('CHANGED', '[h]:2222', 'SHA256:new', 'SHA256:old'), nodes)).rejects.toThrow('CHANGED')
     await expect(retry(new HostKeyError('revoked', '[h]:2222', 'SHA256:abc'), nodes)).rejects.toThrow('revoked')
     expect(askYesNo).not.toHaveBeenCalled()
   })
 
   it('without a terminal says how to trust the key', async () => {
-    const retry = createSshRetry({ interactive: false, trustedHostsFile: store() })
-    await expect(retry(unknown(), nodes)).rejects.toThrow(/SHA256:abc[\s\S]*--accept-new-host-keys[\s\S]*ssh -p 2222 h/)
+    store()
+    const retry = createSshRetry({ interactive: false })
+    await expect(retry(unknown(), nodes)).rejects.toThrow(/SHA256:abc[\s\S]*--accept-new-host-keys[\s\S]*`ssh -p 2222 h`/)
+  })
+
+  it("records a key trusted at the prompt in the node's own knownHostsFile, the file the launcher named, not the trust store", async () => {
+    const home = store()
+    const given = join(tempDir(), 'given_known_hosts')
+    const err = new HostKeyError('the host key of [h]:2222 is not known.', '[h]:2222', 'SHA256:abc', undefined, blob, given)
+    const retry = createSshRetry({ interactive: true, askYesNo: async () => true, write: () => undefined })
+    await expect(retry(err, nodes)).resolves.toBe(nodes)
+    expect(readFileSync(given, 'utf8')).toBe(`[h]:2222 ssh-ed25519 ${blob.toString('base64')}\n`)
+    expect(existsSync(home)).toBe(false)
+  })
+
+  it('without a terminal, a node with its own knownHostsFile is told to let ssh record the key there', async () => {
+    store()
+    const err = new HostKeyError('the host key of [h]:2222 is not known.', '[h]:2222', 'SHA256:abc', undefined, blob, '/keys/kh')
+    await expect(createSshRetry({ interactive: false })(err, nodes)).rejects.toThrow('`ssh -o UserKnownHostsFile=/keys/kh -p 2222 h`')
   })
 
   it('asks a passphrase once per file and gives it to the nodes using that file only', async () => {
