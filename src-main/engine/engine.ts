@@ -74,7 +74,7 @@ export class Engine {
   /** Output of async code that threw after its task, or while none ran; the engine lives on. */
   uncaught(thrown: unknown): void {
     const error = toWireError(thrown, this.bundlePath)
-    this.capture.write('stderr', `Uncaught ${error.traceback.join('\n')}\n`)
+    this.capture.write('stderr', `Uncaught ${error.traceback}\n`)
   }
 
   /** When user code exits the process, what its task wrote goes to the crash report. */
@@ -209,7 +209,7 @@ export class Engine {
       const evalue = `the result cannot be sent back: ${(err as Error)?.message ?? String(err)}`
       delete result.value
       result.status = 'error'
-      result.error = { ename, evalue, traceback: [`${ename}: ${evalue}`] }
+      result.error = { ename, evalue, traceback: `${ename}: ${evalue}` }
       chunks = encodeFrame(this.id, result, 'reject')
     }
     this.transport.send(chunks)

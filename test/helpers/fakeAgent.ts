@@ -110,7 +110,7 @@ export class FakeAgent {
       this.send(engine, { ...reply, status: 'ok', value, completed: Date.now() })
     } catch (err) {
       const e = err as Error
-      this.send(engine, { ...reply, status: 'error', error: { ename: e.name, evalue: e.message, traceback: [`${e.name}: ${e.message}`] }, completed: Date.now() })
+      this.send(engine, { ...reply, status: 'error', error: { ename: e.name, evalue: e.message, traceback: `${e.name}: ${e.message}` }, completed: Date.now() })
     }
   }
 }
