@@ -291,7 +291,7 @@ describe('engines', () => {
     agent.send(AGENT, { type: 'spawn', engines: 3 } as never)
     expect((await agent.nextOfType('agentError')).message).toContain('an array of engine ids')
     agent.send(AGENT, { type: 'bogus' } as never)
-    expect((await agent.nextOfType('agentError')).message).toContain("unknown message type 'bogus'")
+    expect((await agent.nextOfType('agentError')).message).toContain('unknown type "bogus"')
     agent.send(0, { type: 'abort', ids: 'not a list' } as never)
     expect((await agent.task(0, { op: 'execute', code: '"still serving"' })).executeResult).toBe("'still serving'")
   })
