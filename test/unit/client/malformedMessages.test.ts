@@ -72,6 +72,25 @@ describe("an engine's malformed message", () => {
   }
 })
 
+describe("an engine's malformed message over its direct channel", () => {
+  it('stops that engine too; the agent stream and the other engine carry on', async () => {
+    const { rc, agent, node, events } = await startClient(2)
+    const [direct, engineSide] = createTransportPair()
+    engineSide.setHandlers({ onFrame: () => {}, onClose: () => {} })
+    node.attachDirect(0, direct)
+    agent.hold = true
+    const pending = rc.view(0).apply(() => 1)
+    await new Promise((r) => setTimeout(r, 10))
+    engineSide.send(encodeFrame(0, { ...result, stdout: 5 } as never))
+    expect(await pending.then(() => null, (e: unknown) => e)).toBeInstanceOf(EngineError)
+    expect(events.join('\n')).toMatch(/engine 0 sent an invalid message \(result\.stdout is 5, not a string\)/)
+    expect(agent.signals).toEqual([{ engine: 0, signal: 'SIGKILL' }])
+    agent.hold = false
+    expect(await rc.view(1).apply(() => 2)).toBe(2)
+    expect(node.isOpen).toBe(true)
+  })
+})
+
 describe("the agent's malformed message", () => {
   const cases: Array<[string, (agent: FakeAgent) => void, RegExp]> = [
     ['an exit whose code is a string', (a) => a.sendAny(AGENT, { type: 'engineExit', engine: 0, code: '1', signal: null, stderrTail: '' }), /engineExit\.code is "1"/],
