@@ -11,6 +11,7 @@ import { basename, dirname } from 'node:path'
 import { decodeFrame, encodeFrame } from '../core/protocol/codec'
 import { DIRECT_ENV, parseDirectAddress } from '../core/protocol/directChannel'
 import type { FrameSink } from '../core/protocol/FrameReader'
+import { checkToAgent } from '../core/protocol/guards'
 import { AGENT, PROTOCOL_VERSION, type FromAgent, type HelloMessage, type SignalMessage, type SpawnMessage, type ToAgent } from '../core/protocol/messages'
 import { StreamTransport } from '../core/protocol/transport'
 import { EngineProcess } from './engineProcess'
@@ -149,6 +150,8 @@ export class Agent {
     } catch (err) {
       return this.error(`cannot decode a message for the agent: ${(err as Error).message}`)
     }
+    const problem = checkToAgent(message)
+    if (problem) return this.error(`dropped an invalid message: ${problem}`)
     if (!this.greeted && message.type !== 'hello') {
       return this.error(`expected the controller's hello first, got '${message.type}'; ignored`)
     }

@@ -9,6 +9,7 @@ import net from 'node:net'
 import { decodeFrame, encodeFrame, SerializationError, type RemoteFunction } from '../core/protocol/codec'
 import type { RegisteredMessage, ResultMessage, StreamMessage, TaskMessage, ToEngine } from '../core/protocol/messages'
 import { DIRECT_ENV, EngineChannels, parseDirectAddress, type DirectAddress } from '../core/protocol/directChannel'
+import { checkToEngine } from '../core/protocol/guards'
 import { StreamTransport, type Transport } from '../core/protocol/transport'
 import { OutputCapture } from './capture'
 import { Namespace } from './namespace'
@@ -74,7 +75,7 @@ export class Engine {
   /** Output of async code that threw after its task, or while none ran; the engine lives on. */
   uncaught(thrown: unknown): void {
     const error = toWireError(thrown, this.bundlePath)
-    this.capture.write('stderr', `Uncaught ${error.traceback.join('\n')}\n`)
+    this.capture.write('stderr', `Uncaught ${error.traceback}\n`)
   }
 
   /** When user code exits the process, what its task wrote goes to the crash report. */
@@ -91,6 +92,8 @@ export class Engine {
       diagnostic(`dropped a frame that cannot be decoded: ${(err as Error).message}`)
       return
     }
+    const problem = checkToEngine(message)
+    if (problem) return this.invalid(message, problem)
     if (message.type === 'task') {
       this.queue.push(message)
       this.schedule()
@@ -99,6 +102,15 @@ export class Engine {
     } else {
       diagnostic(`ignored a message of type ${JSON.stringify((message as { type?: unknown }).type)}`)
     }
+  }
+
+  /** An invalid task with a usable id fails (its caller would wait forever); anything else is dropped. */
+  private invalid(message: unknown, problem: string): void {
+    const task = message as { type?: unknown; id?: unknown } | null
+    if (task?.type !== 'task' || !Number.isInteger(task.id) || (task.id as number) < 0) return diagnostic(`dropped an invalid message: ${problem}`)
+    const now = Date.now()
+    const evalue = `the engine cannot run this task: ${problem}`
+    this.reply({ type: 'result', id: task.id as number, status: 'error', error: { ename: 'ProtocolError', evalue, traceback: `ProtocolError: ${evalue}` }, started: now, completed: now, stdout: '', stderr: '' })
   }
 
   private schedule(): void {
@@ -209,7 +221,7 @@ export class Engine {
       const evalue = `the result cannot be sent back: ${(err as Error)?.message ?? String(err)}`
       delete result.value
       result.status = 'error'
-      result.error = { ename, evalue, traceback: [`${ename}: ${evalue}`] }
+      result.error = { ename, evalue, traceback: `${ename}: ${evalue}` }
       chunks = encodeFrame(this.id, result, 'reject')
     }
     this.transport.send(chunks)

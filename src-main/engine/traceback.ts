@@ -9,23 +9,27 @@ import { HELPER_FILENAME } from './namespace'
 export const INTERRUPTED: Readonly<WireError> = Object.freeze({
   ename: 'Interrupted',
   evalue: 'interrupted by the user (SIGINT)',
-  traceback: ['Interrupted: interrupted by the user (SIGINT)'],
+  traceback: 'Interrupted: interrupted by the user (SIGINT)',
 })
 
 const FRAME = /^\s+at\s/
 
-/** Builds a `WireError`; frames inside `bundlePath` (the engine itself) and node internals are dropped. */
+/**
+ * Builds a `WireError` whose traceback reads like `Error.stack`: `ename: evalue`, then the frames
+ * in user code, one string; frames inside `bundlePath` (the engine itself) and node internals are
+ * dropped.
+ */
 export function toWireError(thrown: unknown, bundlePath: string): WireError {
-  if (isInterruption(thrown)) return { ...INTERRUPTED, traceback: [...INTERRUPTED.traceback] }
+  if (isInterruption(thrown)) return { ...INTERRUPTED }
   if (thrown === null || typeof thrown !== 'object') {
     const evalue = String(thrown)
-    return { ename: 'Error', evalue, traceback: [`Error: ${evalue}`] }
+    return { ename: 'Error', evalue, traceback: `Error: ${evalue}` }
   }
   const err = thrown as { name?: unknown; message?: unknown; stack?: unknown; constructor?: { name?: unknown } }
   if (!(thrown instanceof Error) && err.message === undefined && err.stack === undefined) {
     // `throw { code: 5 }`: no name, message or stack of its own; show the value itself.
     const evalue = `a non-Error value was thrown: ${inspect(thrown, { depth: 2, breakLength: Infinity })}`
-    return { ename: 'Error', evalue, traceback: [`Error: ${evalue}`] }
+    return { ename: 'Error', evalue, traceback: `Error: ${evalue}` }
   }
   const ename =
     typeof err.name === 'string' && err.name
@@ -35,7 +39,7 @@ export function toWireError(thrown: unknown, bundlePath: string): WireError {
         : 'Error'
   const evalue = err.message === undefined ? '' : String(err.message)
   const header = evalue ? `${ename}: ${evalue}` : ename
-  return { ename, evalue, traceback: [header, ...userFrames(err.stack, ename, bundlePath)] }
+  return { ename, evalue, traceback: [header, ...userFrames(err.stack, ename, bundlePath)].join('\n') }
 }
 
 /** True for the error vm throws when SIGINT stopped a script. */

@@ -10,7 +10,7 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { decodeFrame, frameSize } from '../core/protocol/codec'
 import { formatDirectAddress, type DirectAddress } from '../core/protocol/directChannel'
-import type { DirectHelloMessage } from '../core/protocol/messages'
+import { isDirectHello } from '../core/protocol/guards'
 import { StreamTransport, type Transport } from '../core/protocol/transport'
 
 /** A hello is a few dozen bytes; a longer first frame is not an engine of ours. */
@@ -134,14 +134,15 @@ export class DirectServer {
 
   /** The engine id of a valid hello, else null. */
   private hello(frame: Buffer): number | null {
-    let message: DirectHelloMessage
+    let message: unknown
     try {
-      message = decodeFrame<DirectHelloMessage>(new Uint8Array(frame)).message
+      message = decodeFrame(new Uint8Array(frame)).message
     } catch {
       return null
     }
-    if (message?.type !== 'directHello' || !Number.isInteger(message.engine) || message.engine < 0) return null
-    const token = Buffer.from(String(message.token))
+    // Anyone who can reach the socket may send anything: check every field before use.
+    if (!isDirectHello(message)) return null
+    const token = Buffer.from(message.token)
     return token.length === this.token.length && timingSafeEqual(token, this.token) ? message.engine : null
   }
 

@@ -69,7 +69,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (url.searchParams.has('token')) res.setHeader('Set-Cookie', tokenCookie(actualPort, token))
     files.serve(url.pathname, res, req.method === 'HEAD')
   })
+  // A peer that resets or sends what is not HTTP costs its own connection, never the server.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable && !socket.writableEnded) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    socket.destroy()
+  })
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    socket.on('error', () => socket.destroy())
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${actualPort}`)
     if (url.pathname !== '/api') return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
     bridge.upgrade(req, socket, head, url)

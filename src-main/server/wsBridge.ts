@@ -8,14 +8,18 @@
  * - server → client `{ready: true}` once the connection is authenticated.
  *
  * Authentication: the token in the URL (`/api?token=…`) or the cookie the page got, checked at
- * the handshake; or, with neither, a first message `{token}` within 5 s. A wrong or missing
- * token closes the socket with 1008 (policy violation) and a reason the page can show.
+ * the handshake, where a wrong one is answered 401 and no WebSocket is made; or, with neither, a
+ * first message `{token}` within 5 s, where a wrong or missing one closes the socket with 1008
+ * (policy violation) and a reason the page can show.
+ *
+ * No peer can take the server down: a frame ws refuses (too large, a reserved opcode, unmasked)
+ * closes that one socket, and a call that fails in any way is answered with an error.
  */
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { ClusterServiceApi } from '../service/api'
-import { dispatch, type CallReply } from '../service/dispatch'
+import { dispatch, toWireError, type CallReply } from '../service/dispatch'
 import type { EventSource } from '../service/eventBus'
 import { BASE_HEADERS, sameToken, type Guard } from './security'
 
@@ -37,8 +41,10 @@ export class WsBridge {
   /** Handles an HTTP upgrade request for `/api`. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     const foreign = this.guard.foreign(req)
-    if (foreign) return refuse(socket, foreign)
+    if (foreign) return refuse(socket, 403, foreign)
     const token = this.guard.tokenState(req, url)
+    // A wrong token gets no WebSocket at all; only a missing one may still come in-band.
+    if (token === false) return refuse(socket, 401, BAD_TOKEN)
     this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, token))
   }
 
@@ -48,8 +54,9 @@ export class WsBridge {
     this.wss.close()
   }
 
-  private connected(ws: WebSocket, token: boolean | null): void {
-    if (token === false) return ws.close(1008, BAD_TOKEN)
+  private connected(ws: WebSocket, token: true | null): void {
+    // ws reports a frame it refuses here, then closes the socket itself: only that peer is dropped.
+    ws.on('error', () => ws.terminate())
     let stopEvents: (() => void) | null = null
     const ready = (): void => {
       stopEvents = this.service.onEvents((events) => this.push(ws, { events }))
@@ -78,7 +85,7 @@ export class WsBridge {
         timer = null
         return ready()
       }
-      void this.call(ws, message)
+      this.call(ws, message).catch((err: unknown) => this.failed(ws, err))
     })
   }
 
@@ -94,6 +101,15 @@ export class WsBridge {
     this.push(ws, 'result' in reply ? { id, result: reply.result ?? null } : { id, error: reply.error })
   }
 
+  /** A call that failed outside the service (its result could not be sent, say): say so, never throw. */
+  private failed(ws: WebSocket, err: unknown): void {
+    try {
+      this.push(ws, { id: null, error: toWireError(err) })
+    } catch {
+      ws.terminate()
+    }
+  }
+
   private push(ws: WebSocket, message: object): void {
     if (ws.readyState !== WebSocket.OPEN) return
     if (ws.bufferedAmount > MAX_BUFFERED) return ws.close(1013, 'too far behind on events: reconnect')
@@ -101,9 +117,12 @@ export class WsBridge {
   }
 }
 
-/** Answers an upgrade request with 403 and no WebSocket. */
-function refuse(socket: Duplex, reason: string): void {
-  const body = `clusterdesk: forbidden: ${reason}\n`
+const STATUS = { 401: 'Unauthorized', 403: 'Forbidden' } as const
+
+/** Answers an upgrade request with 401 or 403 and no WebSocket, then destroys the socket. */
+function refuse(socket: Duplex, status: keyof typeof STATUS, reason: string): void {
+  const body = `clusterdesk: ${STATUS[status].toLowerCase()}: ${reason}\n`
   const headers = Object.entries({ ...BASE_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' })
-  socket.end(`HTTP/1.1 403 Forbidden\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`)
+  socket.once('finish', () => socket.destroy())
+  socket.end(`HTTP/1.1 ${status} ${STATUS[status]}\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`)
 }

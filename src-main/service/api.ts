@@ -190,7 +190,8 @@ export interface ErrorRecord {
   nodeName: string | null
   ename: string
   evalue: string
-  traceback: string[]
+  /** The engine-side stack, one string like `Error.stack`: `ename: evalue`, then the user's frames. */
+  traceback: string
   method: string
   /** The code (console) or the mode (run) that raised it. */
   code: string

@@ -45,7 +45,7 @@ export function errorRecords(err: unknown, ctx: ErrorContext): ErrorRecord[] {
       nodeName: null,
       ename: e.name,
       evalue: e.message,
-      traceback: [],
+      traceback: `${e.name}: ${e.message}`,
       method: ctx.source === 'run' ? 'runPi' : 'execute',
       composite: null,
     },

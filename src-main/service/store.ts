@@ -24,6 +24,10 @@ export const INTERRUPTED_REASON = 'interrupted: the app stopped during the run'
 type Row = Record<string, unknown>
 const json = (v: unknown): string => JSON.stringify(v)
 const parse = <T>(v: unknown, fallback: T): T => (typeof v === 'string' ? (JSON.parse(v) as T) : fallback)
+/** Rows written before tracebacks were one string kept them as arrays of lines: join those. */
+const joinTraceback = (key: string, value: unknown): unknown => (key === 'traceback' && Array.isArray(value) ? value.join('\n') : value)
+/** `parse` for columns holding error records (errors, a run's error, console entries). */
+const parseWithErrors = <T>(v: unknown, fallback: T): T => (typeof v === 'string' ? (JSON.parse(v, joinTraceback) as T) : fallback)
 
 export class Store {
   readonly file: string
@@ -164,7 +168,7 @@ export class Store {
 
   /** Newest first. */
   listErrors(): ErrorRecord[] {
-    return this.db.all('SELECT record FROM errors ORDER BY at DESC, rowid DESC LIMIT ?', [KEEP]).map((r) => parse<ErrorRecord>((r as Row).record, null as never))
+    return this.db.all('SELECT record FROM errors ORDER BY at DESC, rowid DESC LIMIT ?', [KEEP]).map((r) => parseWithErrors<ErrorRecord>((r as Row).record, null as never))
   }
 
   clearErrors(): void {
@@ -187,7 +191,7 @@ export class Store {
   /** Oldest first, as a terminal shows them. */
   listConsole(): ConsoleEntry[] {
     const rows = this.db.all('SELECT entry FROM (SELECT entry, n FROM console ORDER BY n DESC LIMIT ?) ORDER BY n', [KEEP]) as Row[]
-    return rows.map((r) => parse<ConsoleEntry>(r.entry, null as never))
+    return rows.map((r) => parseWithErrors<ConsoleEntry>(r.entry, null as never))
   }
 
   /** The next console entry number (`In [n]`), continuing the history. */
@@ -209,7 +213,7 @@ export class Store {
           nodeName: null,
           ename: 'Interrupted',
           evalue: INTERRUPTED_REASON,
-          traceback: [],
+          traceback: `Interrupted: ${INTERRUPTED_REASON}`,
           method: 'runPi',
           code: parse<{ mode: string }>(row.request, { mode: '' }).mode,
           composite: null,
@@ -219,7 +223,7 @@ export class Store {
         this.db.run('DELETE FROM run_chunks WHERE run_id = ?', [String(row.id)])
       }
       for (const row of this.db.all(`SELECT id, entry FROM console WHERE status = 'running'`) as Row[]) {
-        const entry = { ...parse<ConsoleEntry>(row.entry, null as never), status: 'failed' as const, error: INTERRUPTED_REASON.replace('run', 'command') }
+        const entry = { ...parseWithErrors<ConsoleEntry>(row.entry, null as never), status: 'failed' as const, error: INTERRUPTED_REASON.replace('run', 'command') }
         this.db.run(`UPDATE console SET status = 'failed', entry = ? WHERE id = ?`, [json(entry), String(row.id)])
       }
     })
@@ -240,7 +244,7 @@ function runFrom(r: Row, detailed: boolean): RunRecord {
     finishedAt: r.finished_at === null ? null : Number(r.finished_at),
     engines: Number(r.engines),
     result: parse(r.result, null),
-    error: parse(r.error, null),
+    error: parseWithErrors(r.error, null),
     chunks: detailed ? parse(r.chunks, []) : [],
     points: detailed ? parse(r.points, []) : [],
   }

@@ -22,6 +22,8 @@ export class FakeAgent {
   readonly held = new Map<number, TaskMessage[]>()
   hold = false
   engines: number[] = []
+  /** Signals the controller sent, in order; SIGKILL kills the engine as a real agent's would. */
+  readonly signals: Array<{ engine: number; signal: string }> = []
 
   constructor(private readonly options: FakeAgentOptions = {}) {
     const [a, b] = createTransportPair()
@@ -32,6 +34,16 @@ export class FakeAgent {
 
   send(engine: number, msg: AnyMessage): void {
     this.side.send(encodeFrame(engine, msg))
+  }
+
+  /** Sends any value as a message, well-formed or not (tests of what the controller accepts). */
+  sendAny(engine: number, msg: unknown): void {
+    this.side.send(encodeFrame(engine, msg as AnyMessage))
+  }
+
+  /** Sends bytes as they are: frames with a garbage body, say. */
+  sendRaw(chunks: Uint8Array[]): void {
+    this.side.send(chunks)
   }
 
   /** Reports an engine's death as the real agent does. */
@@ -91,6 +103,10 @@ export class FakeAgent {
         this.send(id, { type: 'registered', pid: 1000 + id, cwd: '/', nodeVersion: process.version })
       }
     } else if (msg.type === 'ping') this.send(AGENT, { type: 'pong', seq: msg.seq })
+    else if (msg.type === 'signal') {
+      this.signals.push({ engine: msg.engine, signal: msg.signal })
+      if (msg.signal === 'SIGKILL') this.kill(msg.engine, 137)
+    }
   }
 
   /** Runs `apply` and `map` tasks in-process (functions rebuilt from source); echoes the rest. */
@@ -110,7 +126,7 @@ export class FakeAgent {
       this.send(engine, { ...reply, status: 'ok', value, completed: Date.now() })
     } catch (err) {
       const e = err as Error
-      this.send(engine, { ...reply, status: 'error', error: { ename: e.name, evalue: e.message, traceback: [`${e.name}: ${e.message}`] }, completed: Date.now() })
+      this.send(engine, { ...reply, status: 'error', error: { ename: e.name, evalue: e.message, traceback: `${e.name}: ${e.message}` }, completed: Date.now() })
     }
   }
 }

@@ -5,6 +5,7 @@
  * direct channel too, which then carries that engine's frames both ways.
  */
 import { decodeFrame, encodeFrame, frameEngine } from '../protocol/codec'
+import { checkFromAgent, checkFromEngine } from '../protocol/guards'
 import {
   AGENT,
   PROTOCOL_VERSION,
@@ -68,6 +69,10 @@ export class NodeConnection implements EngineHost {
   private readonly heldExits = new Map<number, { message: EngineExitMessage; timer: NodeJS.Timeout }>()
   /** Engines whose exit was reported: a late direct channel of theirs is refused. */
   private readonly exited = new Set<number>()
+  /** Engines this node was asked to start: frames about any other engine are dropped. */
+  private readonly engines = new Set<number>()
+  /** Engines stopped for an invalid message: what else they send is dropped unreported. */
+  private readonly stopped = new Set<number>()
 
   constructor(
     private readonly transport: Transport,
@@ -111,6 +116,7 @@ export class NodeConnection implements EngineHost {
 
   /** Asks the agent to start engines with these global ids. */
   spawn(engines: number[], cwd?: string, env?: Record<string, string>): void {
+    for (const engine of engines) this.engines.add(engine)
     this.sendAgent({ type: 'spawn', engines, ...(cwd ? { cwd } : {}), ...(env ? { env } : {}) })
   }
 
@@ -132,7 +138,7 @@ export class NodeConnection implements EngineHost {
     const known = this.directs.get(engine)
     // An engine whose exit waits for this very channel still gets it; after that it is too late.
     const tooLate = this.exited.has(engine) && !this.heldExits.has(engine)
-    if (!this.open || tooLate || known?.transport || known?.closed) {
+    if (!this.open || !this.engines.has(engine) || tooLate || known?.transport || known?.closed) {
       transport.close()
       return
     }
@@ -254,7 +260,16 @@ export class NodeConnection implements EngineHost {
   }
 
   private frame(frame: Uint8Array): void {
-    const { engine, message } = decodeFrame<FromAgent | FromEngine>(frame)
+    let decoded: { engine: number; message: unknown }
+    try {
+      decoded = decodeFrame<unknown>(frame)
+    } catch (err) {
+      return this.invalid(frameEngine(frame), `a frame that cannot be decoded (${(err as Error).message})`)
+    }
+    const { engine, message } = decoded
+    if (engine !== AGENT && !this.engines.has(engine)) return this.report(`dropped a message about engine ${engine}, which this node did not start`)
+    const problem = engine === AGENT ? checkFromAgent(message) : checkFromEngine(message)
+    if (problem) return this.invalid(engine, problem)
     if (engine !== AGENT) {
       if ((message as FromEngine).type === 'directOpened') {
         // In order with the agent's reports: from here the engine's exit waits for the channel.
@@ -265,8 +280,13 @@ export class NodeConnection implements EngineHost {
       return
     }
     const msg = message as FromAgent
+    if ((msg.type === 'engineExit' || msg.type === 'engineStarted') && !this.engines.has(msg.engine)) {
+      return this.report(`dropped the agent's ${msg.type} about engine ${msg.engine}, which this node did not start`)
+    }
     if (msg.type === 'engineExit') return this.engineExit(msg)
     if (msg.type === 'hello') {
+      // Only the answer to our hello counts; another one would start a second heartbeat.
+      if (!this.helloWaiter) return
       if (msg.version !== PROTOCOL_VERSION || !msg.agent) {
         this.helloWaiter?.reject(
           new HandshakeError(
@@ -292,6 +312,31 @@ export class NodeConnection implements EngineHost {
       return
     }
     this.events?.onAgentMessage(msg)
+  }
+
+  /**
+   * A message that failed its checks. The agent's own stream is not to be trusted after one, so
+   * the node is lost with the reason; an engine's is dropped and that engine stopped, so its tasks
+   * fail with EngineError instead of waiting for a result that will not come.
+   */
+  private invalid(engine: number, problem: string): void {
+    if (engine === AGENT) {
+      const reason = `the node agent sent an invalid message: ${problem}`
+      this.helloWaiter?.reject(new HandshakeError(`${this.label}: ${reason}`))
+      this.helloWaiter = null
+      this.lost(reason)
+      this.transport.close()
+      return
+    }
+    if (this.stopped.has(engine)) return
+    this.stopped.add(engine)
+    this.report(`engine ${engine} sent an invalid message (${problem}); stopping it`)
+    this.signal(engine, 'SIGKILL')
+  }
+
+  /** A node event for the user (the Client shows it like the agent's own errors). */
+  private report(message: string): void {
+    this.events?.onAgentMessage({ type: 'agentError', message })
   }
 
   private closed(error?: Error): void {

@@ -10,19 +10,22 @@ const where = (engineId: number, method: string): string => (engineId >= 0 ? `[$
 /** An exception raised by user code on an engine. `String(e)` is `[0:execute] ReferenceError: …`. */
 export class RemoteError extends Error {
   override name = 'RemoteError'
-  /** Engine-side stack lines, first `ename: evalue`, then frames inside the user's code. */
-  readonly traceback: string[]
+  /**
+   * The engine-side stack, one string like `Error.stack` (ipyparallel's is one string too): first
+   * `ename: evalue`, then the frames in the user's code. Just that first line when there are none.
+   */
+  readonly traceback: string
 
   constructor(
     readonly engineId: number,
     readonly method: string,
     readonly ename: string,
     readonly evalue: string,
-    traceback: string[] = [],
+    traceback?: string,
   ) {
     super(`${where(engineId, method)} ${ename}: ${evalue}`)
-    this.traceback = traceback
-    const remote = traceback.length > 1 ? traceback.slice(1).map((l) => `  (engine ${engineId}) ${l.trim()}`) : []
+    this.traceback = traceback || (evalue ? `${ename}: ${evalue}` : ename)
+    const remote = this.traceback.split('\n').slice(1).map((l) => `  (engine ${engineId}) ${l.trim()}`)
     this.stack = [`${this.name}: ${this.message}`, ...remote, ...(this.stack ?? '').split('\n').slice(1)].join('\n')
   }
 

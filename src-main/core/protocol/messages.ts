@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever a message changes shape; a mismatch fails the handshake with a clear error. */
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 
 /** Engine id used in frame headers for messages to or from the node agent itself. */
 export const AGENT = -1
@@ -16,7 +16,8 @@ export const AGENT = -1
 export interface WireError {
   ename: string
   evalue: string
-  traceback: string[]
+  /** One string like `Error.stack`: `ename: evalue`, then the frames in the user's code. */
+  traceback: string
 }
 
 /** A function sent by source, re-created inside the engine's namespace. */

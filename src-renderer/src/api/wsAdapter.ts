@@ -59,7 +59,9 @@ const POLICY_VIOLATION = 1008
 
 function closeReason(code: number, reason: string): string {
   if (reason) return reason
-  if (code === 1006) return 'the service is not reachable — is `clusterdesk serve` still running?'
+  // A wrong token is refused at the handshake, which a page sees as 1006 too: a restarted server
+  // has a new token.
+  if (code === 1006) return 'the service is not reachable — is `clusterdesk serve` still running? If it was restarted, open the address it printed now'
   if (code === POLICY_VIOLATION) return 'the service refused this page: open the address `clusterdesk serve` printed, with its token'
   return `socket closed with code ${code}`
 }

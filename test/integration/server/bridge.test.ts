@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest'
 import { WebSocket } from 'ws'
 import { startServer, type RunningServer } from '../../../src-main/server/startServer'
 import type { ServiceEvent } from '../../../src-main/service/api'
+import { rawUpgrade } from '../../helpers/rawWebSocket'
 import { onCleanup, tempDir, waitFor } from '../../helpers/service'
 
 const CSP = "default-src 'self'; script-src 'self'; connect-src 'self' ws://127.0.0.1:*"
@@ -133,11 +134,30 @@ describe('the browser bridge over real HTTP and WebSocket', () => {
     expect(await connect(server, `/api?token=${server.token}`, { host: `evil.example:${server.port}` })).toMatchObject({ opened: false, status: 403 })
   })
 
-  test('closes WebSockets without the right token with 1008', async () => {
+  test('refuses a wrong token at the handshake with 401: no WebSocket is made', async () => {
     const server = await serve()
-    expect(await connect(server, `/api?token=${'f'.repeat(64)}`)).toMatchObject({ opened: true, close: { code: 1008, reason: expect.stringMatching(/wrong or missing token/) } })
-    expect(await connect(server, '/api', {}, { id: 1, method: 'snapshot', args: [] })).toMatchObject({ opened: true, close: { code: 1008 } })
+    const origin = `http://127.0.0.1:${server.port}`
+    for (const path of [`/api?token=${'f'.repeat(64)}`, `/api?token=${server.token.slice(1)}`, '/api?token=']) {
+      const refused = await rawUpgrade(server.port, path, { Origin: origin })
+      expect(refused.status, path).toBe(401)
+      expect(refused.head).not.toMatch(/sec-websocket-accept/i)
+      await refused.closed
+    }
+    const wrongCookie = await rawUpgrade(server.port, '/api', { Origin: origin, Cookie: `clusterdesk-token-${server.port}=${'0'.repeat(64)}` })
+    expect(wrongCookie.status).toBe(401)
+    await wrongCookie.closed
+    expect(await connect(server, `/api?token=${'f'.repeat(64)}`)).toEqual({ opened: false, status: 401 })
+    // The right token is upgraded, by a raw request as by a client.
+    const accepted = await rawUpgrade(server.port, `/api?token=${server.token}`, { Origin: origin })
+    expect(accepted.status).toBe(101)
+    expect(accepted.head).toMatch(/sec-websocket-accept/i)
+  })
+
+  test('without a token in the URL, the first message must carry it, else 1008', async () => {
+    const server = await serve()
+    expect(await connect(server, '/api', {}, { id: 1, method: 'snapshot', args: [] })).toMatchObject({ opened: true, close: { code: 1008, reason: expect.stringMatching(/wrong or missing token/) } })
     expect(await connect(server, '/api', {}, { token: 'nope' })).toMatchObject({ opened: true, close: { code: 1008 } })
+    expect(await connect(server, '/api', {}, { token: { toString: 1 } })).toMatchObject({ opened: true, close: { code: 1008 } })
   })
 
   test('with the token: calls work, bad calls get errors, events arrive', async () => {
@@ -163,6 +183,46 @@ describe('the browser bridge over real HTTP and WebSocket', () => {
     late.ws.send(JSON.stringify({ token: server.token }))
     await waitFor(() => late.isReady(), 'ready after the token message')
     expect((await late.call('snapshot')).result).toMatchObject({ nodes: [{ id: 'local' }] })
+  })
+
+  test('malformed messages, wrong shapes and unknown methods are answered with errors; the connection goes on', async () => {
+    const server = await serve()
+    const c = await client(server)
+    await waitFor(() => c.isReady(), 'the ready message')
+    const answers: Array<{ id: unknown; error?: { name: string; message: string } }> = []
+    c.ws.on('message', (data) => {
+      const m = JSON.parse(data.toString())
+      if ('id' in m && m.id === null) answers.push(m)
+    })
+    c.ws.send('{not json')
+    c.ws.send(Buffer.from([1, 2, 3]))
+    c.ws.send('[1, 2]')
+    c.ws.send('"snapshot"')
+    c.ws.send(JSON.stringify({ method: 'snapshot' }))
+    c.ws.send(JSON.stringify({ id: { toString: 1 }, method: 'snapshot' }))
+    await waitFor(() => answers.length === 6, 'six protocol errors')
+    expect(answers.every((a) => a.error?.name === 'ProtocolError')).toBe(true)
+
+    for (const method of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 42, null]) {
+      expect((await c.call(method as string)).error, String(method)).toMatchObject({ name: 'ServiceInputError', message: expect.stringMatching(/unknown method/) })
+    }
+    const weird = [
+      ['getRun', { toString: 1 }],
+      ['saveNode', null],
+      ['saveNode', { __proto__: { kind: 'local' }, name: 'x', engines: 1e308 }],
+      ['runPi', { samples: 'many' }],
+      ['deleteNode', ['a']],
+    ] as const
+    for (const [method, arg] of weird) expect((await c.call(method, arg)).error, method).toMatchObject({ name: 'ServiceInputError' })
+    const notArray = await new Promise<{ error?: { name: string } }>((resolve) => {
+      c.ws.on('message', (d) => {
+        const m = JSON.parse(d.toString())
+        if (m.id === 'x') resolve(m)
+      })
+      c.ws.send(JSON.stringify({ id: 'x', method: 'snapshot', args: { 0: 1 } }))
+    })
+    expect(notArray.error).toMatchObject({ name: 'ServiceInputError' })
+    expect((await c.call('snapshot')).result).toMatchObject({ nodes: [{ id: 'local' }] })
   })
 
   test('binds to loopback only', async () => {

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect as tcpConnect, createServer } from 'node:net'
 import { join } from 'node:path'
 import { build } from 'esbuild'
 import { beforeAll, expect, test } from 'vitest'
 import { WebSocket } from 'ws'
 import { waitGone } from '../../helpers/cluster'
+import { rawUpgrade, wsFrame } from '../../helpers/rawWebSocket'
 import { onCleanup, tempDir } from '../../helpers/service'
 
 const root = join(import.meta.dirname, '../../..')
@@ -100,4 +101,58 @@ test('without --port it takes the same port each time (47300), or any free one w
     child.kill('SIGTERM')
     expect(await new Promise((r) => child.once('exit', r))).toBe(0)
   }
+})
+
+test('no peer can take `clusterdesk serve` down: a refused frame drops that one connection, with or without a token', async () => {
+  const child = spawn(process.execPath, [program, 'serve', '--port', '0', '--data-dir', tempDir()], { stdio: ['ignore', 'pipe', 'pipe'] })
+  onCleanup(() => child.exitCode === null && child.kill('SIGKILL'))
+  let stderr = ''
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
+  const [, port, token] = /127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]+)/.exec(await stdoutLine(child))!
+  const origin = { Origin: `http://127.0.0.1:${port}` }
+
+  const frames: Record<string, Buffer> = {
+    // The bridge takes messages up to 4 MiB; the header alone says this one is larger.
+    'over the size limit': wsFrame(1, Buffer.alloc(16), { declaredLength: 5 * 1024 * 1024 }),
+    'a reserved data opcode': wsFrame(3, Buffer.from('x')),
+    'a reserved control opcode': wsFrame(11),
+    'an unmasked frame': wsFrame(1, Buffer.from('{"token":"x"}'), { masked: false }),
+    'RSV1 set with no extension': Buffer.from([0xc1, 0x80, 0, 0, 0, 0]),
+  }
+  for (const [what, frame] of Object.entries(frames)) {
+    for (const path of [`/api?token=${token}`, '/api']) {
+      const peer = await rawUpgrade(Number(port), path, origin)
+      expect(peer.status, `${what} on ${path}`).toBe(101)
+      peer.socket.write(frame)
+      await peer.closed
+      expect(child.exitCode, `${what} on ${path}: ${stderr}`).toBeNull()
+    }
+  }
+
+  // Not HTTP at all: answered 400 and closed (the HTTP server's clientError).
+  const garbage = tcpConnect(Number(port), '127.0.0.1')
+  onCleanup(() => garbage.destroy())
+  let answer = ''
+  garbage.on('data', (c: Buffer) => (answer += c.toString('latin1')))
+  garbage.write('\x00\x01 not http\r\n\r\n')
+  await new Promise((r) => garbage.once('close', r))
+  expect(answer).toMatch(/^HTTP\/1\.1 400/)
+
+  // A second client is served as before.
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api?token=${token}`)
+  onCleanup(() => ws.terminate())
+  const reply = new Promise<{ id: number; result?: { nodes: unknown[] } }>((resolve) => {
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString())
+      if (m.id === 1) resolve(m)
+    })
+  })
+  await new Promise((r) => ws.once('open', r))
+  ws.send(JSON.stringify({ id: 1, method: 'snapshot', args: [] }))
+  expect((await reply).result?.nodes).toHaveLength(1)
+  ws.close()
+
+  expect(child.exitCode, stderr).toBeNull()
+  child.kill('SIGTERM')
+  expect(await new Promise((r) => child.once('exit', r)), stderr).toBe(0)
 })

@@ -4,10 +4,19 @@ import { moduleBindings, moduleGlobalName } from '../../../src-main/core/client/
 
 describe('RemoteError', () => {
   it('prints like ipyparallel', () => {
-    const e = new RemoteError(0, 'execute', 'ReferenceError', 'T_T is not defined', ['ReferenceError: T_T is not defined', '    at <execute>:1:1'])
+    const e = RemoteError.fromWire(0, 'execute', { ename: 'ReferenceError', evalue: 'T_T is not defined', traceback: 'ReferenceError: T_T is not defined\n    at <execute>:1:1' })
     expect(String(e)).toBe('[0:execute] ReferenceError: T_T is not defined')
     expect(e.stack).toContain('(engine 0) at <execute>:1:1')
     expect(e).toBeInstanceOf(Error)
+  })
+
+  it('keeps the traceback as one string, like Error.stack, in JSON too', () => {
+    const traceback = 'ReferenceError: T_T is not defined\n    at <execute>:1:1'
+    const e = new RemoteError(0, 'execute', 'ReferenceError', 'T_T is not defined', traceback)
+    expect(e.traceback).toBe(traceback)
+    expect(JSON.parse(JSON.stringify(e))).toEqual({ engineId: 0, method: 'execute', ename: 'ReferenceError', evalue: 'T_T is not defined', traceback })
+    // Without frames it is still the header line, as Error.stack would be.
+    expect(new RemoteError(1, 'apply', 'TaskAborted', 'dropped').traceback).toBe('TaskAborted: dropped')
   })
 })
 

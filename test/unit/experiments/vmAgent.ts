@@ -49,7 +49,7 @@ export class VmAgent {
       this.send(engine, { ...reply, status: 'ok', value, completed: Date.now() })
     } catch (err) {
       const e = err as Error
-      this.send(engine, { ...reply, status: 'error', error: { ename: e.name, evalue: e.message, traceback: [] }, completed: Date.now() })
+      this.send(engine, { ...reply, status: 'error', error: { ename: e.name, evalue: e.message, traceback: `${e.name}: ${e.message}` }, completed: Date.now() })
     }
   }
 

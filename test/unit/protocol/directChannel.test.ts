@@ -11,10 +11,16 @@ import { createTransportPair, type Transport } from '../../../src-main/core/prot
 
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** Collects what arrives on a transport, decoded. */
-function collect(transport: Transport): Array<{ engine: number; message: AnyMessage }> {
+/** Collects what arrives on a transport, decoded (but for the message types in `skip`). */
+function collect(transport: Transport, skip: string[] = []): Array<{ engine: number; message: AnyMessage }> {
   const got: Array<{ engine: number; message: AnyMessage }> = []
-  transport.setHandlers({ onFrame: (frame) => got.push(decodeFrame(frame)), onClose: () => {} })
+  transport.setHandlers({
+    onFrame: (frame) => {
+      const decoded = decodeFrame(frame)
+      if (!skip.includes(decoded.message.type)) got.push(decoded)
+    },
+    onClose: () => {},
+  })
   return got
 }
 
@@ -103,7 +109,10 @@ function connection(): { conn: NodeConnection; agent: Transport; events: string[
     onAgentMessage: (message: FromAgent) => events.push(`agent:${message.type}${message.type === 'engineExit' ? message.engine : ''}`),
     onLost: () => events.push('lost'),
   })
-  return { conn, agent, events, viaAgent: collect(agent) }
+  const viaAgent = collect(agent, ['spawn'])
+  // A node speaks only for the engines it was asked to start.
+  conn.spawn([0, 1])
+  return { conn, agent, events, viaAgent }
 }
 
 const result = (id: number): AnyMessage => ({ type: 'result', id, status: 'ok', value: id, started: 0, completed: 0, stdout: '', stderr: '' })

@@ -58,7 +58,7 @@ export function remoteError(engineId: number, patch: Partial<ErrorRecord> = {}):
     nodeName: 'this machine',
     ename: 'ReferenceError',
     evalue: 'T_T is not defined',
-    traceback: ['ReferenceError: T_T is not defined', '    at <console>:1:1'],
+    traceback: 'ReferenceError: T_T is not defined\n    at <console>:1:1',
     method: 'execute',
     code: 'T_T',
     composite: null,

@@ -36,7 +36,7 @@ const run = (id: string, startedAt: number, extra: Partial<RunRecord> = {}): Run
 })
 
 const error = (id: string, at: number): ErrorRecord => ({
-  id, at, source: 'console', sourceId: 'c', engineId: 0, nodeName: 'n', ename: 'E', evalue: 'v', traceback: [], method: 'execute', code: 'x', composite: null,
+  id, at, source: 'console', sourceId: 'c', engineId: 0, nodeName: 'n', ename: 'E', evalue: 'v', traceback: 'E: v', method: 'execute', code: 'x', composite: null,
 })
 
 describe('Store', () => {
@@ -144,6 +144,23 @@ describe('Store', () => {
     second.deleteRun('r1')
     const after = raw(join(dir, 'clusterdesk.db'))
     expect(after.get('SELECT COUNT(*) AS n FROM run_chunks')).toEqual({ n: 0 })
+  })
+
+  test('tracebacks stored as arrays of lines (before they were one string) load as one string', () => {
+    const dir = tempDir()
+    const store = open(dir)
+    const legacy = { ...error('e1', 1), traceback: ['E: v', '    at <console>:1:1'] } as unknown as ErrorRecord
+    store.addErrors([legacy])
+    store.putRun(run('r1', 1000, { status: 'failed', error: legacy }))
+    store.putConsole({ id: 'c1', n: 1, code: 'x', targets: 'all', at: 1, durationMs: 1, status: 'done', results: [{ engineId: 0, stdout: '', stderr: '', out: null, error: legacy }], error: null })
+    const joined = 'E: v\n    at <console>:1:1'
+    expect(store.listErrors()[0].traceback).toBe(joined)
+    expect(store.getRun('r1')!.error!.traceback).toBe(joined)
+    expect(store.listRuns(1)[0].error!.traceback).toBe(joined)
+    expect(store.listConsole()[0].results[0].error!.traceback).toBe(joined)
+    // New rows keep the string as it is.
+    store.addErrors([{ ...error('e2', 2), traceback: 'E: v\n    at f (<execute>:2:3)' }])
+    expect(store.listErrors()[0].traceback).toBe('E: v\n    at f (<execute>:2:3)')
   })
 
   test(`keeps the last ${KEEP} runs, errors and console entries; only the newest runs carry chunks`, () => {
