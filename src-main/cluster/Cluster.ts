@@ -214,7 +214,7 @@ export class Cluster {
     const ids = Array.from({ length: count }, () => this.nextEngineId++)
     node.engineIds.push(...ids)
     this.rc.expectEngines(node.connection, ids)
-    node.connection.spawn(ids, node.spec.cwd ?? (node.spec.kind === 'local' ? process.cwd() : undefined), node.spec.env)
+    node.connection.spawn(ids, node.spec.cwd ?? (node.spec.kind === 'local' ? process.cwd() : undefined), node.spec.env, node.spec.maxHeapMB)
     return ids
   }
 

@@ -9,6 +9,13 @@ export interface LocalNodeSpec {
   cwd?: string
   /** Extra environment variables for the engines. */
   env?: Record<string, string>
+  /**
+   * Each engine's JavaScript heap limit in MB, passed to it as `--max-old-space-size` (V8 adds a
+   * few tens of MB of young generation on top). Default: Node's own, which depends on the
+   * machine's memory (about 4 GB on a 64-bit machine with 16 GB or more). An engine that runs out
+   * fails its task with an EngineError saying `out of memory (heap limit N MB)`.
+   */
+  maxHeapMB?: number
 }
 
 export interface SshNodeSpec {
@@ -29,6 +36,13 @@ export interface SshNodeSpec {
   strictHostKeyChecking?: 'yes' | 'accept-new'
   cwd?: string
   env?: Record<string, string>
+  /**
+   * Each engine's JavaScript heap limit in MB, passed to it as `--max-old-space-size` (V8 adds a
+   * few tens of MB of young generation on top). Default: Node's own, which depends on the
+   * machine's memory (about 4 GB on a 64-bit machine with 16 GB or more). An engine that runs out
+   * fails its task with an EngineError saying `out of memory (heap limit N MB)`.
+   */
+  maxHeapMB?: number
 }
 
 export type NodeSpec = LocalNodeSpec | SshNodeSpec
@@ -45,6 +59,9 @@ export interface ClusterOptions {
 export class ClusterConfigError extends Error {
   override name = 'ClusterConfigError'
 }
+
+/** Below this an engine cannot even load its bundle and user code. */
+const MIN_HEAP_MB = 16
 
 export function validateOptions(options: unknown): ClusterOptions {
   if (!options || typeof options !== 'object' || !Array.isArray((options as ClusterOptions).nodes)) {
@@ -67,6 +84,9 @@ export function validateNode(node: NodeSpec, i: number): void {
   }
   if (node.engines !== undefined && !(Number.isInteger(node.engines) && node.engines >= 1)) {
     throw new ClusterConfigError(`${where}.engines must be a whole number ≥ 1 (or left out for one per core), got ${JSON.stringify(node.engines)}`)
+  }
+  if (node.maxHeapMB !== undefined && !(Number.isInteger(node.maxHeapMB) && node.maxHeapMB >= MIN_HEAP_MB)) {
+    throw new ClusterConfigError(`${where}.maxHeapMB must be a whole number of MB ≥ ${MIN_HEAP_MB} (or left out for Node's default), got ${JSON.stringify(node.maxHeapMB)}`)
   }
   if (node.nodePath !== undefined && (typeof node.nodePath !== 'string' || node.nodePath.trim() === '')) {
     throw new ClusterConfigError(`${where}.nodePath must be the path of a Node.js executable`)

@@ -207,7 +207,7 @@ export class Agent {
       let proc: EngineProcess
       try {
         proc = new EngineProcess(
-          { id, bundlePath: this.options.bundlePath, cwd: message.cwd, env: message.env, direct: this.options.direct },
+          { id, bundlePath: this.options.bundlePath, cwd: message.cwd, env: message.env, direct: this.options.direct, maxHeapMB: heapOption(message.maxHeapMB) },
           this.mux,
           { inputQueued: (queued) => this.touched.add(queued), inputFull: (full) => this.inputFull(full) },
         )
@@ -240,6 +240,11 @@ export class Agent {
   private send(message: FromAgent): void {
     this.mux.sendFrame(encodeFrame(AGENT, message))
   }
+}
+
+/** A spawn request's heap size, when it is one `--max-old-space-size` takes. */
+function heapOption(mb: unknown): number | undefined {
+  return Number.isInteger(mb) && (mb as number) > 0 ? (mb as number) : undefined
 }
 
 /** Runs this process as the node agent on stdin/stdout. */

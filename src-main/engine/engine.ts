@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs'
 import net from 'node:net'
+import v8 from 'node:v8'
 import { decodeFrame, encodeFrame, SerializationError, type RemoteFunction } from '../core/protocol/codec'
 import type { RegisteredMessage, ResultMessage, StreamMessage, TaskMessage, ToEngine } from '../core/protocol/messages'
 import { DIRECT_ENV, EngineChannels, parseDirectAddress, type DirectAddress } from '../core/protocol/directChannel'
@@ -63,7 +64,8 @@ export class Engine {
 
   /** Tells the controller (through the agent) that this engine is ready. */
   announce(): void {
-    this.send({ type: 'registered', pid: process.pid, cwd: process.cwd(), nodeVersion: process.version })
+    const heapLimitMB = Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20)
+    this.send({ type: 'registered', pid: process.pid, cwd: process.cwd(), nodeVersion: process.version, heapLimitMB })
   }
 
   /** SIGINT arrived while no interruptible code ran: fail the task being awaited, if any. */

@@ -25,12 +25,15 @@ export interface EngineSpawnOptions {
   env?: Record<string, string>
   /** DIRECT_ENV for the engine: where its direct channel to the controller is (local nodes). */
   direct?: string
+  /** `--max-old-space-size` for the engine, in MB. Default: Node's own. */
+  maxHeapMB?: number
 }
 
 export interface EngineExit {
   code: number | null
   signal: string | null
   stderrTail: string
+  fatal?: string
 }
 
 export interface EngineProcessHooks {
@@ -49,6 +52,8 @@ export class EngineProcess {
   private readonly lane: Lane
   private readonly reader: FrameReader
   private tail = ''
+  /** V8's `FATAL ERROR` line, once seen (see EngineExit.fatal). */
+  private fatal: string | undefined
   /** Bytes still to come of the engine's frame being relayed to the controller. */
   private remaining = 0
   /** Contiguous bytes for the engine waiting to be written (see writeInput). */
@@ -60,7 +65,8 @@ export class EngineProcess {
     private readonly hooks: EngineProcessHooks,
   ) {
     this.id = options.id
-    this.child = spawn(process.execPath, [options.bundlePath, '--engine', String(options.id)], {
+    const heap = options.maxHeapMB ? [`--max-old-space-size=${options.maxHeapMB}`] : []
+    this.child = spawn(process.execPath, [...heap, options.bundlePath, '--engine', String(options.id)], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env, ...(options.direct ? { [DIRECT_ENV]: options.direct } : {}) },
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -147,6 +153,7 @@ export class EngineProcess {
 
   private readonly keepTail = (chunk: Buffer | string): void => {
     this.tail += chunk.toString()
+    if (this.fatal === undefined) this.fatal = /^FATAL ERROR: [^\n]*(?=\n)/m.exec(this.tail.slice(-TAIL_CHARS))?.[0]
     if (this.tail.length > 2 * TAIL_CHARS) this.tail = this.tail.slice(-TAIL_CHARS)
   }
 
@@ -165,7 +172,7 @@ export class EngineProcess {
         this.mux.close(this.lane)
         this.mux.flush()
         this.socket.destroy()
-        resolve({ code, signal, stderrTail: this.tail.slice(-TAIL_CHARS) })
+        resolve({ code, signal, stderrTail: this.tail.slice(-TAIL_CHARS), ...(this.fatal ? { fatal: this.fatal } : {}) })
       }
       this.child.once('exit', (code, signal) => void finish(code, signal))
       this.child.once('error', (err) => {

@@ -12,6 +12,8 @@ export interface EngineExit {
   /** The last output of the engine process (its crash report, if any). */
   stderrTail: string
   reason: string
+  /** V8's `FATAL ERROR: …` line, when that is how it ended (e.g. out of memory). */
+  fatal?: string
 }
 
 /** The node an engine lives on, as the engine needs it (implemented by NodeConnection). */
@@ -34,6 +36,8 @@ export interface EngineInfo {
   tasksDone: number
   /** Milliseconds spent running tasks. */
   busyMs: number
+  /** V8's heap limit in MB, as the engine reported it (null before it registered). */
+  heapLimitMB?: number | null
   exit: EngineExit | null
 }
 
@@ -44,6 +48,7 @@ export class EngineHandle {
   exit: EngineExit | null = null
   tasksDone = 0
   busyMs = 0
+  heapLimitMB: number | null = null
   readonly inflight = new Map<number, Task>()
   /** Called on every state change and task completion (the client fans it out). */
   onChange: ((engine: EngineHandle) => void) | null = null
@@ -69,12 +74,14 @@ export class EngineHandle {
       currentTask: current?.id ?? null,
       tasksDone: this.tasksDone,
       busyMs: this.busyMs,
+      heapLimitMB: this.heapLimitMB,
       exit: this.exit,
     }
   }
 
-  registered(pid: number): void {
+  registered(pid: number, heapLimitMB?: number): void {
     this.pid = pid
+    this.heapLimitMB = heapLimitMB ?? null
     this.setState('idle')
   }
 
@@ -142,6 +149,7 @@ export class EngineHandle {
 
   deathError(method: string): EngineError {
     const exit = this.exit
+    if (exit && isOutOfMemory(exit)) return this.outOfMemoryError(method, exit)
     const how = exit
       ? exit.signal
         ? `killed by ${exit.signal}`
@@ -159,9 +167,33 @@ export class EngineHandle {
     )
   }
 
+  /**
+   * The native stack V8 prints after running out of heap says nothing to a user: say what
+   * happened and which option raises the limit.
+   */
+  private outOfMemoryError(method: string, exit: EngineExit): EngineError {
+    const limit = this.heapLimitMB === null ? 'heap limit unknown' : `heap limit ${this.heapLimitMB} MB`
+    return new EngineError(
+      this.id,
+      method,
+      exit.code,
+      exit.signal,
+      `engine ${this.id} on ${this.node.label} died: out of memory (${limit}); raise the limit with the node's ` +
+        `maxHeapMB option (e.g. { kind: 'local', maxHeapMB: 8192 }, passed to the engines as --max-old-space-size), ` +
+        `or keep less data on each engine`,
+    )
+  }
+
   private setState(state: EngineState): void {
     if (this.state === state) return
     this.state = state
     this.onChange?.(this)
   }
+}
+
+/** V8's words for a full JavaScript heap, in its fatal error line or the crash report's tail. */
+const OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit|near heap limit/
+
+function isOutOfMemory(exit: EngineExit): boolean {
+  return OUT_OF_MEMORY.test(exit.fatal ?? '') || OUT_OF_MEMORY.test(exit.stderrTail)
 }

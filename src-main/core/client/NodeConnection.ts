@@ -110,8 +110,8 @@ export class NodeConnection implements EngineHost {
   }
 
   /** Asks the agent to start engines with these global ids. */
-  spawn(engines: number[], cwd?: string, env?: Record<string, string>): void {
-    this.sendAgent({ type: 'spawn', engines, ...(cwd ? { cwd } : {}), ...(env ? { env } : {}) })
+  spawn(engines: number[], cwd?: string, env?: Record<string, string>, maxHeapMB?: number): void {
+    this.sendAgent({ type: 'spawn', engines, ...(cwd ? { cwd } : {}), ...(env ? { env } : {}), ...(maxHeapMB ? { maxHeapMB } : {}) })
   }
 
   /** Sends one frame: over the engine's direct channel when it has one, else through the agent. */

@@ -61,6 +61,8 @@ export interface RegisteredMessage {
   pid: number
   cwd: string
   nodeVersion: string
+  /** V8's heap limit in MB (heap_size_limit: old generation plus young), for out-of-memory reports. */
+  heapLimitMB?: number
 }
 
 export interface ResultMessage {
@@ -120,6 +122,8 @@ export interface SpawnMessage {
   cwd?: string
   /** Extra environment for the engines. */
   env?: Record<string, string>
+  /** The engines' `--max-old-space-size` in MB (default: Node's own, from the machine's memory). */
+  maxHeapMB?: number
 }
 
 /** Sends a signal to one engine process: SIGINT interrupts, SIGTERM/SIGKILL stop it. */
@@ -139,6 +143,11 @@ export interface EngineExitMessage {
   signal: string | null
   /** Last lines the engine process wrote to its real stderr (crash reports land here). */
   stderrTail: string
+  /**
+   * V8's `FATAL ERROR: …` line (out of memory, say), kept even when the native stack printed
+   * after it pushes it out of `stderrTail`.
+   */
+  fatal?: string
 }
 /** An agent-level failure the controller should show (bad spawn request, fork failure…). */
 export interface AgentErrorMessage { type: 'agentError'; message: string }
