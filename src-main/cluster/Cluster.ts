@@ -166,7 +166,10 @@ export class Cluster {
       const failed = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason
       const ready = (launched as PromiseFulfilledResult<RunningNode>[]).map((r) => r.value)
-      const ids = ready.flatMap((node) => this.spawnIds(node, node.spec.engines ?? node.connection.agent!.cores))
+      const counts = ready.map((node) => node.spec.engines ?? node.connection.agent!.cores)
+      // Every node's count is checked before any engine starts anywhere.
+      ready.forEach((node, i) => this.checkCapacity(node, counts[i]))
+      const ids = ready.flatMap((node, i) => this.spawnIds(node, counts[i]))
       await this.rc.waitForEngines(ids, startTimeout)
       for (const node of ready) node.connection.setActive(false)
       this.started = true
@@ -210,6 +213,21 @@ export class Cluster {
     return node
   }
 
+  /** Refuses more engines than the node's agent says it can hold (memory, open files). */
+  private checkCapacity(node: RunningNode, count: number): void {
+    const capacity = node.connection.agent?.capacity
+    if (!capacity) return
+    const live = new Set(this.rc.ids)
+    const running = node.engineIds.filter((id) => live.has(id)).length
+    if (running + count <= capacity.engines) return
+    const asked = running > 0 ? `${count} more engines (with the ${running} running)` : `${count} engines`
+    const room = Math.max(0, capacity.engines - running)
+    throw new ClusterConfigError(
+      `${node.key}: ${asked} is more than this node can hold: ${capacity.why}; start at most ${room} ` +
+        `${running > 0 ? 'more ' : ''}there, or spread them over more nodes`,
+    )
+  }
+
   private spawnIds(node: RunningNode, count: number): number[] {
     const ids = Array.from({ length: count }, () => this.nextEngineId++)
     node.engineIds.push(...ids)
@@ -220,6 +238,7 @@ export class Cluster {
 
   private async spawnOn(node: RunningNode, count: number): Promise<number[]> {
     if (!Number.isInteger(count) || count < 1) throw new ClusterConfigError(`engines must be a whole number ≥ 1, got ${count}`)
+    this.checkCapacity(node, count)
     const ids = this.spawnIds(node, count)
     node.connection.setActive(true)
     try {

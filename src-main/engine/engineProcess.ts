@@ -41,6 +41,8 @@ export interface EngineProcessHooks {
   inputQueued(proc: EngineProcess): void
   /** More than INPUT_HIGH_WATER bytes wait on the engine's socket (see `drained`). */
   inputFull(proc: EngineProcess): void
+  /** The engine sent its first frame: its startup is done (called once; not if it died first). */
+  started?(proc: EngineProcess): void
 }
 
 export class EngineProcess {
@@ -52,6 +54,7 @@ export class EngineProcess {
   private readonly lane: Lane
   private readonly reader: FrameReader
   private tail = ''
+  private spoke = false
   /** V8's `FATAL ERROR` line, once seen (see EngineExit.fatal). */
   private fatal: string | undefined
   /** Bytes still to come of the engine's frame being relayed to the controller. */
@@ -76,6 +79,10 @@ export class EngineProcess {
     this.reader = new FrameReader({
       onFrame: () => {},
       onFrameStart: (_engine, size) => {
+        if (!this.spoke) {
+          this.spoke = true
+          this.hooks.started?.(this)
+        }
         this.remaining = size
         return this.relayPiece
       },

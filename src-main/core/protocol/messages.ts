@@ -111,7 +111,15 @@ export interface HelloMessage {
   type: 'hello'
   version: number
   /** Filled in by the agent. */
-  agent?: { pid: number; host: string; cores: number; nodeVersion: string; platform: string }
+  agent?: {
+    pid: number
+    host: string
+    cores: number
+    nodeVersion: string
+    platform: string
+    /** Most engines the node can hold (memory, open files), and why; absent from older agents. */
+    capacity?: { engines: number; why: string }
+  }
 }
 
 export interface SpawnMessage {
