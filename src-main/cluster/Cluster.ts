@@ -232,7 +232,12 @@ export class Cluster {
     const ids = Array.from({ length: count }, () => this.nextEngineId++)
     node.engineIds.push(...ids)
     this.rc.expectEngines(node.connection, ids)
-    node.connection.spawn(ids, node.spec.cwd ?? (node.spec.kind === 'local' ? process.cwd() : undefined), node.spec.env, node.spec.maxHeapMB)
+    node.connection.spawn(ids, {
+      cwd: node.spec.cwd ?? (node.spec.kind === 'local' ? process.cwd() : undefined),
+      env: node.spec.env,
+      maxHeapMB: node.spec.maxHeapMB,
+      notRespondingMs: this.options.notRespondingMs,
+    })
     return ids
   }
 

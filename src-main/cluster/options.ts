@@ -53,6 +53,12 @@ export interface ClusterOptions {
   startTimeout?: number
   /** Heartbeat period between controller and agents (default 2000 ms). */
   heartbeatMs?: number
+  /**
+   * An engine whose liveness beats (sent every 500 ms by a thread of its own, busy or not) stop
+   * for this long is shown as not responding (`state: 'unresponsive'`: stopped with SIGSTOP, or
+   * wedged), and the load-balanced tasks waiting on it move to engines that answer. Default 4000 ms.
+   */
+  notRespondingMs?: number
 }
 
 /** A cluster configuration that cannot work; the message says which node and what to change. */
@@ -60,6 +66,8 @@ export class ClusterConfigError extends Error {
   override name = 'ClusterConfigError'
 }
 
+/** Two liveness beats: less would flag engines that merely waited for a core. */
+const MIN_NOT_RESPONDING_MS = 1000
 /** Below this an engine cannot even load its bundle and user code. */
 const MIN_HEAP_MB = 16
 
@@ -67,10 +75,13 @@ export function validateOptions(options: unknown): ClusterOptions {
   if (!options || typeof options !== 'object' || !Array.isArray((options as ClusterOptions).nodes)) {
     throw new ClusterConfigError("new Cluster() needs { nodes: [...] }, e.g. new Cluster({ nodes: [{ kind: 'local', engines: 2 }] })")
   }
-  const { nodes, startTimeout, heartbeatMs } = options as ClusterOptions
+  const { nodes, startTimeout, heartbeatMs, notRespondingMs } = options as ClusterOptions
+  if (notRespondingMs !== undefined && typeof notRespondingMs === 'number' && notRespondingMs < MIN_NOT_RESPONDING_MS) {
+    throw new ClusterConfigError(`notRespondingMs must be at least ${MIN_NOT_RESPONDING_MS} ms (engines beat every 500 ms), got ${notRespondingMs}`)
+  }
   if (nodes.length === 0) throw new ClusterConfigError("the cluster has no nodes; add one, e.g. { kind: 'local', engines: 2 }")
   nodes.forEach((node, i) => validateNode(node, i))
-  for (const [name, v] of [['startTimeout', startTimeout], ['heartbeatMs', heartbeatMs]] as const) {
+  for (const [name, v] of [['startTimeout', startTimeout], ['heartbeatMs', heartbeatMs], ['notRespondingMs', notRespondingMs]] as const) {
     if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new ClusterConfigError(`${name} must be a positive number of milliseconds, got ${JSON.stringify(v)}`)
   }
   return options as ClusterOptions

@@ -15,6 +15,7 @@ import { AGENT, PROTOCOL_VERSION, type FromAgent, type HelloMessage, type Signal
 import { StreamTransport } from '../core/protocol/transport'
 import { engineCapacity } from './capacity'
 import { EngineProcess } from './engineProcess'
+import { LivenessWatch } from './liveness'
 import { OutputMux } from './outputMux'
 
 export interface AgentOptions {
@@ -54,6 +55,9 @@ export class Agent {
   private readonly toStart: Array<{ id: number; message: SpawnMessage }> = []
   private readonly starting = new Set<EngineProcess>()
   private readonly spawnBatch: number
+  private readonly liveness = new LivenessWatch((engine, responding, silentMs) =>
+    this.send({ type: 'engineLiveness', engine, responding, silentMs }),
+  )
   private greeted = false
   private heartbeat: NodeJS.Timeout | null = null
   private stopping = false
@@ -258,10 +262,12 @@ export class Agent {
     }
     this.engines.set(id, proc)
     this.starting.add(proc)
+    this.liveness.watch(proc, positive(message.notRespondingMs))
     if (proc.pid !== undefined) this.send({ type: 'engineStarted', engine: id, pid: proc.pid })
     void proc.exited.then((exit) => {
       if (this.engines.get(id) === proc) this.engines.delete(id)
       this.touched.delete(proc)
+      this.liveness.forget(proc)
       this.started(proc)
       if (proc.pid === undefined) this.error(`cannot start engine ${id}: ${exit.stderrTail.trim()}`)
       this.send({ type: 'engineExit', engine: id, ...exit })
@@ -304,6 +310,10 @@ function cores(): number {
 /** A spawn request's heap size, when it is one `--max-old-space-size` takes. */
 function heapOption(mb: unknown): number | undefined {
   return Number.isInteger(mb) && (mb as number) > 0 ? (mb as number) : undefined
+}
+
+function positive(ms: unknown): number | undefined {
+  return typeof ms === 'number' && ms > 0 ? ms : undefined
 }
 
 /** Runs this process as the node agent on stdin/stdout. */

@@ -14,6 +14,7 @@ import { StreamTransport, type Transport } from '../core/protocol/transport'
 import { OutputCapture } from './capture'
 import { Namespace } from './namespace'
 import { Ops, Pending } from './ops'
+import { LIVENESS_ENV } from './liveness'
 import { startSigintGuard } from './sigintGuard'
 import { INTERRUPTED, toWireError } from './traceback'
 
@@ -245,7 +246,7 @@ export function diagnostic(text: string): void {
 /** Runs this process as engine `id`, speaking the protocol on fd 3 (set up by the agent). */
 export function runEngine(id: number, bundlePath: string): void {
   let engine: Engine | null = null
-  const guard = startSigintGuard(() => engine?.interrupt(), diagnostic)
+  const guard = startSigintGuard(() => engine?.interrupt(), diagnostic, livenessFd())
   let socket: net.Socket
   try {
     socket = new net.Socket({ fd: 3, readable: true, writable: true })
@@ -298,6 +299,13 @@ function connectDirect(id: number, address: DirectAddress, channels: EngineChann
       resolve()
     })
   })
+}
+
+/** The agent's liveness pipe (LIVENESS_ENV), taken out of the environment user code sees. */
+function livenessFd(): number | null {
+  const fd = Number(process.env[LIVENESS_ENV])
+  delete process.env[LIVENESS_ENV]
+  return Number.isInteger(fd) && fd > 2 ? fd : null
 }
 
 /** Milliseconds of CPU (user + system) the process used since `start`: the task's own work, not time spent waiting for a core. */

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import type { Socket } from 'node:net'
 import { DIRECT_ENV } from '../core/protocol/directChannel'
 import { FrameReader } from '../core/protocol/FrameReader'
+import { LIVENESS_ENV, LIVENESS_FD } from './liveness'
 import type { Lane, OutputMux } from './outputMux'
 
 const TAIL_CHARS = 4096
@@ -53,6 +54,8 @@ export class EngineProcess {
   private readonly socket: Socket
   private readonly lane: Lane
   private readonly reader: FrameReader
+  /** When the engine's guard thread last beat (see liveness.ts); null before its first beat. */
+  lastBeat: number | null = null
   private tail = ''
   private spoke = false
   /** V8's `FATAL ERROR` line, once seen (see EngineExit.fatal). */
@@ -71,8 +74,8 @@ export class EngineProcess {
     const heap = options.maxHeapMB ? [`--max-old-space-size=${options.maxHeapMB}`] : []
     this.child = spawn(process.execPath, [...heap, options.bundlePath, '--engine', String(options.id)], {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env, ...(options.direct ? { [DIRECT_ENV]: options.direct } : {}) },
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env, ...(options.direct ? { [DIRECT_ENV]: options.direct } : {}), [LIVENESS_ENV]: String(LIVENESS_FD) },
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     })
     this.socket = this.child.stdio[3] as Socket
     this.lane = mux.lane(this.socket)
@@ -91,6 +94,9 @@ export class EngineProcess {
     this.child.stderr!.on('data', this.keepTail)
     this.socket.on('data', (chunk: Buffer) => this.fromEngine(chunk))
     this.socket.on('error', () => {})
+    const beats = this.child.stdio[LIVENESS_FD] as Socket | null
+    beats?.on('data', () => (this.lastBeat = Date.now()))
+    beats?.on('error', () => {})
     this.exited = this.watchExit()
   }
 

@@ -245,12 +245,23 @@ export class Client {
     if (msg.type === 'engineExit') {
       const { code, signal, stderrTail, fatal } = msg
       this.engineDied(msg.engine, { code, signal, stderrTail, reason: 'the engine process exited', ...(fatal ? { fatal } : {}) })
+    } else if (msg.type === 'engineLiveness') {
+      this.liveness(msg.engine, msg.responding)
     } else if (msg.type === 'engineStarted') {
       const handle = this.handles.get(msg.engine)
       if (handle) handle.pid = msg.pid
     } else if (msg.type === 'agentError') {
       this.emit((l) => l.onNodeEvent?.(node.label, msg.message))
     }
+  }
+
+  /** An engine stopped answering (its waiting balanced tasks move elsewhere), or answers again. */
+  private liveness(id: number, responding: boolean): void {
+    const handle = this.handles.get(id)
+    if (!handle) return
+    if (responding) handle.responding()
+    else this.balancer.resubmit(handle.unresponsive())
+    this.balancer.pump()
   }
 
   private nodeLost(node: NodeConnection, reason: string): void {

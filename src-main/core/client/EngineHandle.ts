@@ -3,7 +3,8 @@ import type { ResultMessage, StreamMessage } from '../protocol/messages'
 import { EngineError, RemoteError, TaskAborted } from './errors'
 import type { Task } from './Task'
 
-export type EngineState = 'starting' | 'idle' | 'busy' | 'interrupting' | 'dead'
+/** `unresponsive`: alive but not answering (stopped with SIGSTOP, or wedged); shown as "not responding". */
+export type EngineState = 'starting' | 'idle' | 'busy' | 'interrupting' | 'unresponsive' | 'dead'
 
 /** How an engine ended. */
 export interface EngineExit {
@@ -49,6 +50,7 @@ export class EngineHandle {
   tasksDone = 0
   busyMs = 0
   heapLimitMB: number | null = null
+  private beforeUnresponsive: EngineState = 'idle'
   readonly inflight = new Map<number, Task>()
   /** Called on every state change and task completion (the client fans it out). */
   onChange: ((engine: EngineHandle) => void) | null = null
@@ -61,6 +63,11 @@ export class EngineHandle {
 
   get alive(): boolean {
     return this.state !== 'dead'
+  }
+
+  /** Alive and answering: the balancer sends it work. */
+  get responsive(): boolean {
+    return this.state !== 'dead' && this.state !== 'unresponsive'
   }
 
   info(): EngineInfo {
@@ -119,7 +126,8 @@ export class EngineHandle {
       this.tasksDone++
       this.busyMs += msg.completed - msg.started
     }
-    if (this.alive) this.setState(this.inflight.size > 0 ? 'busy' : 'idle')
+    // A result from an engine flagged unresponsive changes nothing until the agent says it answers.
+    if (this.responsive) this.setState(this.inflight.size > 0 ? 'busy' : 'idle')
     if (msg.status === 'ok') {
       task.value = msg.value
       return { task, error: null }
@@ -130,6 +138,30 @@ export class EngineHandle {
 
   stream(msg: StreamMessage): void {
     this.onStream?.(this, msg, this.inflight.get(msg.id))
+  }
+
+  /**
+   * The agent says the engine stopped answering: returns its load-balanced tasks, taken off the
+   * engine to be run elsewhere, and aborts them there so that they do not also run if it comes
+   * back. Only the first may have started (the engine runs them in order); it makes no progress
+   * while the engine is stopped, so it is run again elsewhere, like a retry, and a late result of
+   * it from this engine is ignored. Direct tasks stay: they are addressed to this engine.
+   */
+  unresponsive(): Task[] {
+    if (!this.alive || this.state === 'unresponsive' || this.state === 'starting') return []
+    this.beforeUnresponsive = this.state
+    this.setState('unresponsive')
+    const queued = [...this.inflight.values()].filter((task) => task.balanced)
+    for (const task of queued) this.inflight.delete(task.id)
+    if (queued.length > 0) this.abort(queued.map((task) => task.id))
+    return queued
+  }
+
+  /** The engine answers again: back to what it was doing. */
+  responding(): void {
+    if (this.state !== 'unresponsive') return
+    const was = this.beforeUnresponsive
+    this.setState(this.inflight.size === 0 ? 'idle' : was === 'interrupting' ? 'interrupting' : 'busy')
   }
 
   /** The engine is gone: every task it held fails with EngineError (the client may retry some). */

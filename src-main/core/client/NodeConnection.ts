@@ -12,6 +12,7 @@ import {
   type FromAgent,
   type FromEngine,
   type HelloMessage,
+  type SpawnMessage,
   type ToAgent,
 } from '../protocol/messages'
 import type { Transport } from '../protocol/transport'
@@ -110,8 +111,9 @@ export class NodeConnection implements EngineHost {
   }
 
   /** Asks the agent to start engines with these global ids. */
-  spawn(engines: number[], cwd?: string, env?: Record<string, string>, maxHeapMB?: number): void {
-    this.sendAgent({ type: 'spawn', engines, ...(cwd ? { cwd } : {}), ...(env ? { env } : {}), ...(maxHeapMB ? { maxHeapMB } : {}) })
+  spawn(engines: number[], options: Omit<SpawnMessage, 'type' | 'engines'> = {}): void {
+    const set = Object.entries(options).filter(([, value]) => value !== undefined)
+    this.sendAgent({ type: 'spawn', engines, ...Object.fromEntries(set) })
   }
 
   /** Sends one frame: over the engine's direct channel when it has one, else through the agent. */

@@ -132,6 +132,8 @@ export interface SpawnMessage {
   env?: Record<string, string>
   /** The engines' `--max-old-space-size` in MB (default: Node's own, from the machine's memory). */
   maxHeapMB?: number
+  /** Silence of an engine's liveness beats after which the agent reports it not responding (default 4000). */
+  notRespondingMs?: number
 }
 
 /** Sends a signal to one engine process: SIGINT interrupts, SIGTERM/SIGKILL stop it. */
@@ -157,9 +159,14 @@ export interface EngineExitMessage {
    */
   fatal?: string
 }
+/**
+ * An engine stopped answering (its liveness beats went silent: SIGSTOPped or wedged), or answers
+ * again. A busy engine keeps answering: the beats come from its guard thread.
+ */
+export interface EngineLivenessMessage { type: 'engineLiveness'; engine: number; responding: boolean; silentMs: number }
 /** An agent-level failure the controller should show (bad spawn request, fork failure…). */
 export interface AgentErrorMessage { type: 'agentError'; message: string }
 
-export type FromAgent = HelloMessage | PongMessage | EngineStartedMessage | EngineExitMessage | AgentErrorMessage
+export type FromAgent = HelloMessage | PongMessage | EngineStartedMessage | EngineExitMessage | EngineLivenessMessage | AgentErrorMessage
 
 export type AnyMessage = ToEngine | FromEngine | ToAgent | FromAgent | DirectHelloMessage
