@@ -159,7 +159,7 @@ export class Cluster {
   }
 
   private async startAll(): Promise<Client> {
-    const { nodes, startTimeout = 30000 } = this.options
+    const { nodes } = this.options
     try {
       // Launch and handshake every node at once; ids are then given in node order.
       const launched = await Promise.allSettled(nodes.map((spec) => this.launch(spec)))
@@ -170,7 +170,7 @@ export class Cluster {
       // Every node's count is checked before any engine starts anywhere.
       ready.forEach((node, i) => this.checkCapacity(node, counts[i]))
       const ids = ready.flatMap((node, i) => this.spawnIds(node, counts[i]))
-      await this.rc.waitForEngines(ids, startTimeout)
+      await this.rc.waitForEngines(ids, this.registrationTimeout(ids.length))
       for (const node of ready) node.connection.setActive(false)
       this.started = true
       return this.rc
@@ -213,6 +213,11 @@ export class Cluster {
     return node
   }
 
+  /** How long `count` engines may take to register: startTimeout, else more the more there are. */
+  private registrationTimeout(count: number): number {
+    return this.options.startTimeout ?? DEFAULT_START_MS + START_MS_PER_ENGINE * count
+  }
+
   /** Refuses more engines than the node's agent says it can hold (memory, open files). */
   private checkCapacity(node: RunningNode, count: number): void {
     const capacity = node.connection.agent?.capacity
@@ -247,7 +252,7 @@ export class Cluster {
     const ids = this.spawnIds(node, count)
     node.connection.setActive(true)
     try {
-      await this.rc.waitForEngines(ids, this.options.startTimeout ?? 30000)
+      await this.rc.waitForEngines(ids, this.registrationTimeout(ids.length))
     } finally {
       node.connection.setActive(false)
     }
@@ -255,5 +260,9 @@ export class Cluster {
     return ids
   }
 }
+
+const DEFAULT_START_MS = 30000
+/** Engines start a few per core at a time (see agent.ts), so many take a while on a small machine. */
+const START_MS_PER_ENGINE = 500
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref())

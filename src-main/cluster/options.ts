@@ -49,7 +49,10 @@ export type NodeSpec = LocalNodeSpec | SshNodeSpec
 
 export interface ClusterOptions {
   nodes: NodeSpec[]
-  /** How long engines may take to start and register (default 30000 ms). */
+  /**
+   * How long engines may take to start and register (default 30000 ms plus 500 ms per engine
+   * started at once, since a small machine starts them a few at a time).
+   */
   startTimeout?: number
   /** Heartbeat period between controller and agents (default 2000 ms). */
   heartbeatMs?: number

@@ -91,18 +91,22 @@ describe('an engine that stops answering', () => {
     expect(rc.engines[0].state).toBe('idle')
   })
 
-  it('keeps direct tasks addressed to it until it answers again', async () => {
+  it('keeps direct tasks addressed to it, and balanced tasks that may run only on it, until it answers again', async () => {
     const rc = await start(2)
     const pid = rc.engines[0].pid!
     process.kill(pid, 'SIGSTOP')
     stopped.push(pid)
     await stateOf(rc, 0, 'unresponsive')
     const direct = rc.view(0).apply(() => 'ran on 0')
+    // Not failed as "no live engine": it waits for the one engine it may run on.
+    const onlyThere = rc.loadBalancedView([0]).apply(() => 'balanced on 0')
     await new Promise((r) => setTimeout(r, 300))
     expect(direct.ready()).toBe(false)
+    expect(onlyThere.ready()).toBe(false)
     expect(await rc.loadBalancedView().apply(() => 'elsewhere')).toBe('elsewhere')
     process.kill(pid, 'SIGCONT')
     expect(await direct).toBe('ran on 0')
+    expect(await onlyThere).toBe('balanced on 0')
     await stateOf(rc, 0, 'idle')
   }, 60_000)
 })
