@@ -40,6 +40,8 @@ const DISCARD: FrameSink = () => {}
  */
 const SPAWN_PER_CORE = 2
 const MIN_SPAWN_BATCH = 4
+/** An engine that has not spoken after this long gives up its place in the batch anyway. */
+const SPAWN_SLOT_MS = 10000
 
 type Input = NodeJS.ReadableStream & { pause(): unknown; resume(): unknown }
 
@@ -263,6 +265,8 @@ export class Agent {
     this.engines.set(id, proc)
     this.starting.add(proc)
     this.liveness.watch(proc, positive(message.notRespondingMs))
+    // One engine stuck in its startup must not hold back the rest (its start timeout reports it).
+    setTimeout(() => this.started(proc), SPAWN_SLOT_MS).unref()
     if (proc.pid !== undefined) this.send({ type: 'engineStarted', engine: id, pid: proc.pid })
     void proc.exited.then((exit) => {
       if (this.engines.get(id) === proc) this.engines.delete(id)
