@@ -10,6 +10,8 @@ import { LIVENESS_ENV, LIVENESS_FD } from './liveness'
 import type { Lane, OutputMux } from './outputMux'
 
 const TAIL_CHARS = 4096
+/** V8's last words: `FATAL ERROR: … heap out of memory` (Node 20), `# Fatal process out of memory: …`. */
+const FATAL_LINE = /^(?:FATAL ERROR: |#\s*Fatal (?:JavaScript|process) )[^\n]*(?=\n)/m
 /** Bytes queued on the engine's socket before the controller's stream is paused for it. */
 export const INPUT_HIGH_WATER = 8 << 20
 /** After the process exited, how long to wait for its pipes to deliver their last bytes. */
@@ -166,7 +168,7 @@ export class EngineProcess {
 
   private readonly keepTail = (chunk: Buffer | string): void => {
     this.tail += chunk.toString()
-    if (this.fatal === undefined) this.fatal = /^FATAL ERROR: [^\n]*(?=\n)/m.exec(this.tail.slice(-TAIL_CHARS))?.[0]
+    if (this.fatal === undefined) this.fatal = FATAL_LINE.exec(this.tail.slice(-TAIL_CHARS))?.[0]
     if (this.tail.length > 2 * TAIL_CHARS) this.tail = this.tail.slice(-TAIL_CHARS)
   }
 

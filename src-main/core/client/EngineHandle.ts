@@ -224,7 +224,7 @@ export class EngineHandle {
 }
 
 /** V8's words for a full JavaScript heap, in its fatal error line or the crash report's tail. */
-const OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit|near heap limit/
+const OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit|near heap limit|Fatal (?:JavaScript|process) out of memory/
 
 function isOutOfMemory(exit: EngineExit): boolean {
   return OUT_OF_MEMORY.test(exit.fatal ?? '') || OUT_OF_MEMORY.test(exit.stderrTail)
