@@ -112,7 +112,7 @@ export class NodeConnection implements EngineHost {
 
   /** Asks the agent to start engines with these global ids. */
   spawn(engines: number[], options: Omit<SpawnMessage, 'type' | 'engines'> = {}): void {
-    const set = Object.entries(options).filter(([, value]) => value !== undefined)
+    const set = Object.entries(options).filter(([, value]) => value !== undefined && value !== '')
     this.sendAgent({ type: 'spawn', engines, ...Object.fromEntries(set) })
   }
 
