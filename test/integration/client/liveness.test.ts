@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Cluster } from '../../../src-main/cluster/Cluster'
 import type { Client } from '../../../src-main/core/client/Client'
 import type { EngineState } from '../../../src-main/core/client/EngineHandle'
+import { enginePids, waitGone } from '../../helpers/cluster'
 
 const NOT_RESPONDING_MS = 1500
 const clusters: Cluster[] = []
@@ -57,7 +58,7 @@ describe('an engine that stops answering', () => {
     process.kill(pid, 'SIGSTOP')
     stopped.push(pid)
     expect(await map).toEqual(items.map((x) => x * x))
-    expect(rc.engines[1].state).toBe('unresponsive')
+    await stateOf(rc, 1, 'unresponsive')
     expect(rc.engines[0].state).not.toBe('unresponsive')
     // Nothing new goes to it meanwhile.
     const meanwhile = await rc.loadBalancedView().map((x: number) => x + 1, [1, 2, 3, 4])
@@ -108,5 +109,17 @@ describe('an engine that stops answering', () => {
     expect(await direct).toBe('ran on 0')
     expect(await onlyThere).toBe('balanced on 0')
     await stateOf(rc, 0, 'idle')
+  }, 60_000)
+
+  it('is stopped with the cluster, stopped or not', async () => {
+    const cluster = new Cluster({ nodes: [{ kind: 'local', engines: 2 }], notRespondingMs: NOT_RESPONDING_MS })
+    clusters.push(cluster)
+    const rc = await cluster.start()
+    const pids = enginePids(rc)
+    process.kill(pids[1], 'SIGSTOP')
+    stopped.push(pids[1])
+    await stateOf(rc, 1, 'unresponsive')
+    await cluster.stop()
+    expect(await waitGone(pids)).toEqual([])
   }, 60_000)
 })
