@@ -1,16 +1,17 @@
 /**
  * `--node` values of the command line: `local`, `local:2`, or
- * `ssh://[user@]host[:port][?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new&knownHostsFile=…&agent=…]`.
+ * `ssh://[user@]host[:port][?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new&knownHostsFile=…&agent=…&maxHeapMB=…]`.
  */
 import { InvalidArgumentError } from 'commander'
 import type { NodeSpec, SshNodeSpec } from '../cluster/options'
 
-const SSH_PARAMS = ['engines', 'identityFile', 'nodePath', 'strictHostKeyChecking', 'knownHostsFile', 'agent', 'cwd'] as const
+const SSH_PARAMS = ['engines', 'identityFile', 'nodePath', 'strictHostKeyChecking', 'knownHostsFile', 'agent', 'cwd', 'maxHeapMB'] as const
 const EXAMPLE = "like local:2 or 'ssh://bo@lab1:22?engines=2&identityFile=~/.ssh/id_ed25519'"
 
+/** No fixed maximum: the node's agent says how many engines it can hold, and start refuses more. */
 function engineCount(text: string): number {
   const n = /^\d+$/.test(text) ? Number(text) : Number.NaN
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError(`Expected an engine count from 1 to 1024, got '${text}'; write a node ${EXAMPLE}.`)
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`Expected an engine count of 1 or more, got '${text}'; write a node ${EXAMPLE}.`)
   return n
 }
 
@@ -37,6 +38,10 @@ export function parseNodeOption(text: string): NodeSpec {
     }
     if (value === '') throw new InvalidArgumentError(`The SSH node option '${key}' is empty in '${text}'.`)
     if (key === 'engines') spec.engines = engineCount(value)
+    else if (key === 'maxHeapMB') {
+      spec.maxHeapMB = /^\d+$/.test(value) ? Number(value) : Number.NaN
+      if (!Number.isSafeInteger(spec.maxHeapMB)) throw new InvalidArgumentError(`maxHeapMB must be a whole number of MB, got '${value}'.`)
+    }
     else if (key === 'strictHostKeyChecking') {
       if (value !== 'yes' && value !== 'accept-new') throw new InvalidArgumentError(`strictHostKeyChecking must be 'yes' or 'accept-new', got '${value}'.`)
       spec.strictHostKeyChecking = value

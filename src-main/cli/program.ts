@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { registerServe } from './serveCommand'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { ClusterConfigError } from '../cluster/options'
 import { NodeNotFoundError } from '../nodes/LocalLauncher'
 import { MAX_TASKS, PI_KERNELS, PI_MODES } from '../experiments/pi/runPi'
 import { collectNode } from './nodeOption'
@@ -91,7 +92,8 @@ export function createProgram(): Command {
     .description('estimate π by Monte Carlo on a local cluster, in one of the lecture\'s parallel patterns or all of them')
     .addOption(new Option('--samples <n>', 'points to draw in all').argParser(wholeNumber(1, Number.MAX_SAFE_INTEGER, '1e8')).default(1e8, '1e8'))
     .option('--tasks <n>', 'chunks to split the samples into', wholeNumber(1, MAX_TASKS, '16'), 16)
-    .addOption(new Option('--engines <n>', 'local engines to start').argParser(wholeNumber(1, 1024, '2')).default(availableParallelism(), `one per core: ${availableParallelism()}`))
+    // No fixed maximum: the node agent says how many this machine can hold, and start refuses more.
+    .addOption(new Option('--engines <n>', 'local engines to start').argParser(wholeNumber(1, Number.MAX_SAFE_INTEGER, '2')).default(availableParallelism(), `one per core: ${availableParallelism()}`))
     .addOption(new Option('--mode <mode>', 'how the chunks are spread over the engines').choices(PI_MODES).default('lb-map'))
     .addOption(new Option('--all-modes', 'run every mode and print a comparison table').conflicts('mode'))
     .addOption(new Option('--kernel <kernel>', 'seeded (reproducible) or math-random (the lecture\'s)').choices(PI_KERNELS).default('seeded'))
@@ -116,7 +118,7 @@ export async function runCli(argv: string[]): Promise<number> {
     // Commander has printed its own message (or the help / version) already.
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE
     if (err instanceof InterruptedError) return INTERRUPTED
-    const usage = err instanceof CliUsageError || err instanceof NodeNotFoundError
+    const usage = err instanceof CliUsageError || err instanceof NodeNotFoundError || err instanceof ClusterConfigError
     process.stderr.write(`clusterdesk: ${usage ? 'error: ' : ''}${(err as Error).message ?? String(err)}\n`)
     return usage ? EXIT_USAGE : EXIT_FAILED
   }

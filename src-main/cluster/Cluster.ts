@@ -159,15 +159,18 @@ export class Cluster {
   }
 
   private async startAll(): Promise<Client> {
-    const { nodes, startTimeout = 30000 } = this.options
+    const { nodes } = this.options
     try {
       // Launch and handshake every node at once; ids are then given in node order.
       const launched = await Promise.allSettled(nodes.map((spec) => this.launch(spec)))
       const failed = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason
       const ready = (launched as PromiseFulfilledResult<RunningNode>[]).map((r) => r.value)
-      const ids = ready.flatMap((node) => this.spawnIds(node, node.spec.engines ?? node.connection.agent!.cores))
-      await this.rc.waitForEngines(ids, startTimeout)
+      const counts = ready.map((node) => node.spec.engines ?? node.connection.agent!.cores)
+      // Every node's count is checked before any engine starts anywhere.
+      ready.forEach((node, i) => this.checkCapacity(node, counts[i]))
+      const ids = ready.flatMap((node, i) => this.spawnIds(node, counts[i]))
+      await this.rc.waitForEngines(ids, this.registrationTimeout(ids.length))
       for (const node of ready) node.connection.setActive(false)
       this.started = true
       return this.rc
@@ -210,20 +213,46 @@ export class Cluster {
     return node
   }
 
+  /** How long `count` engines may take to register: startTimeout, else more the more there are. */
+  private registrationTimeout(count: number): number {
+    return this.options.startTimeout ?? DEFAULT_START_MS + START_MS_PER_ENGINE * count
+  }
+
+  /** Refuses more engines than the node's agent says it can hold (memory, open files). */
+  private checkCapacity(node: RunningNode, count: number): void {
+    const capacity = node.connection.agent?.capacity
+    if (!capacity) return
+    const live = new Set(this.rc.ids)
+    const running = node.engineIds.filter((id) => live.has(id)).length
+    if (running + count <= capacity.engines) return
+    const asked = running > 0 ? `${count} more engines (with the ${running} running)` : `${count} engines`
+    const room = Math.max(0, capacity.engines - running)
+    throw new ClusterConfigError(
+      `${node.key}: ${asked} is more than this node can hold: ${capacity.why}; start at most ${room} ` +
+        `${running > 0 ? 'more ' : ''}there, or spread them over more nodes`,
+    )
+  }
+
   private spawnIds(node: RunningNode, count: number): number[] {
     const ids = Array.from({ length: count }, () => this.nextEngineId++)
     node.engineIds.push(...ids)
     this.rc.expectEngines(node.connection, ids)
-    node.connection.spawn(ids, node.spec.cwd ?? (node.spec.kind === 'local' ? process.cwd() : undefined), node.spec.env)
+    node.connection.spawn(ids, {
+      cwd: node.spec.cwd ?? (node.spec.kind === 'local' ? process.cwd() : undefined),
+      env: node.spec.env,
+      maxHeapMB: node.spec.maxHeapMB,
+      notRespondingMs: this.options.notRespondingMs,
+    })
     return ids
   }
 
   private async spawnOn(node: RunningNode, count: number): Promise<number[]> {
     if (!Number.isInteger(count) || count < 1) throw new ClusterConfigError(`engines must be a whole number ≥ 1, got ${count}`)
+    this.checkCapacity(node, count)
     const ids = this.spawnIds(node, count)
     node.connection.setActive(true)
     try {
-      await this.rc.waitForEngines(ids, this.options.startTimeout ?? 30000)
+      await this.rc.waitForEngines(ids, this.registrationTimeout(ids.length))
     } finally {
       node.connection.setActive(false)
     }
@@ -231,5 +260,9 @@ export class Cluster {
     return ids
   }
 }
+
+const DEFAULT_START_MS = 30000
+/** Engines start a few per core at a time (see agent.ts), so many take a while on a small machine. */
+const START_MS_PER_ENGINE = 500
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref())

@@ -9,6 +9,13 @@ export interface LocalNodeSpec {
   cwd?: string
   /** Extra environment variables for the engines. */
   env?: Record<string, string>
+  /**
+   * Each engine's JavaScript heap limit in MB, passed to it as `--max-old-space-size` (V8 adds a
+   * few tens of MB of young generation on top). Default: Node's own, which depends on the
+   * machine's memory (about 4 GB on a 64-bit machine with 16 GB or more). An engine that runs out
+   * fails its task with an EngineError saying `out of memory (heap limit N MB)`.
+   */
+  maxHeapMB?: number
 }
 
 export interface SshNodeSpec {
@@ -34,16 +41,32 @@ export interface SshNodeSpec {
   strictHostKeyChecking?: 'yes' | 'accept-new'
   cwd?: string
   env?: Record<string, string>
+  /**
+   * Each engine's JavaScript heap limit in MB, passed to it as `--max-old-space-size` (V8 adds a
+   * few tens of MB of young generation on top). Default: Node's own, which depends on the
+   * machine's memory (about 4 GB on a 64-bit machine with 16 GB or more). An engine that runs out
+   * fails its task with an EngineError saying `out of memory (heap limit N MB)`.
+   */
+  maxHeapMB?: number
 }
 
 export type NodeSpec = LocalNodeSpec | SshNodeSpec
 
 export interface ClusterOptions {
   nodes: NodeSpec[]
-  /** How long engines may take to start and register (default 30000 ms). */
+  /**
+   * How long engines may take to start and register (default 30000 ms plus 500 ms per engine
+   * started at once, since a small machine starts them a few at a time).
+   */
   startTimeout?: number
   /** Heartbeat period between controller and agents (default 2000 ms). */
   heartbeatMs?: number
+  /**
+   * An engine whose liveness beats (sent every 500 ms by a thread of its own, busy or not) stop
+   * for this long is shown as not responding (`state: 'unresponsive'`: stopped with SIGSTOP, or
+   * wedged), and the load-balanced tasks waiting on it move to engines that answer. Default 4000 ms.
+   */
+  notRespondingMs?: number
 }
 
 /** A cluster configuration that cannot work; the message says which node and what to change. */
@@ -51,14 +74,22 @@ export class ClusterConfigError extends Error {
   override name = 'ClusterConfigError'
 }
 
+/** Two liveness beats: less would flag engines that merely waited for a core. */
+const MIN_NOT_RESPONDING_MS = 1000
+/** Below this an engine cannot even load its bundle and user code. */
+const MIN_HEAP_MB = 16
+
 export function validateOptions(options: unknown): ClusterOptions {
   if (!options || typeof options !== 'object' || !Array.isArray((options as ClusterOptions).nodes)) {
     throw new ClusterConfigError("new Cluster() needs { nodes: [...] }, e.g. new Cluster({ nodes: [{ kind: 'local', engines: 2 }] })")
   }
-  const { nodes, startTimeout, heartbeatMs } = options as ClusterOptions
+  const { nodes, startTimeout, heartbeatMs, notRespondingMs } = options as ClusterOptions
+  if (notRespondingMs !== undefined && typeof notRespondingMs === 'number' && notRespondingMs < MIN_NOT_RESPONDING_MS) {
+    throw new ClusterConfigError(`notRespondingMs must be at least ${MIN_NOT_RESPONDING_MS} ms (engines beat every 500 ms), got ${notRespondingMs}`)
+  }
   if (nodes.length === 0) throw new ClusterConfigError("the cluster has no nodes; add one, e.g. { kind: 'local', engines: 2 }")
   nodes.forEach((node, i) => validateNode(node, i))
-  for (const [name, v] of [['startTimeout', startTimeout], ['heartbeatMs', heartbeatMs]] as const) {
+  for (const [name, v] of [['startTimeout', startTimeout], ['heartbeatMs', heartbeatMs], ['notRespondingMs', notRespondingMs]] as const) {
     if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new ClusterConfigError(`${name} must be a positive number of milliseconds, got ${JSON.stringify(v)}`)
   }
   return options as ClusterOptions
@@ -72,6 +103,9 @@ export function validateNode(node: NodeSpec, i: number): void {
   }
   if (node.engines !== undefined && !(Number.isInteger(node.engines) && node.engines >= 1)) {
     throw new ClusterConfigError(`${where}.engines must be a whole number ≥ 1 (or left out for one per core), got ${JSON.stringify(node.engines)}`)
+  }
+  if (node.maxHeapMB !== undefined && !(Number.isInteger(node.maxHeapMB) && node.maxHeapMB >= MIN_HEAP_MB)) {
+    throw new ClusterConfigError(`${where}.maxHeapMB must be a whole number of MB ≥ ${MIN_HEAP_MB} (or left out for Node's default), got ${JSON.stringify(node.maxHeapMB)}`)
   }
   if (node.nodePath !== undefined && (typeof node.nodePath !== 'string' || node.nodePath.trim() === '')) {
     throw new ClusterConfigError(`${where}.nodePath must be the path of a Node.js executable`)

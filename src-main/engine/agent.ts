@@ -14,7 +14,9 @@ import type { FrameSink } from '../core/protocol/FrameReader'
 import { checkToAgent } from '../core/protocol/guards'
 import { AGENT, PROTOCOL_VERSION, type FromAgent, type HelloMessage, type SignalMessage, type SpawnMessage, type ToAgent } from '../core/protocol/messages'
 import { StreamTransport } from '../core/protocol/transport'
+import { engineCapacity } from './capacity'
 import { EngineProcess } from './engineProcess'
+import { LivenessWatch } from './liveness'
 import { OutputMux } from './outputMux'
 
 export interface AgentOptions {
@@ -33,6 +35,14 @@ const SIGNALS = new Set<string>(['SIGINT', 'SIGTERM', 'SIGKILL'])
 /** Longest wait for SIGKILLed engines to be reaped before the agent exits anyway. */
 const STOP_TIMEOUT_MS = 5000
 const DISCARD: FrameSink = () => {}
+/**
+ * Engines starting at once (forked, not yet speaking). Starting hundreds together starves every
+ * process on the node, this agent's heartbeat answers included; a few per core keep it answering.
+ */
+const SPAWN_PER_CORE = 2
+const MIN_SPAWN_BATCH = 4
+/** An engine that has not spoken after this long gives up its place in the batch anyway. */
+const SPAWN_SLOT_MS = 10000
 
 type Input = NodeJS.ReadableStream & { pause(): unknown; resume(): unknown }
 
@@ -44,6 +54,13 @@ export class Agent {
   private readonly touched = new Set<EngineProcess>()
   /** Engines whose socket is too full: the controller's stream is paused until they drain. */
   private readonly full = new Set<EngineProcess>()
+  /** Spawn requests not started yet, and the engines started that have not spoken yet. */
+  private readonly toStart: Array<{ id: number; message: SpawnMessage }> = []
+  private readonly starting = new Set<EngineProcess>()
+  private readonly spawnBatch: number
+  private readonly liveness = new LivenessWatch((engine, responding, silentMs) =>
+    this.send({ type: 'engineLiveness', engine, responding, silentMs }),
+  )
   private greeted = false
   private heartbeat: NodeJS.Timeout | null = null
   private stopping = false
@@ -68,6 +85,7 @@ export class Agent {
     })
     // Runs after the transport's own 'data' listener has cut the chunk into frames.
     input.on('data', () => this.flushInput())
+    this.spawnBatch = Math.max(MIN_SPAWN_BATCH, SPAWN_PER_CORE * cores())
   }
 
   start(): void {
@@ -75,11 +93,17 @@ export class Agent {
     if (timeout > 0) {
       this.heartbeat = setTimeout(() => void this.stop(`no ping from the controller for ${timeout} ms`, 1), timeout)
     }
-    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
     this.send({
       type: 'hello',
       version: PROTOCOL_VERSION,
-      agent: { pid: process.pid, host: os.hostname(), cores, nodeVersion: process.version, platform: process.platform },
+      agent: {
+        pid: process.pid,
+        host: os.hostname(),
+        cores: cores(),
+        nodeVersion: process.version,
+        platform: process.platform,
+        capacity: engineCapacity(),
+      },
     })
   }
 
@@ -87,6 +111,7 @@ export class Agent {
   async stop(reason: string, exitCode: number): Promise<void> {
     if (this.stopping) return
     this.stopping = true
+    this.toStart.length = 0
     if (this.heartbeat) clearTimeout(this.heartbeat)
     console.error(`clusterdesk agent: ${reason}; stopping ${this.engines.size} engine(s)`)
     const procs = [...this.engines.values()]
@@ -207,31 +232,71 @@ export class Agent {
         this.error(`cannot start engine ${id}: it is already running on this node (pid ${running.pid})`)
         continue
       }
-      let proc: EngineProcess
-      try {
-        proc = new EngineProcess(
-          { id, bundlePath: this.options.bundlePath, cwd: message.cwd, env: message.env, direct: this.options.direct },
-          this.mux,
-          { inputQueued: (queued) => this.touched.add(queued), inputFull: (full) => this.inputFull(full) },
-        )
-      } catch (err) {
-        this.error(`cannot start engine ${id}: ${(err as Error).message}`)
+      if (this.toStart.some((queued) => queued.id === id)) {
+        this.error(`cannot start engine ${id}: it is already starting on this node`)
         continue
       }
-      this.engines.set(id, proc)
-      if (proc.pid !== undefined) this.send({ type: 'engineStarted', engine: id, pid: proc.pid })
-      void proc.exited.then((exit) => {
-        if (this.engines.get(id) === proc) this.engines.delete(id)
-        this.touched.delete(proc)
-        if (proc.pid === undefined) this.error(`cannot start engine ${id}: ${exit.stderrTail.trim()}`)
-        this.send({ type: 'engineExit', engine: id, ...exit })
-      })
+      this.toStart.push({ id, message })
     }
+    this.startMore()
+  }
+
+  /** Starts queued engines while fewer than a batch are starting; the rest wait their turn. */
+  private startMore(): void {
+    while (!this.stopping && this.starting.size < this.spawnBatch && this.toStart.length > 0) {
+      const { id, message } = this.toStart.shift()!
+      this.startEngine(id, message)
+    }
+  }
+
+  private startEngine(id: number, message: SpawnMessage): void {
+    let proc: EngineProcess
+    try {
+      proc = new EngineProcess(
+        { id, bundlePath: this.options.bundlePath, cwd: message.cwd, env: message.env, direct: this.options.direct, maxHeapMB: heapOption(message.maxHeapMB) },
+        this.mux,
+        {
+          inputQueued: (queued) => this.touched.add(queued),
+          inputFull: (full) => this.inputFull(full),
+          started: (started) => this.started(started),
+        },
+      )
+    } catch (err) {
+      this.error(`cannot start engine ${id}: ${(err as Error).message}`)
+      return
+    }
+    this.engines.set(id, proc)
+    this.starting.add(proc)
+    this.liveness.watch(proc, positive(message.notRespondingMs))
+    // One engine stuck in its startup must not hold back the rest (its start timeout reports it).
+    setTimeout(() => this.started(proc), SPAWN_SLOT_MS).unref()
+    if (proc.pid !== undefined) this.send({ type: 'engineStarted', engine: id, pid: proc.pid })
+    void proc.exited.then((exit) => {
+      if (this.engines.get(id) === proc) this.engines.delete(id)
+      this.touched.delete(proc)
+      this.liveness.forget(proc)
+      this.started(proc)
+      if (proc.pid === undefined) this.error(`cannot start engine ${id}: ${exit.stderrTail.trim()}`)
+      this.send({ type: 'engineExit', engine: id, ...exit })
+    })
+  }
+
+  /** An engine spoke (or died before it could): the next one may start. */
+  private started(proc: EngineProcess): void {
+    // After this turn, so that answering pings and relaying frames come between batches.
+    if (this.starting.delete(proc)) setImmediate(() => this.startMore())
   }
 
   private signal(message: SignalMessage): void {
     const proc = this.engines.get(message.engine)
     if (!SIGNALS.has(message.signal)) return this.error(`refusing to send ${message.signal}: only SIGINT, SIGTERM and SIGKILL`)
+    const queued = this.toStart.findIndex((entry) => entry.id === message.engine)
+    if (queued >= 0 && message.signal !== 'SIGINT') {
+      // Stopped before its turn to start: it never runs.
+      this.toStart.splice(queued, 1)
+      this.send({ type: 'engineExit', engine: message.engine, code: null, signal: message.signal, stderrTail: '' })
+      return
+    }
     if (!proc) return this.error(`cannot send ${message.signal} to engine ${message.engine}: no such engine on this node`)
     proc.kill(message.signal)
   }
@@ -243,6 +308,19 @@ export class Agent {
   private send(message: FromAgent): void {
     this.mux.sendFrame(encodeFrame(AGENT, message))
   }
+}
+
+function cores(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
+}
+
+/** A spawn request's heap size, when it is one `--max-old-space-size` takes. */
+function heapOption(mb: unknown): number | undefined {
+  return Number.isInteger(mb) && (mb as number) > 0 ? (mb as number) : undefined
+}
+
+function positive(ms: unknown): number | undefined {
+  return typeof ms === 'number' && ms > 0 ? ms : undefined
 }
 
 /** Runs this process as the node agent on stdin/stdout. */

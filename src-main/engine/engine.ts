@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs'
 import net from 'node:net'
+import v8 from 'node:v8'
 import { decodeFrame, encodeFrame, SerializationError, type RemoteFunction } from '../core/protocol/codec'
 import type { RegisteredMessage, ResultMessage, StreamMessage, TaskMessage, ToEngine } from '../core/protocol/messages'
 import { DIRECT_ENV, EngineChannels, parseDirectAddress, type DirectAddress } from '../core/protocol/directChannel'
@@ -14,6 +15,7 @@ import { StreamTransport, type Transport } from '../core/protocol/transport'
 import { OutputCapture } from './capture'
 import { Namespace } from './namespace'
 import { Ops, Pending } from './ops'
+import { LIVENESS_ENV } from './liveness'
 import { startSigintGuard } from './sigintGuard'
 import { INTERRUPTED, toWireError } from './traceback'
 
@@ -64,7 +66,8 @@ export class Engine {
 
   /** Tells the controller (through the agent) that this engine is ready. */
   announce(): void {
-    this.send({ type: 'registered', pid: process.pid, cwd: process.cwd(), nodeVersion: process.version })
+    const heapLimitMB = Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20)
+    this.send({ type: 'registered', pid: process.pid, cwd: process.cwd(), nodeVersion: process.version, heapLimitMB })
   }
 
   /** SIGINT arrived while no interruptible code ran: fail the task being awaited, if any. */
@@ -255,7 +258,7 @@ export function diagnostic(text: string): void {
 /** Runs this process as engine `id`, speaking the protocol on fd 3 (set up by the agent). */
 export function runEngine(id: number, bundlePath: string): void {
   let engine: Engine | null = null
-  const guard = startSigintGuard(() => engine?.interrupt(), diagnostic)
+  const guard = startSigintGuard(() => engine?.interrupt(), diagnostic, livenessFd())
   let socket: net.Socket
   try {
     socket = new net.Socket({ fd: 3, readable: true, writable: true })
@@ -308,6 +311,13 @@ function connectDirect(id: number, address: DirectAddress, channels: EngineChann
       resolve()
     })
   })
+}
+
+/** The agent's liveness pipe (LIVENESS_ENV), taken out of the environment user code sees. */
+function livenessFd(): number | null {
+  const fd = Number(process.env[LIVENESS_ENV])
+  delete process.env[LIVENESS_ENV]
+  return Number.isInteger(fd) && fd > 2 ? fd : null
 }
 
 /** Milliseconds of CPU (user + system) the process used since `start`: the task's own work, not time spent waiting for a core. */

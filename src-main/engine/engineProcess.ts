@@ -6,9 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import type { Socket } from 'node:net'
 import { DIRECT_ENV } from '../core/protocol/directChannel'
 import { FrameReader } from '../core/protocol/FrameReader'
+import { LIVENESS_ENV, LIVENESS_FD } from './liveness'
 import type { Lane, OutputMux } from './outputMux'
 
 const TAIL_CHARS = 4096
+/** V8's last words: `FATAL ERROR: … heap out of memory` (Node 20), `# Fatal process out of memory: …`. */
+const FATAL_LINE = /^(?:FATAL ERROR: |#\s*Fatal (?:JavaScript|process) )[^\n]*(?=\n)/m
 /** Bytes queued on the engine's socket before the controller's stream is paused for it. */
 export const INPUT_HIGH_WATER = 8 << 20
 /** After the process exited, how long to wait for its pipes to deliver their last bytes. */
@@ -25,12 +28,15 @@ export interface EngineSpawnOptions {
   env?: Record<string, string>
   /** DIRECT_ENV for the engine: where its direct channel to the controller is (local nodes). */
   direct?: string
+  /** `--max-old-space-size` for the engine, in MB. Default: Node's own. */
+  maxHeapMB?: number
 }
 
 export interface EngineExit {
   code: number | null
   signal: string | null
   stderrTail: string
+  fatal?: string
 }
 
 export interface EngineProcessHooks {
@@ -38,6 +44,8 @@ export interface EngineProcessHooks {
   inputQueued(proc: EngineProcess): void
   /** More than INPUT_HIGH_WATER bytes wait on the engine's socket (see `drained`). */
   inputFull(proc: EngineProcess): void
+  /** The engine sent its first frame: its startup is done (called once; not if it died first). */
+  started?(proc: EngineProcess): void
 }
 
 export class EngineProcess {
@@ -48,7 +56,12 @@ export class EngineProcess {
   private readonly socket: Socket
   private readonly lane: Lane
   private readonly reader: FrameReader
+  /** When the engine's guard thread last beat (see liveness.ts); null before its first beat. */
+  lastBeat: number | null = null
   private tail = ''
+  private spoke = false
+  /** V8's `FATAL ERROR` line, once seen (see EngineExit.fatal). */
+  private fatal: string | undefined
   /** Bytes still to come of the engine's frame being relayed to the controller. */
   private remaining = 0
   /** Contiguous bytes for the engine waiting to be written (see writeInput). */
@@ -60,16 +73,21 @@ export class EngineProcess {
     private readonly hooks: EngineProcessHooks,
   ) {
     this.id = options.id
-    this.child = spawn(process.execPath, [options.bundlePath, '--engine', String(options.id)], {
+    const heap = options.maxHeapMB ? [`--max-old-space-size=${options.maxHeapMB}`] : []
+    this.child = spawn(process.execPath, [...heap, options.bundlePath, '--engine', String(options.id)], {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env, ...(options.direct ? { [DIRECT_ENV]: options.direct } : {}) },
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env, ...(options.direct ? { [DIRECT_ENV]: options.direct } : {}), [LIVENESS_ENV]: String(LIVENESS_FD) },
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     })
     this.socket = this.child.stdio[3] as Socket
     this.lane = mux.lane(this.socket)
     this.reader = new FrameReader({
       onFrame: () => {},
       onFrameStart: (_engine, size) => {
+        if (!this.spoke) {
+          this.spoke = true
+          this.hooks.started?.(this)
+        }
         this.remaining = size
         return this.relayPiece
       },
@@ -78,6 +96,9 @@ export class EngineProcess {
     this.child.stderr!.on('data', this.keepTail)
     this.socket.on('data', (chunk: Buffer) => this.fromEngine(chunk))
     this.socket.on('error', () => {})
+    const beats = this.child.stdio[LIVENESS_FD] as Socket | null
+    beats?.on('data', () => (this.lastBeat = Date.now()))
+    beats?.on('error', () => {})
     this.exited = this.watchExit()
   }
 
@@ -147,6 +168,7 @@ export class EngineProcess {
 
   private readonly keepTail = (chunk: Buffer | string): void => {
     this.tail += chunk.toString()
+    if (this.fatal === undefined) this.fatal = FATAL_LINE.exec(this.tail.slice(-TAIL_CHARS))?.[0]
     if (this.tail.length > 2 * TAIL_CHARS) this.tail = this.tail.slice(-TAIL_CHARS)
   }
 
@@ -165,7 +187,7 @@ export class EngineProcess {
         this.mux.close(this.lane)
         this.mux.flush()
         this.socket.destroy()
-        resolve({ code, signal, stderrTail: this.tail.slice(-TAIL_CHARS) })
+        resolve({ code, signal, stderrTail: this.tail.slice(-TAIL_CHARS), ...(this.fatal ? { fatal: this.fatal } : {}) })
       }
       this.child.once('exit', (code, signal) => void finish(code, signal))
       this.child.once('error', (err) => {

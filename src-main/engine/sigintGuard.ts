@@ -20,6 +20,9 @@
  * kept for that case only: V8 drops the rest of the microtask checkpoint it stops.
  * Orphans: a main thread spinning in `while (true) {}` cannot notice that its agent died; the
  * worker checks `process.ppid` every 500 ms and SIGKILLs the engine when it changed.
+ * Liveness: on the same beat the worker writes one byte to the agent's liveness pipe. It keeps
+ * beating while user code keeps the main thread busy, and stops when the process is stopped
+ * (SIGSTOP) or wedged as a whole, which is what the agent reports as "not responding".
  *
  * The engine must therefore never add a `process.on('SIGINT')` listener of its own.
  */
@@ -57,9 +60,17 @@ function unstick() {
     parentPort.postMessage('error: cannot stop code spinning after an await (' + (err && err.message) + ')')
   }
 }
+const beat = Buffer.from([1])
 const guard = {
   watch() {
     for (;;) {
+      if (workerData.livenessFd !== null) {
+        try {
+          require('node:fs').writeSync(workerData.livenessFd, beat)
+        } catch {
+          // The agent is gone (the ppid check ends the engine) or not reading: the next beat may pass.
+        }
+      }
       Atomics.wait(cell, 0, 0, ${ORPHAN_POLL_MS})
       if (process.ppid !== workerData.ppid) process.kill(process.pid, 'SIGKILL')
     }
@@ -100,14 +111,14 @@ export interface SigintGuard {
  * Starts the guard. `onIdleSigint` runs when SIGINT arrived while no interruptible script was
  * running; `onProblem` receives a message when the guard cannot work.
  */
-export function startSigintGuard(onIdleSigint: () => void, onProblem: (message: string) => void): SigintGuard {
+export function startSigintGuard(onIdleSigint: () => void, onProblem: (message: string) => void, livenessFd: number | null = null): SigintGuard {
   let resolveArmed!: () => void
   const armed = new Promise<void>((resolve) => (resolveArmed = resolve))
   const shared = new Int32Array(new SharedArrayBuffer(8))
   const setAwaiting = (awaiting: boolean): void => void Atomics.store(shared, AWAITING, awaiting ? 1 : 0)
   let worker: Worker
   try {
-    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ppid: process.ppid, shared: shared.buffer }, stdout: false, stderr: false })
+    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ppid: process.ppid, shared: shared.buffer, livenessFd }, stdout: false, stderr: false })
   } catch (err) {
     onProblem(`cannot start the SIGINT guard thread: ${(err as Error).message}`)
     resolveArmed()

@@ -76,7 +76,8 @@ export interface NodeTestResult {
 
 // ---- engines --------------------------------------------------------------------------------
 
-export type EngineState = 'starting' | 'idle' | 'busy' | 'interrupting' | 'dead'
+/** `unresponsive`: alive, but its liveness beats stopped (SIGSTOP, wedged); shown as "not responding". */
+export type EngineState = 'starting' | 'idle' | 'busy' | 'interrupting' | 'unresponsive' | 'dead'
 
 export interface EngineView {
   id: number

@@ -235,7 +235,7 @@ export class Client {
     } else if (msg.type === 'stream') {
       handle.stream(msg)
     } else if (msg.type === 'registered') {
-      handle.registered(msg.pid)
+      handle.registered(msg.pid, msg.heapLimitMB)
       this.balancer.pump()
       for (const w of [...this.registrationWaiters]) w()
     }
@@ -243,13 +243,25 @@ export class Client {
 
   private agentMessage(node: NodeConnection, msg: FromAgent): void {
     if (msg.type === 'engineExit') {
-      this.engineDied(msg.engine, { code: msg.code, signal: msg.signal, stderrTail: msg.stderrTail, reason: 'the engine process exited' })
+      const { code, signal, stderrTail, fatal } = msg
+      this.engineDied(msg.engine, { code, signal, stderrTail, reason: 'the engine process exited', ...(fatal ? { fatal } : {}) })
+    } else if (msg.type === 'engineLiveness') {
+      this.liveness(msg.engine, msg.responding)
     } else if (msg.type === 'engineStarted') {
       const handle = this.handles.get(msg.engine)
       if (handle) handle.pid = msg.pid
     } else if (msg.type === 'agentError') {
       this.emit((l) => l.onNodeEvent?.(node.label, msg.message))
     }
+  }
+
+  /** An engine stopped answering (its waiting balanced tasks move elsewhere), or answers again. */
+  private liveness(id: number, responding: boolean): void {
+    const handle = this.handles.get(id)
+    if (!handle) return
+    if (responding) handle.responding()
+    else this.balancer.resubmit(handle.unresponsive())
+    this.balancer.pump()
   }
 
   private nodeLost(node: NodeConnection, reason: string): void {

@@ -3,7 +3,8 @@ import type { ResultMessage, StreamMessage } from '../protocol/messages'
 import { EngineError, RemoteError, TaskAborted } from './errors'
 import type { Task } from './Task'
 
-export type EngineState = 'starting' | 'idle' | 'busy' | 'interrupting' | 'dead'
+/** `unresponsive`: alive but not answering (stopped with SIGSTOP, or wedged); shown as "not responding". */
+export type EngineState = 'starting' | 'idle' | 'busy' | 'interrupting' | 'unresponsive' | 'dead'
 
 /** How an engine ended. */
 export interface EngineExit {
@@ -12,6 +13,8 @@ export interface EngineExit {
   /** The last output of the engine process (its crash report, if any). */
   stderrTail: string
   reason: string
+  /** V8's `FATAL ERROR: …` line, when that is how it ended (e.g. out of memory). */
+  fatal?: string
 }
 
 /** The node an engine lives on, as the engine needs it (implemented by NodeConnection). */
@@ -34,6 +37,8 @@ export interface EngineInfo {
   tasksDone: number
   /** Milliseconds spent running tasks. */
   busyMs: number
+  /** V8's heap limit in MB, as the engine reported it (null before it registered). */
+  heapLimitMB?: number | null
   exit: EngineExit | null
 }
 
@@ -44,6 +49,8 @@ export class EngineHandle {
   exit: EngineExit | null = null
   tasksDone = 0
   busyMs = 0
+  heapLimitMB: number | null = null
+  private beforeUnresponsive: EngineState = 'idle'
   readonly inflight = new Map<number, Task>()
   /** Called on every state change and task completion (the client fans it out). */
   onChange: ((engine: EngineHandle) => void) | null = null
@@ -58,6 +65,11 @@ export class EngineHandle {
     return this.state !== 'dead'
   }
 
+  /** Alive and answering: the balancer sends it work. */
+  get responsive(): boolean {
+    return this.state !== 'dead' && this.state !== 'unresponsive'
+  }
+
   info(): EngineInfo {
     const current = this.inflight.values().next().value as Task | undefined
     return {
@@ -69,12 +81,14 @@ export class EngineHandle {
       currentTask: current?.id ?? null,
       tasksDone: this.tasksDone,
       busyMs: this.busyMs,
+      heapLimitMB: this.heapLimitMB,
       exit: this.exit,
     }
   }
 
-  registered(pid: number): void {
+  registered(pid: number, heapLimitMB?: number): void {
     this.pid = pid
+    this.heapLimitMB = heapLimitMB ?? null
     this.setState('idle')
   }
 
@@ -112,7 +126,8 @@ export class EngineHandle {
       this.tasksDone++
       this.busyMs += msg.completed - msg.started
     }
-    if (this.alive) this.setState(this.inflight.size > 0 ? 'busy' : 'idle')
+    // A result from an engine flagged unresponsive changes nothing until the agent says it answers.
+    if (this.responsive) this.setState(this.inflight.size > 0 ? 'busy' : 'idle')
     if (msg.status === 'ok') {
       task.value = msg.value
       return { task, error: null }
@@ -123,6 +138,30 @@ export class EngineHandle {
 
   stream(msg: StreamMessage): void {
     this.onStream?.(this, msg, this.inflight.get(msg.id))
+  }
+
+  /**
+   * The agent says the engine stopped answering: returns its load-balanced tasks, taken off the
+   * engine to be run elsewhere, and aborts them there so that they do not also run if it comes
+   * back. Only the first may have started (the engine runs them in order); it makes no progress
+   * while the engine is stopped, so it is run again elsewhere, like a retry, and a late result of
+   * it from this engine is ignored. Direct tasks stay: they are addressed to this engine.
+   */
+  unresponsive(): Task[] {
+    if (!this.alive || this.state === 'unresponsive' || this.state === 'starting') return []
+    this.beforeUnresponsive = this.state
+    this.setState('unresponsive')
+    const queued = [...this.inflight.values()].filter((task) => task.balanced)
+    for (const task of queued) this.inflight.delete(task.id)
+    if (queued.length > 0) this.abort(queued.map((task) => task.id))
+    return queued
+  }
+
+  /** The engine answers again: back to what it was doing. */
+  responding(): void {
+    if (this.state !== 'unresponsive') return
+    const was = this.beforeUnresponsive
+    this.setState(this.inflight.size === 0 ? 'idle' : was === 'interrupting' ? 'interrupting' : 'busy')
   }
 
   /** The engine is gone: every task it held fails with EngineError (the client may retry some). */
@@ -142,6 +181,7 @@ export class EngineHandle {
 
   deathError(method: string): EngineError {
     const exit = this.exit
+    if (exit && isOutOfMemory(exit)) return this.outOfMemoryError(method, exit)
     const how = exit
       ? exit.signal
         ? `killed by ${exit.signal}`
@@ -159,9 +199,33 @@ export class EngineHandle {
     )
   }
 
+  /**
+   * The native stack V8 prints after running out of heap says nothing to a user: say what
+   * happened and which option raises the limit.
+   */
+  private outOfMemoryError(method: string, exit: EngineExit): EngineError {
+    const limit = this.heapLimitMB === null ? 'heap limit unknown' : `heap limit ${this.heapLimitMB} MB`
+    return new EngineError(
+      this.id,
+      method,
+      exit.code,
+      exit.signal,
+      `engine ${this.id} on ${this.node.label} died: out of memory (${limit}); raise the limit with the node's ` +
+        `maxHeapMB option (e.g. { kind: 'local', maxHeapMB: 8192 }, passed to the engines as --max-old-space-size), ` +
+        `or keep less data on each engine`,
+    )
+  }
+
   private setState(state: EngineState): void {
     if (this.state === state) return
     this.state = state
     this.onChange?.(this)
   }
+}
+
+/** V8's words for a full JavaScript heap, in its fatal error line or the crash report's tail. */
+const OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit|near heap limit|Fatal (?:JavaScript|process) out of memory/
+
+function isOutOfMemory(exit: EngineExit): boolean {
+  return OUT_OF_MEMORY.test(exit.fatal ?? '') || OUT_OF_MEMORY.test(exit.stderrTail)
 }

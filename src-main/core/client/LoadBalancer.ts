@@ -14,7 +14,7 @@ const TARGET_QUEUED_MS = 4
 const MAX_IN_FLIGHT = 64
 
 export interface EnginePool {
-  /** Live engines, in id order. */
+  /** Live engines, in id order (unresponsive ones included: they may answer again). */
   liveEngines(): EngineHandle[]
 }
 
@@ -112,6 +112,20 @@ export class LoadBalancer {
     return tasks.filter((t) => t.state === 'queued' && this.remove(t))
   }
 
+  /**
+   * Tasks taken back from an engine that stopped answering: queued again, ahead of tasks
+   * submitted after them, for the engines that answer.
+   */
+  resubmit(tasks: Task[]): void {
+    for (const task of tasks) {
+      const seq = this.seq.get(task)
+      task.state = 'queued'
+      task.meta.engineId = null
+      this.submit(task)
+      if (seq !== undefined) this.seq.set(task, seq)
+    }
+  }
+
   /** A balanced task finished on an engine: learn its duration and refill. */
   taskFinished(durationMs: number): void {
     this.meanTaskMs = this.meanTaskMs * 0.8 + Math.max(durationMs, 0.01) * 0.2
@@ -159,7 +173,10 @@ export class LoadBalancer {
         const seq = this.seq.get(head)!
         if (pick && pick.seq < seq) continue
         let best: EngineHandle | null = null
-        for (const e of usable) if (e.inflight.size < limit && (!best || e.inflight.size < best.inflight.size)) best = e
+        for (const e of usable) {
+          // An engine that does not answer keeps its group alive (it may come back) but gets nothing.
+          if (e.responsive && e.inflight.size < limit && (!best || e.inflight.size < best.inflight.size)) best = e
+        }
         if (best) pick = { group, engine: best, seq }
       }
       if (!pick) return

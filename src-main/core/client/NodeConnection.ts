@@ -13,6 +13,7 @@ import {
   type FromAgent,
   type FromEngine,
   type HelloMessage,
+  type SpawnMessage,
   type ToAgent,
 } from '../protocol/messages'
 import type { Transport } from '../protocol/transport'
@@ -115,9 +116,10 @@ export class NodeConnection implements EngineHost {
   }
 
   /** Asks the agent to start engines with these global ids. */
-  spawn(engines: number[], cwd?: string, env?: Record<string, string>): void {
+  spawn(engines: number[], options: Omit<SpawnMessage, 'type' | 'engines'> = {}): void {
     for (const engine of engines) this.engines.add(engine)
-    this.sendAgent({ type: 'spawn', engines, ...(cwd ? { cwd } : {}), ...(env ? { env } : {}) })
+    const set = Object.entries(options).filter(([, value]) => value !== undefined && value !== '')
+    this.sendAgent({ type: 'spawn', engines, ...Object.fromEntries(set) })
   }
 
   /** Sends one frame: over the engine's direct channel when it has one, else through the agent. */

@@ -1,4 +1,4 @@
-import { FRAME_HEADER_BYTES as HEADER } from './codec'
+import { FRAME_HEADER_BYTES as HEADER, MAX_FRAME_BYTES } from './codec'
 import { AGENT } from './messages'
 
 /** Receives the bytes of one frame as they arrive, for relays that forward without reassembling. */
@@ -14,8 +14,7 @@ export interface FrameReaderHandlers {
   onFrameStart?(engine: number, size: number): FrameSink | null
 }
 
-/** Largest frame accepted; a bigger length means a corrupt or foreign stream. */
-export const MAX_FRAME_BYTES = 2 ** 31
+export { MAX_FRAME_BYTES }
 /** Largest engine id in a frame header; with the length checks it makes text fail as a header. */
 const MAX_ENGINE_ID = 2 ** 24
 

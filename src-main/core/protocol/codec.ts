@@ -13,6 +13,12 @@ import { Packr, addExtension } from 'msgpackr'
 import type { AnyMessage } from './messages'
 
 const HEADER = 12
+/**
+ * Largest frame, headers included. The length field is 32-bit unsigned, but a frame is one
+ * contiguous buffer on the receiving side and a bigger length is far more likely a corrupt or
+ * foreign stream, so 2 GiB it is.
+ */
+export const MAX_FRAME_BYTES = 2 ** 31
 /** Typed arrays at least this large go to the raw sections; smaller ones stay inline. */
 const RAW_THRESHOLD = 256
 const EXT_RAW = 0x42
@@ -41,7 +47,36 @@ let outgoingRawBytes = 0
 let incoming: { buffer: ArrayBuffer; rawStart: number } | null = null
 let functionReviver: ((fn: RemoteFunction) => unknown) | null = null
 
-const align8 = (n: number): number => (n + 7) & ~7
+// Not `(n + 7) & ~7`: bitwise operators wrap at 2^31, which is within reach of one frame.
+const align8 = (n: number): number => n + ((8 - (n % 8)) % 8)
+
+/**
+ * The largest frame, headers included: what FrameReader accepts (MAX_FRAME_BYTES). Lowered by
+ * CLUSTERDESK_MAX_MESSAGE_BYTES (read once, in every process: tests use it to reach the limit
+ * without allocating gigabytes); never raised past MAX_FRAME_BYTES.
+ */
+export const MAX_MESSAGE_BYTES = messageLimit(process.env.CLUSTERDESK_MAX_MESSAGE_BYTES)
+
+function messageLimit(setting: string | undefined): number {
+  const lowered = Number(setting)
+  return setting && Number.isInteger(lowered) && lowered > HEADER && lowered < MAX_FRAME_BYTES ? lowered : MAX_FRAME_BYTES
+}
+
+/** Bytes as people read them: `2.1 GB`, `512 MB`, `4096 bytes`. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(bytes >= 10 * 2 ** 30 ? 0 : 1).replace(/\.0$/, '')} GiB`
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1).replace(/\.0$/, '')} MiB`
+  return `${bytes} bytes`
+}
+
+/** The value's frame is past the limit: say both sizes and how to send such data instead. */
+function tooLarge(total: number): SerializationError {
+  return new SerializationError(
+    `the value is ${formatBytes(total)} encoded (${total} bytes); the largest value one message can carry is ` +
+      `${formatBytes(MAX_MESSAGE_BYTES)} (${MAX_MESSAGE_BYTES} bytes): split it, e.g. scatter it over the engines, ` +
+      `or send it in parts`,
+  )
+}
 
 // Payload: [kind, mode] then, inline (mode 0), the bytes; by reference (mode 1), the offset into
 // the raw sections and the byte length, as two float64 (exact to 2^53).
@@ -139,7 +174,8 @@ function explainPackError(err: unknown): Error {
 
 /**
  * Encodes one message as the chunks of one frame (write them in order, e.g. with writev).
- * Throws `SerializationError` for values that cannot travel.
+ * Throws `SerializationError` for values that cannot travel, including a frame larger than
+ * MAX_MESSAGE_BYTES (checked before any byte is sent, so the stream stays intact).
  */
 export function encodeFrame(engine: number, message: AnyMessage, functions: FunctionPolicy = 'reject'): Uint8Array[] {
   outgoingRaws = []
@@ -158,6 +194,7 @@ export function encodeFrame(engine: number, message: AnyMessage, functions: Func
   }
   const rawStart = align8(HEADER + body.byteLength)
   const total = rawStart + rawBytes
+  if (total > MAX_MESSAGE_BYTES) throw tooLarge(total)
   const inlineBody = raws.length === 0 || body.byteLength < 65536
   const head = Buffer.allocUnsafe(inlineBody ? rawStart : HEADER)
   head.writeUInt32BE(total - 4, 0)

@@ -83,18 +83,26 @@ function union(kind: string, shapes: Record<string, Shape>, value: unknown): str
 const FROM_AGENT: Record<FromAgent['type'], Shape> = {
   hello: {
     version: int,
-    agent: shape({ pid: id, host: str, cores: id, nodeVersion: str, platform: str }),
+    agent: shape({
+      pid: id,
+      host: str,
+      cores: id,
+      nodeVersion: str,
+      platform: str,
+      capacity: optional(shape({ engines: id, why: str })),
+    }),
   },
   pong: { seq: int },
   engineStarted: { engine: id, pid: id },
-  engineExit: { engine: id, code: orNull(int, 'an integer'), signal: orNull(str, 'a string'), stderrTail: str },
+  engineExit: { engine: id, code: orNull(int, 'an integer'), signal: orNull(str, 'a string'), stderrTail: str, fatal: optional(str) },
+  engineLiveness: { engine: id, responding: must((v) => typeof v === 'boolean', 'a boolean'), silentMs: num },
   agentError: { message: str },
 }
 
 const RESULT_STATUS = ['ok', 'error', 'aborted'] as const
 
 const FROM_ENGINE: Record<FromEngine['type'], Shape> = {
-  registered: { pid: id, cwd: str, nodeVersion: str },
+  registered: { pid: id, cwd: str, nodeVersion: str, heapLimitMB: optional(num) },
   result: {
     id,
     status: oneOf(...RESULT_STATUS),
@@ -142,7 +150,13 @@ export const isWireError = (value: unknown): value is WireError => shape(wireErr
 
 const TO_AGENT: Record<ToAgent['type'], Shape> = {
   hello: { version: int },
-  spawn: { engines: arrayOf(id, 'engine ids'), cwd: optional(str), env: optional(recordOf(str, 'strings')) },
+  spawn: {
+    engines: arrayOf(id, 'engine ids'),
+    cwd: optional(str),
+    env: optional(recordOf(str, 'strings')),
+    maxHeapMB: optional(id),
+    notRespondingMs: optional(id),
+  },
   signal: { engine: id, signal: oneOf('SIGINT', 'SIGTERM', 'SIGKILL') },
   ping: { seq: int },
   shutdown: {},

@@ -62,6 +62,8 @@ export interface RegisteredMessage {
   pid: number
   cwd: string
   nodeVersion: string
+  /** V8's heap limit in MB (heap_size_limit: old generation plus young), for out-of-memory reports. */
+  heapLimitMB?: number
 }
 
 export interface ResultMessage {
@@ -110,7 +112,15 @@ export interface HelloMessage {
   type: 'hello'
   version: number
   /** Filled in by the agent. */
-  agent?: { pid: number; host: string; cores: number; nodeVersion: string; platform: string }
+  agent?: {
+    pid: number
+    host: string
+    cores: number
+    nodeVersion: string
+    platform: string
+    /** Most engines the node can hold (memory, open files), and why; absent from older agents. */
+    capacity?: { engines: number; why: string }
+  }
 }
 
 export interface SpawnMessage {
@@ -121,6 +131,10 @@ export interface SpawnMessage {
   cwd?: string
   /** Extra environment for the engines. */
   env?: Record<string, string>
+  /** The engines' `--max-old-space-size` in MB (default: Node's own, from the machine's memory). */
+  maxHeapMB?: number
+  /** Silence of an engine's liveness beats after which the agent reports it not responding (default 4000). */
+  notRespondingMs?: number
 }
 
 /** Sends a signal to one engine process: SIGINT interrupts, SIGTERM/SIGKILL stop it. */
@@ -140,10 +154,20 @@ export interface EngineExitMessage {
   signal: string | null
   /** Last lines the engine process wrote to its real stderr (crash reports land here). */
   stderrTail: string
+  /**
+   * V8's `FATAL ERROR: …` line (out of memory, say), kept even when the native stack printed
+   * after it pushes it out of `stderrTail`.
+   */
+  fatal?: string
 }
+/**
+ * An engine stopped answering (its liveness beats went silent: SIGSTOPped or wedged), or answers
+ * again. A busy engine keeps answering: the beats come from its guard thread.
+ */
+export interface EngineLivenessMessage { type: 'engineLiveness'; engine: number; responding: boolean; silentMs: number }
 /** An agent-level failure the controller should show (bad spawn request, fork failure…). */
 export interface AgentErrorMessage { type: 'agentError'; message: string }
 
-export type FromAgent = HelloMessage | PongMessage | EngineStartedMessage | EngineExitMessage | AgentErrorMessage
+export type FromAgent = HelloMessage | PongMessage | EngineStartedMessage | EngineExitMessage | EngineLivenessMessage | AgentErrorMessage
 
 export type AnyMessage = ToEngine | FromEngine | ToAgent | FromAgent | DirectHelloMessage

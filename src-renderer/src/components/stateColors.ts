@@ -8,7 +8,18 @@ export const ENGINE_STATE_TAG: Record<EngineState, TagType> = {
   idle: 'success',
   busy: 'info',
   interrupting: 'warning',
+  unresponsive: 'warning',
   dead: 'error',
+}
+
+/** How a state reads in the app. */
+export const ENGINE_STATE_LABEL: Record<EngineState, string> = {
+  starting: 'starting',
+  idle: 'idle',
+  busy: 'busy',
+  interrupting: 'interrupting',
+  unresponsive: 'not responding',
+  dead: 'dead',
 }
 
 export const NODE_STATE_TAG: Record<NodeState, TagType> = {

@@ -13,7 +13,7 @@ export const useEnginesStore = defineStore('engines', () => {
   const list = computed(() => Object.values(byId.value).sort((a, b) => a.id - b.id))
   const live = computed(() => list.value.filter((e) => e.state !== 'dead'))
   const counts = computed(() => {
-    const out: Record<EngineState, number> = { starting: 0, idle: 0, busy: 0, interrupting: 0, dead: 0 }
+    const out: Record<EngineState, number> = { starting: 0, idle: 0, busy: 0, interrupting: 0, unresponsive: 0, dead: 0 }
     for (const e of list.value) out[e.state]++
     return out
   })

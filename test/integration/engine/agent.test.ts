@@ -29,6 +29,7 @@ describe('handshake', () => {
       cores: os.availableParallelism(),
       nodeVersion: process.version,
       platform: process.platform,
+      capacity: { engines: expect.any(Number), why: expect.stringMatching(/enough for \d+ engines/) },
     })
     agent.send(AGENT, { type: 'ping', seq: 7 })
     expect(await agent.nextOfType('pong')).toEqual({ type: 'pong', seq: 7 })
@@ -58,7 +59,7 @@ describe('engines', () => {
     await agent.handshake()
     const registered = await agent.spawnEngines([0, 1], { cwd, env: { CLUSTERDESK_TEST_VAR: 'set' } })
     for (const [i, reg] of registered.entries()) {
-      expect(reg).toEqual({ type: 'registered', pid: agent.enginePids.get(i), cwd, nodeVersion: process.version })
+      expect(reg).toEqual({ type: 'registered', pid: agent.enginePids.get(i), cwd, nodeVersion: process.version, heapLimitMB: expect.any(Number) })
     }
   })
   afterAll(() => {

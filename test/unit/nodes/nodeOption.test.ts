@@ -14,6 +14,7 @@ describe('--node', () => {
       parseNodeOption("ssh://bo@lab1:2222?engines=2&identityFile=~/.ssh/id%20x&nodePath=/opt/it's%20node/bin/node&strictHostKeyChecking=accept-new"),
     ).toEqual({ kind: 'ssh', host: 'lab1', port: 2222, user: 'bo', engines: 2, identityFile: '~/.ssh/id x', nodePath: "/opt/it's node/bin/node", strictHostKeyChecking: 'accept-new' })
     expect(parseNodeOption('ssh://lab1')).toEqual({ kind: 'ssh', host: 'lab1' })
+    expect(parseNodeOption('ssh://lab1?maxHeapMB=8192&engines=2000')).toEqual({ kind: 'ssh', host: 'lab1', maxHeapMB: 8192, engines: 2000 })
     expect(parseNodeOption('ssh://[::1]:22')).toEqual({ kind: 'ssh', host: '::1', port: 22 })
   })
 
@@ -23,6 +24,7 @@ describe('--node', () => {
     ['lab1', /Expected a node/],
     ['ssh://', /Cannot read|names no host/],
     ['ssh://lab1?engines=0', /engine count/],
+    ['ssh://lab1?maxHeapMB=lots', /maxHeapMB must be a whole number of MB/],
     ['ssh://lab1?colour=red', /Unknown SSH node option 'colour'/],
     ['ssh://lab1?strictHostKeyChecking=no', /'yes' or 'accept-new'/],
     ['ssh://bo:pw@lab1', /Passwords/],

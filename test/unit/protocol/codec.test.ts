@@ -8,6 +8,7 @@ import {
   SerializationError,
   toRemoteFunction,
 } from '../../../src-main/core/protocol/codec'
+import { FrameReader } from '../../../src-main/core/protocol/FrameReader'
 import { AGENT, type AnyMessage } from '../../../src-main/core/protocol/messages'
 
 /** One contiguous, 8-byte aligned frame, as FrameReader hands it over. */
@@ -144,5 +145,35 @@ describe('codec', () => {
     expect(() => toRemoteFunction(function f() {}.bind({}))).toThrow(/bound f is a bound function \(made by \.bind\)/)
     expect(() => encodeFrame(0, { type: 'task', id: 1, op: 'push', ns: { max: Math.max } }, 'send')).toThrow(SerializationError)
     expect(toRemoteFunction((x: number) => x + 1)).toEqual(new RemoteFunction('(x) => x + 1', ''))
+  })
+})
+
+describe('the largest frame', () => {
+  // Zero-filled typed arrays are mapped lazily: these gigabytes cost no physical memory.
+  const headerOf = (chunks: Uint8Array[]) => new DataView(chunks[0].buffer, chunks[0].byteOffset, 12)
+
+  it('encodes a typed array that just fits in 2 GiB with the exact length, which FrameReader accepts', () => {
+    const fits = new Uint8Array(2 ** 31 - 256)
+    const chunks = encodeFrame(0, { type: 'task', id: 1, op: 'push', ns: { fits } })
+    const total = chunks.reduce((n, c) => n + c.byteLength, 0)
+    expect(total).toBeLessThanOrEqual(2 ** 31)
+    expect(headerOf(chunks).getUint32(0)).toBe(total - 4)
+    const frames: number[] = []
+    const reader = new FrameReader({ onFrame: () => {}, onFrameStart: (_engine, size) => (frames.push(size), () => {}) })
+    reader.push(chunks[0])
+    expect(frames).toEqual([total])
+  })
+
+  it('refuses one just past it (the old 32-bit overflow) and one past 2 GiB, naming both sizes', () => {
+    for (const size of [2 ** 31 - 8, 2 ** 31 + 8]) {
+      let err: unknown = null
+      try {
+        encodeFrame(0, { type: 'task', id: 1, op: 'push', ns: { big: new Uint8Array(size) } })
+      } catch (e) {
+        err = e
+      }
+      expect(err).toBeInstanceOf(SerializationError)
+      expect(String(err)).toMatch(/the value is \d+(\.\d)? GiB encoded \(\d+ bytes\); the largest value one message can carry is 2 GiB \(2147483648 bytes\): split it/)
+    }
   })
 })

@@ -42,6 +42,14 @@ describe('the Engines view', () => {
     expect(output.text()).toContain('[stderr] last words')
   })
 
+  it('shows an engine that stopped answering as "not responding", in its row and in the counts', async () => {
+    const client = new FakeClient({ engines: [engine(0, { state: 'unresponsive' }), engine(1, { state: 'idle' })] })
+    const wrapper = await mountWith(EnginesView, client)
+    expect(wrapper.get('[data-testid="engine-state-0"]').text()).toBe('not responding')
+    expect(wrapper.get('.counts').text()).toContain('1 not responding')
+    expect(wrapper.get('[data-testid="engine-state-1"]').text()).toBe('idle')
+  })
+
   it('follows state events live', async () => {
     const client = new FakeClient({ engines: [engine(0, { state: 'starting' })] })
     const wrapper = await mountWith(EnginesView, client)

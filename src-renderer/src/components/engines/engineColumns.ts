@@ -4,7 +4,7 @@ import { h } from 'vue'
 import type { EngineView } from '../../../../src-main/service/api'
 import { formatBytes, formatPercent } from '../../lib/format'
 import { columnsFor, type TableSize } from '../../lib/windowSize'
-import { ENGINE_STATE_TAG } from '../stateColors'
+import { ENGINE_STATE_LABEL, ENGINE_STATE_TAG } from '../stateColors'
 import EngineOutput from './EngineOutput.vue'
 
 export interface EngineActions {
@@ -16,7 +16,7 @@ export interface EngineActions {
 function state(engine: EngineView) {
   const exit = engine.exit ? [engine.exit.code !== null && `exit ${engine.exit.code}`, engine.exit.signal].filter(Boolean).join(' · ') || 'exited' : null
   return h('span', { class: 'engine-state' }, [
-    h(NTag, { type: ENGINE_STATE_TAG[engine.state], size: 'small', bordered: false, 'data-testid': `engine-state-${engine.id}` }, () => engine.state),
+    h(NTag, { type: ENGINE_STATE_TAG[engine.state], size: 'small', bordered: false, 'data-testid': `engine-state-${engine.id}` }, () => ENGINE_STATE_LABEL[engine.state]),
     exit ? h('span', { class: 'exit-code', 'data-testid': `engine-exit-code-${engine.id}` }, ` ${exit}`) : null,
   ])
 }
