@@ -53,7 +53,18 @@ export function piChunkSimd(seed: number, index: number, n: number): number {
   if (wasm === undefined) {
     wasm = null
     try {
-      const bytes = Uint8Array.from(atob(WASM), (c) => c.charCodeAt(0))
+      // Decoded here rather than by atob or Buffer, which a bare context (vm, a worker) may lack.
+      const digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+      const text = WASM.replace(/=+$/, '')
+      const bytes = new Uint8Array((text.length * 3) >> 2)
+      for (let i = 0, bits = 0, acc = 0, at = 0; i < text.length; i++) {
+        acc = ((acc << 6) | digits.indexOf(text[i])) & 0xffffff
+        bits += 6
+        if (bits >= 8) {
+          bits -= 8
+          bytes[at++] = acc >> bits
+        }
+      }
       if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) {
         const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as { hits: PiSimdModule['hits']; memory: WebAssembly.Memory }
         wasm = { hits: exports.hits, state: new Int32Array(exports.memory.buffer, 0, 4 * LANES) }
