@@ -91,14 +91,25 @@ export function piChunkSimd(seed: number, index: number, n: number): number {
     }
   }
 
-  /** Hits of `count` more points of lane `l`, as piChunk draws them; advances its state. */
-  const lane = (l: number, count: number): number => {
+  // The WebAssembly path draws the full rounds; then lane l draws what is left of its points, as
+  // piChunk draws them: all of them on the JS path, the one extra point of lanes < n mod 16 after
+  // WebAssembly. (One loop, no inner function: bundlers may wrap a named inner function in a
+  // helper, __name, that the engines do not have.)
+  const rounds = Math.floor(n / LANES)
+  const extra = n - rounds * LANES
+  let hits = 0
+  if (wasm) {
+    for (let group = 0; group < LANES / 8; group++) {
+      for (let done = 0; done < rounds; done += BLOCK) hits += wasm.hits(128 * group, Math.min(BLOCK, rounds - done))
+    }
+  }
+  for (let l = 0; l < LANES; l++) {
+    const count = (wasm ? 0 : rounds) + (l < extra ? 1 : 0)
     const at = 32 * (l >> 3) + (l & 7)
     let s0 = state[at]
     let s1 = state[at + 8]
     let s2 = state[at + 16]
     let s3 = state[at + 24]
-    let inside = 0
     let a = 0
     let b = 0
     let t = 0
@@ -121,25 +132,8 @@ export function piChunkSimd(seed: number, index: number, n: number): number {
       s0 ^= s3
       s2 ^= t
       s3 = (s3 << 11) | (s3 >>> 21)
-      inside += ((a * a + b * b <= 18446744073709551616) as unknown as number) | 0
+      hits += ((a * a + b * b <= 18446744073709551616) as unknown as number) | 0
     }
-    state[at] = s0
-    state[at + 8] = s1
-    state[at + 16] = s2
-    state[at + 24] = s3
-    return inside
-  }
-
-  const rounds = Math.floor(n / LANES)
-  const extra = n - rounds * LANES
-  let hits = 0
-  if (wasm) {
-    for (let group = 0; group < LANES / 8; group++) {
-      for (let done = 0; done < rounds; done += BLOCK) hits += wasm.hits(128 * group, Math.min(BLOCK, rounds - done))
-    }
-    for (let l = 0; l < extra; l++) hits += lane(l, 1)
-  } else {
-    for (let l = 0; l < LANES; l++) hits += lane(l, rounds + (l < extra ? 1 : 0))
   }
   return hits
 }

@@ -1,4 +1,6 @@
+import { fileURLToPath } from 'node:url'
 import vm from 'node:vm'
+import { build } from 'esbuild'
 import { afterEach, describe, expect, it } from 'vitest'
 import { assemblePiSimd } from '../../../scripts/build-pi-wasm.mjs'
 import { piChunk } from '../../../src-main/experiments/pi/kernels'
@@ -100,6 +102,16 @@ describe('the simd π kernel', () => {
     const { kernel, context } = inContext({})
     expect(kernel(9, 2, 100_003)).toBe(piChunkSimd(9, 2, 100_003))
     expect(context.__clusterdeskPiSimd, 'the fresh context compiled its own module').toBeTruthy()
+  })
+
+  it('stays self-contained through the library build (esbuild with keepNames, as scripts/build-lib.mjs)', async () => {
+    const entry = fileURLToPath(new URL('../../../src-main/experiments/pi/kernels.ts', import.meta.url))
+    const out = await build({ entryPoints: [entry], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20', keepNames: true, logLevel: 'silent' })
+    const built = (await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`)) as { piChunkSimd: typeof piChunkSimd }
+    const { kernel, context } = inContext({})
+    const shipped = vm.runInContext(`(${built.piChunkSimd.toString()})`, context) as typeof piChunkSimd
+    expect(shipped(3, 4, 1009)).toBe(piChunkSimd(3, 4, 1009))
+    expect(kernel(3, 4, 1009)).toBe(piChunkSimd(3, 4, 1009))
   })
 
   it('estimates π within a few standard errors at 1e7 samples', () => {
