@@ -20,9 +20,10 @@
  * hits of chunks 16i … 16i + 15 with m samples each (a unit test holds it to that).
  *
  * The WebAssembly path (piSimd.wat, 8 lanes per call in two i32x4 vectors) draws the
- * `floor(n / 16)` full rounds; the JavaScript path draws each lane's points in turn, and draws the
- * last `n mod 16` points on either path. The module is compiled once per engine and kept on
- * `globalThis.__clusterdeskPiSimd` (`null` where WebAssembly SIMD is missing: the JS path).
+ * `floor(n / 16)` full rounds and leaves the `n mod 16` points after them to JavaScript; where
+ * WebAssembly SIMD is missing, JavaScript draws each lane's points in turn. The module is compiled
+ * once per engine and kept on `globalThis.__clusterdeskPiSimd` (`null` where WebAssembly SIMD is
+ * missing, which also forces the JS path when set so, as the tests and bench/kernel.mjs do).
  *
  * Like every kernel it travels to the engines by source, so it is self-contained: the module's
  * bytes are the `WASM` literal below, written by scripts/build-pi-wasm.mjs from piSimd.wat.
