@@ -2,7 +2,7 @@
 // clusterdesk benchmarks (npm run bench): the figures DESIGN's performance section asks for,
 // measured on the built library (dist/) with local engines. Prints a table; --json for raw data.
 import { performance } from 'node:perf_hooks'
-import { Cluster } from '../dist/index.js'
+import { Cluster, runPi } from '../dist/index.js'
 
 const json = process.argv.includes('--json')
 const engines = Number(process.env.BENCH_ENGINES ?? 2)
@@ -66,6 +66,14 @@ try {
   record('scatter 80 MB Float64Array', round(bytes / 1e6 / (median(scatterTimes) / 1000), 0), 'MB/s', '≥ 1000 MB/s')
   record('gather 80 MB Float64Array', round(bytes / 1e6 / (median(gatherTimes) / 1000), 0), 'MB/s', '≥ 1000 MB/s')
   await dv.execute('a = null')
+
+  // The π kernels on every engine (bench/kernel.mjs has them on one thread, beside C).
+  for (const kernel of ['seeded', 'simd']) {
+    await runPi(rc, { samples: 1e8, tasks: 32, mode: 'lb-map', kernel })
+    const rates = []
+    for (let i = 0; i < 3; i++) rates.push((await runPi(rc, { samples: 2e9, tasks: 32, mode: 'lb-map', kernel })).samplesPerSec / 1e6)
+    record(`π ${kernel} kernel, 2e9 samples, lb-map (best of 3)`, round(Math.max(...rates), 0), 'M/s', kernel === 'simd' ? '≥ 1200 M/s' : undefined)
+  }
 } finally {
   await cluster.stop()
 }

@@ -63,13 +63,14 @@ Examples:
   $ clusterdesk pi                                   # 1e8 samples, 16 tasks, lb-map, one engine per core
   $ clusterdesk pi --samples 1e9 --tasks 64 --engines 2 --mode direct-map
   $ clusterdesk pi --all-modes                       # every mode, compared in one table
+  $ clusterdesk pi --kernel simd --samples 2e9 --tasks 32   # WebAssembly SIMD, 16 streams per chunk
   $ clusterdesk pi --kernel math-random --mode lb-apply
   $ clusterdesk pi --node local:2 --node 'ssh://bo@lab1:22?engines=8&identityFile=~/.ssh/id_ed25519'
   $ clusterdesk pi --node 'ssh://bo@lab1?engines=4' --accept-new-host-keys   # a script trusting lab1's key on first use
   $ clusterdesk pi --json | jq .pi                   # the PiResult as JSON (an array with --all-modes)
 
 Modes: ${PI_MODES.join(', ')}.
-With the seeded kernel every mode that covers all chunks (all but lb-apply, the pitfall) gives the same hits for the same --seed, --samples and --tasks.
+With the seeded or simd kernel every mode that covers all chunks (all but lb-apply, the pitfall) gives the same hits for the same --seed, --samples and --tasks (simd's hits differ from seeded's: another generator layout).
 Speedup is the CPU time the engines spent on the work over the wall time (against one engine doing it all); efficiency is speedup / engines.
 In a terminal, an SSH node with an unknown host key shows its SHA256 fingerprint and asks whether to trust it
 (recorded in the trust store, $CLUSTERDESK_HOME/known_hosts or ~/.local/share/clusterdesk/known_hosts, or in the node's knownHostsFile=),
@@ -96,8 +97,8 @@ export function createProgram(): Command {
     .addOption(new Option('--engines <n>', 'local engines to start').argParser(wholeNumber(1, Number.MAX_SAFE_INTEGER, '2')).default(availableParallelism(), `one per core: ${availableParallelism()}`))
     .addOption(new Option('--mode <mode>', 'how the chunks are spread over the engines').choices(PI_MODES).default('lb-map'))
     .addOption(new Option('--all-modes', 'run every mode and print a comparison table').conflicts('mode'))
-    .addOption(new Option('--kernel <kernel>', 'seeded (reproducible) or math-random (the lecture\'s)').choices(PI_KERNELS).default('seeded'))
-    .option('--seed <n>', 'seed of the seeded kernel', wholeNumber(0, 2 ** 32 - 1, '42'), 42)
+    .addOption(new Option('--kernel <kernel>', 'seeded (reproducible), simd (reproducible, WebAssembly SIMD: faster) or math-random (the lecture\'s)').choices(PI_KERNELS).default('seeded'))
+    .option('--seed <n>', 'seed of the seeded and simd kernels', wholeNumber(0, 2 ** 32 - 1, '42'), 42)
     .option('--json', 'print the result as one JSON value on stdout (an array with --all-modes) and nothing else')
     .option('--node <spec>', 'a node to run engines on, repeatable: local, local:2, or ssh://user@host:port?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new (--engines is then not used)', collectNode)
     .option('--accept-new-host-keys', 'trust and record the host key of an SSH node seen for the first time without asking (for scripts; a changed key is still refused)')

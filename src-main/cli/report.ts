@@ -1,5 +1,6 @@
 /** The human-readable π reports: one run, and the comparison table of `--all-modes`. */
 import type { PiResult } from '../experiments/pi/runPi'
+import { isReproducible } from '../experiments/pi/types'
 
 const count = (n: number): string => n.toLocaleString('en')
 const fixed = (n: number, digits: number): string => n.toFixed(digits)
@@ -39,7 +40,7 @@ function engineTable(r: PiResult): string {
 export function formatReport(r: PiResult): string {
   const error = r.pi - Math.PI
   const inErrors = r.stdError > 0 ? ` (${fixed(Math.abs(error) / r.stdError, 2)} standard errors)` : ''
-  const seed = r.kernel === 'seeded' ? `, seed ${r.seed}` : ' (not reproducible)'
+  const seed = isReproducible(r.kernel) ? `, seed ${r.seed}` : ' (not reproducible)'
   const lines = [
     `π ≈ ${fixed(r.pi, 8)}   mode ${r.mode}, kernel ${r.kernel}${seed}`,
     '',
@@ -73,14 +74,14 @@ export function formatComparison(results: PiResult[]): string {
     rows.push([r.mode, fixed(r.pi, 8), count(r.hits), fixed(r.wallMs, 1), rate(r.samplesPerSec), fixed(r.speedup, 2), `${fixed(100 * r.efficiency, 1)} %`, `${used} of ${r.engines}`])
   }
   const first = results.find((r) => r.mode !== 'lb-apply') ?? results[0]
-  const header = `π by every mode: ${count(first.requestedSamples)} samples in ${count(first.requestedTasks)} tasks on ${first.engines} engine${first.engines === 1 ? '' : 's'}, kernel ${first.kernel}${first.kernel === 'seeded' ? `, seed ${first.seed}` : ''}`
+  const header = `π by every mode: ${count(first.requestedSamples)} samples in ${count(first.requestedTasks)} tasks on ${first.engines} engine${first.engines === 1 ? '' : 's'}, kernel ${first.kernel}${isReproducible(first.kernel) ? `, seed ${first.seed}` : ''}`
   // lb-apply draws one share only (the pitfall), so it is left out of the comparison.
   const same = results.every((r) => r.mode === 'lb-apply' || r.hits === first.hits)
   const verdict =
-    first.kernel === 'seeded'
+    isReproducible(first.kernel)
       ? same
-        ? 'Every mode that covers all chunks gave the same hits, as the seeded kernel guarantees (lb-apply drew one share only).'
-        : 'The modes gave DIFFERENT hits: this is a bug, the seeded kernel must give the same hits in every mode.'
+        ? `Every mode that covers all chunks gave the same hits, as the ${first.kernel} kernel guarantees (lb-apply drew one share only).`
+        : `The modes gave DIFFERENT hits: this is a bug, the ${first.kernel} kernel must give the same hits in every mode.`
       : 'The math-random kernel is not reproducible, so the hits differ from mode to mode.'
   return [header, '', table(rows), '', verdict].join('\n')
 }

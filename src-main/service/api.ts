@@ -159,8 +159,8 @@ export interface RunRecord {
   chunks: ChunkRecord[]
   /**
    * Up to a few thousand sampled points for the lecture's picture: [x, y, inside] triples. For
-   * the seeded kernel they are the first points of the run's own chunks (same generator, same
-   * seeds); for math-random, fresh random points.
+   * the seeded and simd kernels they are the first points of the run's own chunks (same generator,
+   * same seeds); for math-random, fresh random points.
    */
   points: Array<[number, number, 0 | 1]>
   /** Set when `chunks` and `points` were left out (older runs in a snapshot): `getRun(id)` has them. */

@@ -4,10 +4,14 @@
  * self-contained: no imports, no closures, no helper functions, only `Math`.
  */
 
-/** Kernels a run can use: `seeded` is reproducible and fast; `math-random` is the lecture's way. */
-import { PI_KERNELS, type PiKernel } from './types'
+/**
+ * Kernels a run can use: `seeded` is reproducible and fast; `simd` is reproducible too, and
+ * faster where WebAssembly SIMD is (simdKernel.ts); `math-random` is the lecture's way.
+ */
+import { piChunkSimd } from './simdKernel'
+import { isReproducible, PI_KERNELS, type PiKernel } from './types'
 
-export { PI_KERNELS, type PiKernel }
+export { isReproducible, PI_KERNELS, piChunkSimd, type PiKernel }
 
 /** A kernel's signature: hits among `n` samples of chunk `index` of a run seeded with `seed`. */
 export type PiChunkKernel = (seed: number, index: number, n: number) => number
@@ -93,5 +97,7 @@ export function piChunkMathRandom(seed: number, index: number, n: number): numbe
 
 /** The kernel function of a kernel name. */
 export function kernelFunction(kernel: PiKernel): PiChunkKernel {
-  return kernel === 'seeded' ? piChunk : piChunkMathRandom
+  return KERNELS[kernel]
 }
+
+const KERNELS: Record<PiKernel, PiChunkKernel> = { seeded: piChunk, simd: piChunkSimd, 'math-random': piChunkMathRandom }

@@ -44,3 +44,13 @@ export function seededPoints(seed: number, index: number, n: number): Point[] {
   return points
 }
 
+
+/**
+ * The first `n` points of chunk `index`, exactly as `piChunkSimd(seed, index, n)` draws them:
+ * sample k is lane k mod 16's point floor(k / 16), and lane l is seeded as chunk 16 * index + l.
+ */
+export function simdPoints(seed: number, index: number, n: number): Point[] {
+  const lanes = 16
+  const perLane = Array.from({ length: Math.min(lanes, n) }, (_, l) => seededPoints(seed, index * lanes + l, Math.ceil((n - l) / lanes)))
+  return Array.from({ length: n }, (_, k) => perLane[k % lanes][Math.floor(k / lanes)])
+}

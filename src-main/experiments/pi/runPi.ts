@@ -2,8 +2,9 @@
  * The Monte Carlo estimate of π, run in each pattern of the lecture.
  *
  * `samples` are split into `tasks` chunks by the block rule; chunk i draws from its own
- * generator seeded from `(seed, i)`, so with the `seeded` kernel the hit count is a pure
- * function of `(seed, samples, tasks)`: every mode and engine count gives the same hits.
+ * generator seeded from `(seed, i)`, so with the `seeded` kernel (and the `simd` kernel, whose
+ * chunks draw from 16 streams seeded from `(seed, i, lane)`) the hit count is a pure function of
+ * `(seed, samples, tasks)`: every mode and engine count gives the same hits.
  *
  * Modes:
  * - `direct-map`: `dv.map` over the chunks, one task per engine with its block.
@@ -24,7 +25,7 @@ import { chunkSizes, PiOptionsError, resolvePiOptions, type PiOptions } from './
 import { ChunkProgress } from './progress'
 import { summarise, type PiResult } from './summary'
 
-export { PI_KERNELS, piChunk, piChunkMathRandom, type PiKernel } from './kernels'
+export { PI_KERNELS, piChunk, piChunkMathRandom, piChunkSimd, type PiKernel } from './kernels'
 export { chunkSizes, MAX_TASKS, PI_MODES, PiOptionsError, type PiMode, type PiOptions } from './options'
 export type { PiEngineShare, PiResult } from './summary'
 

@@ -3,8 +3,11 @@
  * (through the service API) without pulling in the controller's code.
  */
 
-export const PI_KERNELS = ['seeded', 'math-random'] as const
+export const PI_KERNELS = ['seeded', 'simd', 'math-random'] as const
 export type PiKernel = (typeof PI_KERNELS)[number]
+
+/** Whether a kernel's hits are a pure function of `(seed, samples, tasks)` (all but math-random). */
+export const isReproducible = (kernel: PiKernel): boolean => kernel !== 'math-random'
 
 export const PI_MODES = ['direct-map', 'lb-map', 'direct-apply', 'lb-apply', 'scatter-execute', 'parallel-map'] as const
 export type PiMode = (typeof PI_MODES)[number]

@@ -1,12 +1,12 @@
 /**
  * The points of the lecture's picture (the square, the quarter circle, hits and misses), computed
- * on the controller. For the seeded kernel they are the run's own first points of each chunk
+ * on the controller. For the seeded and simd kernels they are the run's own first points of each chunk
  * (see experiments/pi/points.ts), so the picture shows what the engines drew.
  */
 import type { PiKernel } from '../../experiments/pi/kernels'
-import { seededPoints, type Point } from '../../experiments/pi/points'
+import { seededPoints, simdPoints, type Point } from '../../experiments/pi/points'
 
-export { seededPoints, type Point }
+export { seededPoints, simdPoints, type Point }
 
 /** Points per run. */
 export const POINTS = 2000
@@ -15,7 +15,7 @@ export const POINTS = 2000
 export function samplePoints(kernel: PiKernel, seed: number, sizes: number[]): Point[] {
   const out: Point[] = []
   const take = (index: number, n: number): void => {
-    if (n > 0) out.push(...(kernel === 'seeded' ? seededPoints(seed, index, n) : randomPoints(n)))
+    if (n > 0) out.push(...(kernel === 'seeded' ? seededPoints(seed, index, n) : kernel === 'simd' ? simdPoints(seed, index, n) : randomPoints(n)))
   }
   const tasks = sizes.length
   if (tasks <= POINTS) {

@@ -14,6 +14,7 @@ export const MODE_NAMES = Object.keys(PI_MODES) as PiMode[]
 
 export const PI_KERNELS: Record<PiKernel, string> = {
   seeded: 'seeded (xoshiro128**, reproducible)',
+  simd: 'simd (16 xoshiro128** streams in WebAssembly SIMD, reproducible, faster)',
   'math-random': "Math.random (the lecture's, not reproducible)",
 }
 

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { chunkSizes, piChunk, type PiResult } from '../../../src-main/experiments/pi/runPi'
+import { chunkSizes, piChunk, piChunkSimd, type PiResult } from '../../../src-main/experiments/pi/runPi'
 import { waitGone } from '../../helpers/cluster'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
@@ -132,6 +132,13 @@ describe('clusterdesk pi on real engines', () => {
     expect(result).toMatchObject({ hits: hitsFor(42, 2e6, 16), samples: 2e6, tasks: 16, mode: 'direct-map', kernel: 'seeded', seed: 42, engines: 2 })
     expect(result.perEngine).toHaveLength(2)
     for (const key of ['pi', 'wallMs', 'samplesPerSec', 'stdError', 'speedup', 'efficiency']) expect(typeof result[key as keyof PiResult]).toBe('number')
+  })
+
+  it('runs the simd kernel with --kernel simd: the hits piChunkSimd gives, chunk by chunk', async () => {
+    const r = await run(['pi', '--json', '--kernel', 'simd', '--engines', '2', '--samples', '2e6', '--tasks', '16', '--seed', '42'])
+    expect(r.code).toBe(0)
+    const hits = chunkSizes(2e6, 16).reduce((sum, n, i) => sum + piChunkSimd(42, i, n), 0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ hits, samples: 2e6, tasks: 16, mode: 'lb-map', kernel: 'simd', seed: 42, engines: 2 })
   })
 
   it('runs every mode with --all-modes --json, as an array with the same hits', async () => {

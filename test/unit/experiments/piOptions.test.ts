@@ -63,7 +63,7 @@ describe('π options', () => {
     expect(mode.message).toBe('mode: unknown mode "fast"; use one of direct-map, lb-map, direct-apply, lb-apply, scatter-execute, parallel-map')
     const kernel = errorOf({ ...base, kernel: 'crypto' })
     expect(kernel.option).toBe('kernel')
-    expect(kernel.message).toContain('seeded, math-random')
+    expect(kernel.message).toContain('seeded, simd, math-random')
   })
 
   it('refuses a missing options object and a progress listener that is not a function', () => {

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { NoEnginesError } from '../../../src-main/core/client/errors'
-import { chunkSizes, PI_MODES, piChunk, PiOptionsError, runPi, type PiMode } from '../../../src-main/experiments/pi/runPi'
+import { chunkSizes, PI_MODES, piChunk, piChunkSimd, PiOptionsError, runPi, type PiMode } from '../../../src-main/experiments/pi/runPi'
 import { startVmClient, type VmAgent } from './vmAgent'
 
 const agents: VmAgent[] = []
@@ -95,6 +95,14 @@ describe('runPi over in-process engines', () => {
       expect(seen.at(-1), mode).toEqual([planned, planned])
       expect(seen.every(([d, t], i) => t === planned && (i === 0 || d > seen[i - 1][0])), mode).toBe(true)
     }
+  })
+
+  it.each(PI_MODES.filter((m) => m !== 'lb-apply').map((m) => [m]))('%s with the simd kernel gives its locally computed hits (not seeded\'s)', async (mode) => {
+    const { rc } = await client(3)
+    const r = await runPi(rc, { samples: 100_003, tasks: 16, mode: mode as PiMode, seed: 7, kernel: 'simd' })
+    const expected = chunkSizes(100_003, 16).reduce((sum, n, i) => sum + piChunkSimd(7, i, n), 0)
+    expect(r).toMatchObject({ hits: expected, samples: 100_003, tasks: 16, kernel: 'simd', seed: 7 })
+    expect(r.hits).not.toBe(localHits(7, 100_003, 16))
   })
 
   it('gives a plausible π with the math-random kernel', async () => {

@@ -28,6 +28,19 @@ describe('the π form', () => {
   })
 
   it.each([
+    ['simd', false],
+    ['math-random', true],
+  ])('with kernel %s the seed is disabled: %s (simd is seeded too)', async (kernel, disabled) => {
+    localStorage.setItem('clusterdesk.pi.form', JSON.stringify({ kernel }))
+    const wrapper = mountForm()
+    expect(wrapper.get('[data-testid="pi-seed"]').attributes('disabled') !== undefined).toBe(disabled)
+    expect(wrapper.text()).toContain(kernel === 'simd' ? 'WebAssembly SIMD' : 'Math.random')
+    await type(wrapper, 'pi-seed', '7')
+    await wrapper.get('form').trigger('submit')
+    expect(wrapper.emitted('run')?.[0]?.[0]).toMatchObject({ kernel, seed: kernel === 'simd' ? 7 : 42 })
+  })
+
+  it.each([
     ['0', /at least 1/],
     ['-1', /at least 1/],
     ['1.5', /whole number/],

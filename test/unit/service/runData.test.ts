@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { piChunk } from '../../../src-main/experiments/pi/kernels'
+import { piChunk, piChunkSimd } from '../../../src-main/experiments/pi/kernels'
 import type { ChunkRecord } from '../../../src-main/service/api'
 import { ChunkCollector, compactChunks, MAX_CHUNK_RECORDS } from '../../../src-main/service/runs/chunkCollector'
 import { POINTS, samplePoints, seededPoints } from '../../../src-main/service/runs/points'
@@ -19,6 +19,13 @@ describe('π picture points', () => {
     expect(samplePoints('seeded', 1, [1000, 1000, 1000])).toHaveLength(POINTS)
     expect(samplePoints('seeded', 1, Array(10_000).fill(5))).toHaveLength(POINTS)
     expect(samplePoints('math-random', 1, [3, 3])).toHaveLength(6)
+  })
+
+  test('a simd run\'s points are its own (piChunkSimd\'s hits for the first points of each chunk)', () => {
+    const points = samplePoints('simd', 9, [1000, 1000])
+    expect(points).toHaveLength(POINTS)
+    expect(points.slice(0, 1000).reduce((a, p) => a + p[2], 0)).toBe(piChunkSimd(9, 0, 1000))
+    expect(points.slice(1000).reduce((a, p) => a + p[2], 0)).toBe(piChunkSimd(9, 1, 1000))
   })
 })
 

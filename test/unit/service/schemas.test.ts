@@ -17,6 +17,7 @@ describe('service call schemas', () => {
     expect(parseCall('startNode', [null]).args).toEqual([undefined])
     expect(parseCall('interrupt', [[0, 2]]).args).toEqual([[0, 2]])
     expect(parseCall('runPi', [pi]).args).toEqual([pi])
+    expect(parseCall('runPi', [{ ...pi, kernel: 'simd' }]).args).toEqual([{ ...pi, kernel: 'simd' }])
     expect(parseCall('execute', ['T_T', '::2']).args).toEqual(['T_T', '::2'])
     expect(parseCall('startNode', ['n1', 'secret']).args).toEqual(['n1', 'secret'])
     expect(parseCall('reconnectNode', ['n1']).args).toEqual(['n1'])

@@ -1,0 +1,108 @@
+;; The `simd` π kernel's WebAssembly part: 8 xoshiro128** streams, two i32x4 vectors of 4 lanes.
+;; Assembled by scripts/build-pi-wasm.mjs into the base64 literal inside piChunkSimd
+;; (simdKernel.ts); a unit test checks that the literal is this file's assembly.
+;;
+;; hits(base, rounds): the 8 streams' states sit at byte `base` of memory as 8 vectors:
+;;   base+0   s0 of lanes 0-3     base+16  s0 of lanes 4-7
+;;   base+32  s1 …                base+48  s1 …
+;;   base+64  s2 …                base+80  s2 …
+;;   base+96  s3 …                base+112 s3 …
+;; Each round, every stream draws one point: outputs a then b (x then y), each
+;; rotl(s1 * 5, 7) * 9 followed by the state update, exactly as the scalar code does. The point
+;; is inside when a*a + b*b <= 2^64 in float64 with a, b as unsigned integers, which is
+;; `seeded`'s test x*x + y*y <= 1 with x = a * 2^-32 (scaling by a power of two is exact).
+;; Returns the hits of all 8 streams over `rounds` rounds and leaves the states advanced.
+;;
+;; Why two vectors and not four: V8 on x64 has 16 xmm registers, and four vectors' states (16)
+;; spill to the stack on every round (measured ~2x slower); two fit with room for temporaries.
+;; The float64 conversion builds 2^52 + a by interleaving a with the high word 0x43300000
+;; (i32x4 unpack low/high, which V8 maps to one punpck each) and subtracts 2^52.
+(module
+  (memory (export "memory") 1)
+  (func (export "hits") (param $base i32) (param $rounds i32) (result f64)
+    (local $s0a v128) (local $s1a v128) (local $s2a v128) (local $s3a v128)
+    (local $s0b v128) (local $s1b v128) (local $s2b v128) (local $s3b v128)
+    (local $acc v128) (local $r v128) (local $x v128) (local $y v128) (local $t v128)
+    (local $five v128) (local $nine v128) (local $high v128) (local $two52 v128) (local $limit v128)
+    (local.set $five (v128.const i32x4 5 5 5 5))
+    (local.set $nine (v128.const i32x4 9 9 9 9))
+    (local.set $high (v128.const i32x4 0x43300000 0x43300000 0x43300000 0x43300000))
+    (local.set $two52 (v128.const f64x2 0x1p52 0x1p52))
+    (local.set $limit (v128.const f64x2 0x1p64 0x1p64))
+    (local.set $s0a (v128.load offset=0 (local.get $base)))
+    (local.set $s0b (v128.load offset=16 (local.get $base)))
+    (local.set $s1a (v128.load offset=32 (local.get $base)))
+    (local.set $s1b (v128.load offset=48 (local.get $base)))
+    (local.set $s2a (v128.load offset=64 (local.get $base)))
+    (local.set $s2b (v128.load offset=80 (local.get $base)))
+    (local.set $s3a (v128.load offset=96 (local.get $base)))
+    (local.set $s3b (v128.load offset=112 (local.get $base)))
+    (block $done
+      (loop $round
+        (br_if $done (i32.eqz (local.get $rounds)))
+
+        ;; vector a, output x: rotl(s1 * 5, 7) * 9, then the state update
+        (local.set $r (i32x4.mul (local.get $s1a) (local.get $five)))
+        (local.set $x (i32x4.mul (v128.or (i32x4.shl (local.get $r) (i32.const 7)) (i32x4.shr_u (local.get $r) (i32.const 25))) (local.get $nine)))
+        (local.set $t (i32x4.shl (local.get $s1a) (i32.const 9)))
+        (local.set $s2a (v128.xor (local.get $s2a) (local.get $s0a)))
+        (local.set $s3a (v128.xor (local.get $s3a) (local.get $s1a)))
+        (local.set $s1a (v128.xor (local.get $s1a) (local.get $s2a)))
+        (local.set $s0a (v128.xor (local.get $s0a) (local.get $s3a)))
+        (local.set $s2a (v128.xor (local.get $s2a) (local.get $t)))
+        (local.set $s3a (v128.or (i32x4.shl (local.get $s3a) (i32.const 11)) (i32x4.shr_u (local.get $s3a) (i32.const 21))))
+        ;; vector a, output y
+        (local.set $r (i32x4.mul (local.get $s1a) (local.get $five)))
+        (local.set $y (i32x4.mul (v128.or (i32x4.shl (local.get $r) (i32.const 7)) (i32x4.shr_u (local.get $r) (i32.const 25))) (local.get $nine)))
+        (local.set $t (i32x4.shl (local.get $s1a) (i32.const 9)))
+        (local.set $s2a (v128.xor (local.get $s2a) (local.get $s0a)))
+        (local.set $s3a (v128.xor (local.get $s3a) (local.get $s1a)))
+        (local.set $s1a (v128.xor (local.get $s1a) (local.get $s2a)))
+        (local.set $s0a (v128.xor (local.get $s0a) (local.get $s3a)))
+        (local.set $s2a (v128.xor (local.get $s2a) (local.get $t)))
+        (local.set $s3a (v128.or (i32x4.shl (local.get $s3a) (i32.const 11)) (i32x4.shr_u (local.get $s3a) (i32.const 21))))
+        ;; lanes 0-1, then 2-3, as float64: acc -= (x*x + y*y <= 2^64), a mask of -1 where true
+        (local.set $r (f64x2.sub (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $x) (local.get $high)) (local.get $two52)))
+        (local.set $t (f64x2.sub (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $y) (local.get $high)) (local.get $two52)))
+        (local.set $acc (i64x2.sub (local.get $acc) (f64x2.le (f64x2.add (f64x2.mul (local.get $r) (local.get $r)) (f64x2.mul (local.get $t) (local.get $t))) (local.get $limit))))
+        (local.set $r (f64x2.sub (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $x) (local.get $high)) (local.get $two52)))
+        (local.set $t (f64x2.sub (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $y) (local.get $high)) (local.get $two52)))
+        (local.set $acc (i64x2.sub (local.get $acc) (f64x2.le (f64x2.add (f64x2.mul (local.get $r) (local.get $r)) (f64x2.mul (local.get $t) (local.get $t))) (local.get $limit))))
+
+        ;; vector b, the same
+        (local.set $r (i32x4.mul (local.get $s1b) (local.get $five)))
+        (local.set $x (i32x4.mul (v128.or (i32x4.shl (local.get $r) (i32.const 7)) (i32x4.shr_u (local.get $r) (i32.const 25))) (local.get $nine)))
+        (local.set $t (i32x4.shl (local.get $s1b) (i32.const 9)))
+        (local.set $s2b (v128.xor (local.get $s2b) (local.get $s0b)))
+        (local.set $s3b (v128.xor (local.get $s3b) (local.get $s1b)))
+        (local.set $s1b (v128.xor (local.get $s1b) (local.get $s2b)))
+        (local.set $s0b (v128.xor (local.get $s0b) (local.get $s3b)))
+        (local.set $s2b (v128.xor (local.get $s2b) (local.get $t)))
+        (local.set $s3b (v128.or (i32x4.shl (local.get $s3b) (i32.const 11)) (i32x4.shr_u (local.get $s3b) (i32.const 21))))
+        (local.set $r (i32x4.mul (local.get $s1b) (local.get $five)))
+        (local.set $y (i32x4.mul (v128.or (i32x4.shl (local.get $r) (i32.const 7)) (i32x4.shr_u (local.get $r) (i32.const 25))) (local.get $nine)))
+        (local.set $t (i32x4.shl (local.get $s1b) (i32.const 9)))
+        (local.set $s2b (v128.xor (local.get $s2b) (local.get $s0b)))
+        (local.set $s3b (v128.xor (local.get $s3b) (local.get $s1b)))
+        (local.set $s1b (v128.xor (local.get $s1b) (local.get $s2b)))
+        (local.set $s0b (v128.xor (local.get $s0b) (local.get $s3b)))
+        (local.set $s2b (v128.xor (local.get $s2b) (local.get $t)))
+        (local.set $s3b (v128.or (i32x4.shl (local.get $s3b) (i32.const 11)) (i32x4.shr_u (local.get $s3b) (i32.const 21))))
+        (local.set $r (f64x2.sub (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $x) (local.get $high)) (local.get $two52)))
+        (local.set $t (f64x2.sub (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $y) (local.get $high)) (local.get $two52)))
+        (local.set $acc (i64x2.sub (local.get $acc) (f64x2.le (f64x2.add (f64x2.mul (local.get $r) (local.get $r)) (f64x2.mul (local.get $t) (local.get $t))) (local.get $limit))))
+        (local.set $r (f64x2.sub (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $x) (local.get $high)) (local.get $two52)))
+        (local.set $t (f64x2.sub (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $y) (local.get $high)) (local.get $two52)))
+        (local.set $acc (i64x2.sub (local.get $acc) (f64x2.le (f64x2.add (f64x2.mul (local.get $r) (local.get $r)) (f64x2.mul (local.get $t) (local.get $t))) (local.get $limit))))
+
+        (local.set $rounds (i32.sub (local.get $rounds) (i32.const 1)))
+        (br $round)))
+    (v128.store offset=0 (local.get $base) (local.get $s0a))
+    (v128.store offset=16 (local.get $base) (local.get $s0b))
+    (v128.store offset=32 (local.get $base) (local.get $s1a))
+    (v128.store offset=48 (local.get $base) (local.get $s1b))
+    (v128.store offset=64 (local.get $base) (local.get $s2a))
+    (v128.store offset=80 (local.get $base) (local.get $s2b))
+    (v128.store offset=96 (local.get $base) (local.get $s3a))
+    (v128.store offset=112 (local.get $base) (local.get $s3b))
+    (f64.convert_i64_u (i64.add (i64x2.extract_lane 0 (local.get $acc)) (i64x2.extract_lane 1 (local.get $acc))))))
