@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Builds what `import 'clusterdesk'` and `npx clusterdesk` run: the library and CLI bundles in
-// dist/, the agent/engine bundle in resources/, and type declarations. Runs on `npm install`.
+// dist/, the agent/engine bundle in resources/, and type declarations. `npm pack` runs it (through
+// prepack) with --no-sourcemap; `npm start` and the tests with --no-types.
+// Usage: node scripts/build-lib.mjs [--no-types] [--no-sourcemap]
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -18,7 +20,8 @@ const common = {
   format: 'esm',
   target: 'node20',
   external,
-  sourcemap: true,
+  // The published package leaves them out: 800 kB for bundles that are readable as they are.
+  sourcemap: !process.argv.includes('--no-sourcemap'),
   // Error classes keep their names (e.constructor.name, console.log(e)), not esbuild's _RemoteError.
   keepNames: true,
   logLevel: 'warning',
@@ -26,6 +29,8 @@ const common = {
 }
 
 const started = Date.now()
+// Nothing left over from an older build (a deleted module's .d.ts, a source map) reaches a package.
+rmSync(join(root, 'dist'), { recursive: true, force: true })
 await Promise.all([
   buildAgent({ outfile: join(root, 'resources/agent.cjs') }),
   build({ ...common, entryPoints: [join(root, 'src-main/index.ts')], outfile: join(root, 'dist/index.js') }),
