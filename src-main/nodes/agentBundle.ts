@@ -13,7 +13,7 @@ let cached: string | null = null
  * In the packaged desktop app the package root is inside app.asar, and electron-builder's
  * asarUnpack puts the bundle beside it as a real file, which the engine processes can run.
  */
-function unpacked(bundle: string): string {
+export function unpacked(bundle: string): string {
   const outside = bundle.replace(`app.asar${sep}`, `app.asar.unpacked${sep}`)
   return outside !== bundle && existsSync(outside) ? outside : bundle
 }
