@@ -2,6 +2,7 @@
 // cannot run (it needs Node >= 22.12, and it fetches its binary on first use), says so in one line
 // and serves the same GUI to the browser through `clusterdesk serve` instead.
 import { spawn, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,11 +25,13 @@ function electronBinary() {
   if (process.env.ELECTRON_EXEC_PATH) return { path: process.env.ELECTRON_EXEC_PATH }
   const [major, minor] = process.versions.node.split('.').map(Number)
   if (major < 22 || (major === 22 && minor < 12)) return { why: `Electron needs Node >= 22.12 (this is ${process.version})` }
+  let electronDir
   try {
-    require.resolve('electron/package.json')
+    electronDir = dirname(require.resolve('electron/package.json'))
   } catch {
     return { why: 'the electron package is not installed' }
   }
+  if (!existsSync(join(electronDir, 'path.txt'))) console.log("clusterdesk: fetching Electron's binary (first start only)…")
   const found = spawnSync(process.execPath, ['-e', "process.stdout.write(require('electron'))"], { cwd: root, encoding: 'utf8' })
   if (found.status === 0 && found.stdout) return { path: found.stdout }
   const reason = `${found.stderr ?? ''}`.split('\n').find((line) => /error|failed/i.test(line))?.trim()
