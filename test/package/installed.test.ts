@@ -103,6 +103,44 @@ describe.runIf(enabled)('the packed package, installed into an empty project', (
     expect(out.pids).not.toContain(out.me)
   })
 
+  it('has type declarations that a TypeScript project resolving like Node (nodenext) finds', () => {
+    writeFileSync(
+      join(project, 'typed.ts'),
+      [
+        "import { Cluster, runPi, type PiResult } from 'clusterdesk'",
+        "const cluster = new Cluster({ nodes: [{ kind: 'local', engines: 2 }] })",
+        "export const run = async (): Promise<PiResult> => runPi(await cluster.start(), { samples: 1e6, tasks: 4, mode: 'lb-map', seed: 1 })",
+        // Fails to compile if the declarations were missing and everything were `any`.
+        '// @ts-expect-error hits is a number',
+        'export const wrong: string = ({} as PiResult).hits',
+      ].join('\n'),
+    )
+    const config = {
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        // The project has no @types/node of its own; ssh2's types are the user's choice (README).
+        typeRoots: [join(root, 'node_modules', '@types')],
+        types: ['node'],
+        skipLibCheck: true,
+      },
+      files: ['typed.ts'],
+    }
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(config))
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+    const diagnostics = (() => {
+      try {
+        return sh(process.execPath, [tsc, '-p', project], project, 120_000)
+      } catch (err) {
+        return `${(err as { stdout?: string }).stdout ?? ''}${(err as Error).message}`
+      }
+    })()
+    expect(diagnostics).toBe('')
+  })
+
   it('runs `npx clusterdesk pi --json`, with the same hits on one engine and on two', () => {
     const pi = (engines: number, mode: string): { hits: number; samples: number; pi: number; engines: number } =>
       JSON.parse(sh('npx', ['clusterdesk', 'pi', '--json', '--samples', '2e6', '--tasks', '8', '--seed', '42', '--engines', String(engines), '--mode', mode], project, 120_000))
