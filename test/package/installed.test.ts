@@ -61,7 +61,7 @@ describe.runIf(enabled)('the packed package, installed into an empty project', (
 
   it('holds what the library, the CLI and the GUI run, and nothing else', () => {
     const paths = packed.files.map((f) => f.path)
-    for (const needed of ['package.json', 'README.md', 'dist/index.js', 'dist/cli.js', 'dist/types/index.d.ts', 'resources/agent.cjs', 'resources/icon.png', 'out/renderer/index.html']) {
+    for (const needed of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/cli.js', 'dist/types/index.d.ts', 'resources/agent.cjs', 'resources/icon.png', 'out/renderer/index.html']) {
       expect(paths).toContain(needed)
     }
     expect(paths.some((p) => p.startsWith('out/renderer/assets/') && p.endsWith('.js'))).toBe(true)
