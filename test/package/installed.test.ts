@@ -101,7 +101,7 @@ describe.runIf(enabled)('the packed package, installed into an empty project', (
     expect(out.squares).toEqual([1, 4, 9, 16])
     expect(new Set(out.pids).size).toBe(2)
     expect(out.pids).not.toContain(out.me)
-  })
+  }, 120_000)
 
   it('has type declarations that a TypeScript project resolving like Node (nodenext) finds', () => {
     writeFileSync(
@@ -139,7 +139,7 @@ describe.runIf(enabled)('the packed package, installed into an empty project', (
       }
     })()
     expect(diagnostics).toBe('')
-  })
+  }, 120_000)
 
   it('runs `npx clusterdesk pi --json`, with the same hits on one engine and on two', () => {
     const pi = (engines: number, mode: string): { hits: number; samples: number; pi: number; engines: number } =>
@@ -150,7 +150,7 @@ describe.runIf(enabled)('the packed package, installed into an empty project', (
     expect(two.engines).toBe(2)
     expect(two.hits).toBe(one.hits)
     expect(Math.abs(one.pi - Math.PI)).toBeLessThan(0.01)
-  })
+  }, 120_000)
 
   it('serves the GUI with `npx clusterdesk serve`: the page loads with its token and connects', async () => {
     // Its own process group, so the server below npx's shell is stopped with it.
