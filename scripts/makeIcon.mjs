@@ -1,10 +1,14 @@
-// Draws resources/icon.png (256x256 RGBA): the Monte Carlo π picture — a
-// quarter disc in a rounded square, with sample points inside and outside.
-// Run once by hand (`node scripts/makeIcon.mjs`); the PNG is committed.
+// Draws resources/icon.png (512x512 RGBA, the least macOS accepts for an app
+// icon): the Monte Carlo π picture — a quarter disc in a rounded square, with
+// sample points inside and outside. Run once by hand (`node scripts/makeIcon.mjs`);
+// the PNG is committed.
 import { writeFileSync } from 'node:fs'
 import { deflateSync } from 'node:zlib'
 
-const SIZE = 256
+const SIZE = 512
+// The drawing is laid out on a 256-unit square and scaled to SIZE pixels.
+const UNIT = 256
+const SCALE = SIZE / UNIT
 const SUPERSAMPLE = 4 // per axis, for anti-aliased edges
 
 const background = [30, 41, 82] // deep indigo
@@ -13,11 +17,11 @@ const hit = [255, 255, 255]
 const miss = [251, 146, 60] // orange
 
 const margin = 40 // the plot square inside the icon
-const plot = SIZE - 2 * margin
+const plot = UNIT - 2 * margin
 
 function insideRoundedSquare(x, y, radius = 52) {
-  const dx = Math.max(radius - x, 0, x - (SIZE - radius))
-  const dy = Math.max(radius - y, 0, y - (SIZE - radius))
+  const dx = Math.max(radius - x, 0, x - (UNIT - radius))
+  const dy = Math.max(radius - y, 0, y - (UNIT - radius))
   return dx * dx + dy * dy <= radius * radius
 }
 
@@ -36,7 +40,7 @@ function colourAt(x, y) {
   }
   // Quarter disc centred on the plot's bottom-left corner.
   const u = (x - margin) / plot
-  const v = (SIZE - margin - y) / plot
+  const v = (UNIT - margin - y) / plot
   if (u >= 0 && v >= 0 && u <= 1 && v <= 1 && u * u + v * v <= 1) return disc
   return background
 }
@@ -49,7 +53,7 @@ for (let y = 0; y < SIZE; y++) {
     const sum = [0, 0, 0, 0]
     for (let sy = 0; sy < SUPERSAMPLE; sy++) {
       for (let sx = 0; sx < SUPERSAMPLE; sx++) {
-        const c = colourAt(x + (sx + 0.5) / SUPERSAMPLE, y + (sy + 0.5) / SUPERSAMPLE)
+        const c = colourAt((x + (sx + 0.5) / SUPERSAMPLE) / SCALE, (y + (sy + 0.5) / SUPERSAMPLE) / SCALE)
         if (!c) continue
         sum[0] += c[0]
         sum[1] += c[1]

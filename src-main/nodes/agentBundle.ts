@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** Raised when the built agent/engine bundle is missing (a source checkout that was not built). */
@@ -9,6 +9,15 @@ export class AgentBundleMissingError extends Error {
 
 let cached: string | null = null
 
+/**
+ * In the packaged desktop app the package root is inside app.asar, and electron-builder's
+ * asarUnpack puts the bundle beside it as a real file, which the engine processes can run.
+ */
+export function unpacked(bundle: string): string {
+  const outside = bundle.replace(`app.asar${sep}`, `app.asar.unpacked${sep}`)
+  return outside !== bundle && existsSync(outside) ? outside : bundle
+}
+
 /** Path of `resources/agent.cjs`, the one file every node runs (found from the package root). */
 export function agentBundlePath(): string {
   if (cached && existsSync(cached)) return cached
@@ -16,9 +25,9 @@ export function agentBundlePath(): string {
   for (;;) {
     const pkg = join(dir, 'package.json')
     if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'clusterdesk') {
-      const bundle = join(dir, 'resources', 'agent.cjs')
+      const bundle = unpacked(join(dir, 'resources', 'agent.cjs'))
       if (!existsSync(bundle)) {
-        throw new AgentBundleMissingError(`the engine bundle ${bundle} is missing; build it with \`npm run build:lib\` (npm install does it too)`)
+        throw new AgentBundleMissingError(`the engine bundle ${bundle} is missing; in a source checkout, build it with \`npm run build:lib\``)
       }
       cached = bundle
       return bundle
