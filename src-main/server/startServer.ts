@@ -57,8 +57,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const files = new StaticFiles(staticDir)
   const bridge = new WsBridge(service, guard)
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${actualPort}`)
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = requestUrl(req, actualPort)
+    if (!url) return files.text(res, 400, 'bad request path')
     const foreign = guard.foreign(req)
     if (foreign) return files.text(res, 403, `forbidden: ${foreign}`)
     if (req.method !== 'GET' && req.method !== 'HEAD') return files.text(res, 405, `${req.method} is not supported`)
@@ -68,6 +69,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // The page's own requests (scripts, styles) carry no token in their URLs: the cookie does it.
     if (url.searchParams.has('token')) res.setHeader('Set-Cookie', tokenCookie(actualPort, token))
     files.serve(url.pathname, res, req.method === 'HEAD')
+  }
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      onRequest(req, res)
+    } catch {
+      // A request this code did not foresee costs that request, never the server.
+      if (!res.headersSent) files.text(res, 500, 'internal error')
+      else res.destroy()
+    }
   })
   // A peer that resets or sends what is not HTTP costs its own connection, never the server.
   server.on('clientError', (_err, socket) => {
@@ -76,9 +86,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   })
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     socket.on('error', () => socket.destroy())
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${actualPort}`)
+    const url = requestUrl(req, actualPort)
+    if (!url) return void socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
     if (url.pathname !== '/api') return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
-    bridge.upgrade(req, socket, head, url)
+    try {
+      bridge.upgrade(req, socket, head, url)
+    } catch {
+      socket.destroy()
+    }
   })
 
   let closing: Promise<void> | null = null
@@ -94,6 +109,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await new Promise<void>((resolve) => server.close(() => resolve()))
         if (!options.service) await service.close()
       })()),
+  }
+}
+
+/**
+ * The request's URL on this server, or null when it cannot be parsed. The path is appended to
+ * the origin rather than resolved against it, so `//x` stays a path and never names a host.
+ */
+function requestUrl(req: IncomingMessage, port: number): URL | null {
+  const path = req.url ?? '/'
+  try {
+    return new URL(`http://127.0.0.1:${port}${path.startsWith('/') ? path : `/${path}`}`)
+  } catch {
+    return null
   }
 }
 

@@ -3,7 +3,7 @@
  * only, the HTML with the same Content-Security-Policy as its `<meta>` tag (plus what only a
  * header can say), never cached; hashed assets cached privately.
  */
-import { createReadStream, readFileSync, statSync } from 'node:fs'
+import { createReadStream, readFileSync, statSync, type Stats } from 'node:fs'
 import type { ServerResponse } from 'node:http'
 import { extname, join, resolve, sep } from 'node:path'
 import { BASE_HEADERS } from './security'
@@ -37,6 +37,15 @@ export function metaCsp(html: string): string | null {
   return content ? (content[1] ?? content[2]).replace(/\s+/g, ' ').trim() : null
 }
 
+/** A path through a file (ENOTDIR) or with an over-long name (ENAMETOOLONG) is not found either. */
+function statOrNull(file: string): Stats | null {
+  try {
+    return statSync(file, { throwIfNoEntry: false }) ?? null
+  } catch {
+    return null
+  }
+}
+
 export class StaticFiles {
   private readonly root: string
 
@@ -54,7 +63,7 @@ export class StaticFiles {
     }
     const file = resolve(this.root, `.${decoded.startsWith('/') ? decoded : `/${decoded}`}`)
     if (decoded.includes('\0') || (file !== this.root && !file.startsWith(this.root + sep))) return this.text(res, 404, 'not found')
-    const stat = statSync(file, { throwIfNoEntry: false })
+    const stat = statOrNull(file)
     if (stat?.isFile() && extname(file) !== '.html') return this.file(res, file, stat.size, head)
     // Pages (and app routes without a file extension) get the app's index.html.
     if (stat?.isFile() || decoded === '/' || extname(decoded) === '') return this.index(res, head)

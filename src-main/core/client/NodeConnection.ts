@@ -330,6 +330,7 @@ export class NodeConnection implements EngineHost {
       this.transport.close()
       return
     }
+    if (!this.engines.has(engine)) return this.report(`dropped a message about engine ${engine}, which this node did not start`)
     if (this.stopped.has(engine)) return
     this.stopped.add(engine)
     this.report(`engine ${engine} sent an invalid message (${problem}); stopping it`)

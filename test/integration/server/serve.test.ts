@@ -138,6 +138,29 @@ test('no peer can take `clusterdesk serve` down: a refused frame drops that one 
   await new Promise((r) => garbage.once('close', r))
   expect(answer).toMatch(/^HTTP\/1\.1 400/)
 
+  // Paths `new URL` cannot parse against the server's address, with and without an upgrade.
+  for (const path of ['//', '///', '//[', '/\\', '//%']) {
+    for (const upgrade of [false, true]) {
+      const peer = tcpConnect(Number(port), '127.0.0.1')
+      onCleanup(() => peer.destroy())
+      let reply = ''
+      peer.on('data', (c: Buffer) => (reply += c.toString('latin1')))
+      peer.on('error', () => undefined)
+      const headers = upgrade ? 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' : 'Connection: close\r\n'
+      peer.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${headers}\r\n`)
+      await new Promise((r) => peer.once('close', r))
+      expect(reply, `${path} (upgrade: ${upgrade})`).toMatch(/^HTTP\/1\.1 (400|403|404)/)
+      expect(child.exitCode, `${path}: ${stderr}`).toBeNull()
+    }
+  }
+
+  // Paths the file system refuses to stat (through a file, a name too long), with the token.
+  for (const path of ['/index.html/x', `/${'a'.repeat(300)}.js`, `/assets/${'b'.repeat(5000)}`]) {
+    const res = await fetch(`http://127.0.0.1:${port}${path}?token=${token}`)
+    expect([200, 404, 503], path.slice(0, 40)).toContain(res.status)
+    expect(child.exitCode, `${path.slice(0, 40)}: ${stderr}`).toBeNull()
+  }
+
   // A second client is served as before.
   const ws = new WebSocket(`ws://127.0.0.1:${port}/api?token=${token}`)
   onCleanup(() => ws.terminate())

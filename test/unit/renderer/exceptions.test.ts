@@ -34,6 +34,20 @@ describe('the Exceptions view', () => {
     expect(items).toHaveLength(6)
   })
 
+  it('shows a traceback only when it says more than the header line', async () => {
+    const client = new FakeClient({
+      errors: [
+        remoteError(0, { id: 'bare', ename: 'EngineError', evalue: 'engine 0 died', traceback: 'EngineError: engine 0 died' }),
+        remoteError(1, { id: 'framed', traceback: 'TypeError: x\n    at f (<execute>:2:3)' }),
+      ],
+    })
+    const wrapper = await mountWith(ExceptionsView, client)
+    const items = wrapper.findAll('[data-testid="exception-item"]')
+    const byEngine = (e: string) => items.find((i) => i.attributes('data-engine') === e)!
+    expect(byEngine('0').find('.traceback').exists()).toBe(false)
+    expect(byEngine('1').get('.traceback').text()).toBe('TypeError: x\n    at f (<execute>:2:3)')
+  })
+
   it('counts the parts the service did not send', async () => {
     const client = new FakeClient({ errors: compositeParts(3, 10) })
     const wrapper = await mountWith(ExceptionsView, client)
