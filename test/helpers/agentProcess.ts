@@ -44,13 +44,13 @@ export class AgentProcess {
   closed = false
   private nextTaskId = 1
 
-  private readonly pinger: NodeJS.Timeout | null
+  private pinger: NodeJS.Timeout | null
 
   /**
-   * `ping: false` leaves heartbeats out, to see the agent give up on a silent controller;
-   * `bundle` runs another copy of the agent file; `env` is added to the agent's environment.
+   * `ping: false` leaves heartbeats out, to see the agent give up on a silent controller (or
+   * `stopPinging()` later); `pingMs` is how often heartbeats go; `bundle` runs another copy of the agent file; `env` is added to the agent's environment.
    */
-  constructor(args: string[] = [], { ping = true, bundle = AGENT_BUNDLE, env = {} as Record<string, string> } = {}) {
+  constructor(args: string[] = [], { ping = true, pingMs = 1000, bundle = AGENT_BUNDLE, env = {} as Record<string, string> } = {}) {
     this.child = spawn(process.execPath, [bundle, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     started.add(this)
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()))
@@ -61,9 +61,15 @@ export class AgentProcess {
       onClose: () => (this.closed = true),
     })
     let seq = 0
-    this.pinger = ping ? setInterval(() => this.send(AGENT, { type: 'ping', seq: --seq }), 1000) : null
+    this.pinger = ping ? setInterval(() => this.send(AGENT, { type: 'ping', seq: --seq }), pingMs) : null
     this.pinger?.unref()
     void this.exited.then(() => this.pinger && clearInterval(this.pinger))
+  }
+
+  /** No more heartbeats from here on. */
+  stopPinging(): void {
+    if (this.pinger) clearInterval(this.pinger)
+    this.pinger = null
   }
 
   send(engine: number, message: AnyMessage): void {
