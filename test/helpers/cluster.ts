@@ -10,6 +10,8 @@ import type { Client } from '../../src-main/core/client/Client'
 const running: Cluster[] = []
 const clients: Client[] = []
 const homes: string[] = []
+/** Clients made by connect() so far in this test file (a connected replay checks it ran connected). */
+export const connectedClients = { count: 0 }
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()))
@@ -36,6 +38,7 @@ export function freshHome(): string {
 export async function connectClient(profile = 'default'): Promise<Client> {
   const rc = await connect({ profile })
   clients.push(rc)
+  connectedClients.count++
   return rc
 }
 
@@ -46,7 +49,7 @@ export async function startLocal(
 ): Promise<{ cluster: Cluster; rc: Client }> {
   const { profile, ...node } = extra
   const connected = clientMode() === 'connected'
-  if ((connected || profile) && !process.env.CLUSTERDESK_HOME?.includes('cdh-')) freshHome()
+  if ((connected || profile) && homes.length === 0) freshHome()
   const published = profile ?? (connected ? 'default' : undefined)
   const cluster = new Cluster({ nodes: [{ kind: 'local', engines, ...node }], ...(published ? { profile: published } : {}) })
   running.push(cluster)
