@@ -90,6 +90,23 @@ describe('a controller that dies under its client', () => {
 })
 
 describe('misbehaving connections', () => {
+  it('a client killed mid-scatter of 400 MB leaves the cluster serving, its namespaces as they were', async () => {
+    freshHome()
+    const { rc: own } = await startLocal(2, { profile: 'scatter' })
+    await own.view().push({ x: 'before' })
+    const { child, line } = await clientProcess(`
+      const rc = await connect({ profile: 'scatter' })
+      rc.view().scatter('x', new Float64Array(50_000_000).fill(1))
+      setTimeout(() => console.log('sending'), 50)
+    `)
+    expect(line).toBe('sending')
+    child.kill('SIGKILL')
+    await new Promise((r) => child.once('exit', r))
+    const rc = await connectClient('scatter')
+    expect(await rc.view().pull('x')).toEqual(['before', 'before'])
+    expect(rc.engines.map((e) => e.state)).toEqual(['idle', 'idle'])
+  })
+
   it('closes a connection that sends garbage, and keeps serving', async () => {
     freshHome()
     await startLocal(1, { profile: 'g' })
