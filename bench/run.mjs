@@ -2,7 +2,13 @@
 // clusterdesk benchmarks (npm run bench): the figures DESIGN's performance section asks for,
 // measured on the built library (dist/) with local engines. Prints a table; --json for raw data.
 import { performance } from 'node:perf_hooks'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { Cluster, runPi } from '../dist/index.js'
+import { clientFigures } from './clientFigures.mjs'
 
 const json = process.argv.includes('--json')
 const engines = Number(process.env.BENCH_ENGINES ?? 2)
@@ -77,6 +83,42 @@ try {
 } finally {
   await cluster.stop()
 }
+// In-process and connected side by side: one cluster published under a profile (in a temporary
+// CLUSTERDESK_HOME), measured through its own client and through a client that connect()s from
+// another process, as a notebook would.
+{
+  const home = mkdtempSync(join(tmpdir(), 'clusterdesk-bench-'))
+  process.env.CLUSTERDESK_HOME = home
+  const published = new Cluster({ nodes: [{ kind: 'local', engines }], profile: 'bench' })
+  const own = await published.start()
+  const sideBySide = []
+  try {
+    sideBySide.push({ mode: 'in-process', ...(await clientFigures(own)) })
+    const script = fileURLToPath(new URL('./clientFigures.mjs', import.meta.url))
+    // Async: this process is the controller and must keep serving while the client runs.
+    const out = await new Promise((resolve, reject) => {
+      execFile(process.execPath, [script, 'bench'], { env: process.env, maxBuffer: 1 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout)))
+    })
+    sideBySide.push({ mode: 'connected', ...JSON.parse(out) })
+  } finally {
+    await published.stop()
+    rmSync(home, { recursive: true, force: true })
+  }
+  const rows = [
+    ['trivial apply round trip', 'applyMs', 'ms', '≤ 0.25 / ≤ 0.4 ms'],
+    ['lb apply throughput', 'lbPerS', 'tasks/s', '≥ 56,000 /s connected'],
+    ['scatter 80 MB Float64Array', 'scatterMBs', 'MB/s', '≥ 1000 MB/s connected'],
+    ['gather 80 MB Float64Array', 'gatherMBs', 'MB/s', '≥ 1000 MB/s connected'],
+    [`π, 1e8 samples on ${engines} engines (lb-map)`, 'piPerS', 'samples/s', ''],
+  ]
+  if (!json) console.log(`\n${''.padEnd(44)} ${'in-process'.padStart(12)} ${'connected'.padStart(12)}`)
+  for (const [name, key, unit, target] of rows) {
+    const [a, b] = sideBySide.map((f) => f[key])
+    for (const f of sideBySide) results.push({ name: `${name} (${f.mode})`, value: f[key], unit, target })
+    if (!json) console.log(`${name.padEnd(44)} ${String(a).padStart(12)} ${String(b).padStart(12)} ${unit.padEnd(10)} ${target ? `(goal ${target})` : ''}`)
+  }
+}
+
 if (json) console.log(JSON.stringify({ engines, node: process.version, results }, null, 2))
 
 function median(xs) {

@@ -4,10 +4,12 @@
  * can be added, stopped and restarted while the rest of the cluster works.
  */
 import { Client } from '../core/client/Client'
+import { Controller } from '../core/controller/Controller'
 import { HandshakeError, NodeConnection } from '../core/client/NodeConnection'
 import type { LaunchedAgent, Launcher } from '../nodes/Launcher'
 import { LocalLauncher } from '../nodes/LocalLauncher'
 import { SshLauncher, type SshLauncherOptions } from '../nodes/ssh/SshLauncher'
+import { publishController, type Publication } from './publish'
 import { ClusterConfigError, type ClusterOptions, type NodeSpec, validateNode, validateOptions } from './options'
 
 /** A node of the cluster while its agent runs. */
@@ -47,16 +49,33 @@ export function launcherFor(spec: NodeSpec, options: ClusterOptions, ssh: Pick<S
 
 export class Cluster {
   readonly options: ClusterOptions
-  private readonly rc = new Client()
+  /** The controller: engine registry, load balancer, task router; the Client is its in-process face. */
+  private readonly controller = new Controller()
+  private readonly rc = new Client(this.controller)
   private readonly running = new Map<string, RunningNode>()
   private nextEngineId = 0
   private started = false
   /** Bumped by stop(), so launches still in flight know to give up. */
   private generation = 0
   private starting: Promise<Client> | null = null
+  /** The client-protocol server and connection file, when started with a `profile`. */
+  private publication: Publication | null = null
 
   constructor(options: ClusterOptions, private readonly launchers: LauncherFactory = launcherFor) {
     this.options = validateOptions(options)
+    this.controller.host = {
+      addNodes: async (specs) => {
+        const ids: number[] = []
+        for (const spec of specs as NodeSpec[]) ids.push(...(await this.addNode(spec)).engineIds)
+        return ids
+      },
+      shutdown: () => this.stop(),
+    }
+  }
+
+  /** The connection file, while the cluster is published under a profile. */
+  get connectionFile(): string | null {
+    return this.publication?.file ?? null
   }
 
   /** The client, once `start()` has succeeded (null before and after `stop()`). */
@@ -91,6 +110,9 @@ export class Cluster {
     this.started = false
     await Promise.all([...this.running.keys()].map((key) => this.stopNode(key)))
     await this.starting?.catch(() => undefined)
+    const publication = this.publication
+    this.publication = null
+    await publication?.close()
   }
 
   /**
@@ -121,11 +143,11 @@ export class Cluster {
     const engine = this.rc.engines.find((e) => e.id === engineId)
     if (!node || !engine) throw new ClusterConfigError(`there is no running engine ${engineId}`)
     if (engine.state === 'dead') return
-    const gone = this.rc.waitForExit(engineId, 5000)
+    const gone = this.controller.registry.waitForExit(engineId, 5000)
     node.connection.signal(engineId, 'SIGTERM')
     await gone.catch(() => {
       node.connection.signal(engineId, 'SIGKILL')
-      return this.rc.waitForExit(engineId, 5000)
+      return this.controller.registry.waitForExit(engineId, 5000)
     })
   }
 
@@ -143,7 +165,7 @@ export class Cluster {
     const node = this.running.get(key)
     if (!node) return
     this.running.delete(key)
-    this.rc.detach(node.connection, 'the node was stopped')
+    this.controller.detach(node.connection, 'the node was stopped')
     await node.connection.shutdown(3000)
     const gone = await Promise.race([node.agent.exited.then(() => true), delay(3000).then(() => false)])
     if (!gone) {
@@ -159,8 +181,10 @@ export class Cluster {
   }
 
   private async startAll(): Promise<Client> {
-    const { nodes } = this.options
+    const { nodes, profile, listen, keepAlive } = this.options
     try {
+      // Claim the profile first: a profile already running fails before anything is started.
+      if (profile !== undefined) this.publication = await publishController(this.controller, { profile, listen, keepAlive })
       // Launch and handshake every node at once; ids are then given in node order.
       const launched = await Promise.allSettled(nodes.map((spec) => this.launch(spec)))
       const failed = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -170,12 +194,14 @@ export class Cluster {
       // Every node's count is checked before any engine starts anywhere.
       ready.forEach((node, i) => this.checkCapacity(node, counts[i]))
       const ids = ready.flatMap((node, i) => this.spawnIds(node, counts[i]))
-      await this.rc.waitForEngines(ids, this.registrationTimeout(ids.length))
+      await this.controller.registry.waitForEngines(ids, this.registrationTimeout(ids.length))
       for (const node of ready) node.connection.setActive(false)
       this.started = true
       return this.rc
     } catch (err) {
       await Promise.all([...this.running.keys()].map((key) => this.stopNode(key)))
+      await this.publication?.close()
+      this.publication = null
       throw err
     }
   }
@@ -196,7 +222,7 @@ export class Cluster {
     agent.onDirect?.((engine, transport) => connection.attachDirect(engine, transport))
     const node: RunningNode = { key, spec, agent, connection, engineIds: [] }
     this.running.set(key, node)
-    this.rc.attach(connection)
+    this.controller.attach(connection)
     try {
       await connection.handshake(startTimeout)
     } catch (err) {
@@ -236,7 +262,7 @@ export class Cluster {
   private spawnIds(node: RunningNode, count: number): number[] {
     const ids = Array.from({ length: count }, () => this.nextEngineId++)
     node.engineIds.push(...ids)
-    this.rc.expectEngines(node.connection, ids)
+    this.controller.registry.expect(node.connection, ids)
     node.connection.spawn(ids, {
       cwd: node.spec.cwd ?? (node.spec.kind === 'local' ? process.cwd() : undefined),
       env: node.spec.env,
@@ -252,7 +278,7 @@ export class Cluster {
     const ids = this.spawnIds(node, count)
     node.connection.setActive(true)
     try {
-      await this.rc.waitForEngines(ids, this.registrationTimeout(ids.length))
+      await this.controller.registry.waitForEngines(ids, this.registrationTimeout(ids.length))
     } finally {
       node.connection.setActive(false)
     }

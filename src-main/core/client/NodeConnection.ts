@@ -4,12 +4,11 @@
  * (child process, SSH channel): launchers hand it a Transport, and on local nodes each engine's
  * direct channel too, which then carries that engine's frames both ways.
  */
-import { decodeFrame, encodeFrame, frameEngine } from '../protocol/codec'
+import { decodeFrame, encodeFrame, frameEngine, setFrameEngine } from '../protocol/codec'
 import { checkFromAgent, checkFromEngine } from '../protocol/guards'
 import {
   AGENT,
   PROTOCOL_VERSION,
-  type EngineExitMessage,
   type FromAgent,
   type FromEngine,
   type HelloMessage,
@@ -17,13 +16,15 @@ import {
   type ToAgent,
 } from '../protocol/messages'
 import type { Transport } from '../protocol/transport'
+import { DirectChannels } from './DirectChannels'
 import type { EngineHost } from './EngineHandle'
 
 /** What the agent says about its node in the handshake. */
 export type AgentInfo = NonNullable<HelloMessage['agent']>
 
 export interface NodeConnectionEvents {
-  onEngineMessage(engine: number, message: FromEngine): void
+  /** `frame`: the message as it arrived, for relaying to a connected client without re-encoding. */
+  onEngineMessage(engine: number, message: FromEngine, frame: Uint8Array): void
   onAgentMessage(message: FromAgent): void
   /** The stream ended or the agent stopped answering heartbeats. */
   onLost(reason: string): void
@@ -43,15 +44,6 @@ export interface NodeConnectionOptions {
   missedBeats?: number
 }
 
-/**
- * After the agent reported an engine's exit, how long to wait for the engine's direct channel to
- * deliver its last frames (and close) before the exit is processed anyway.
- */
-const DIRECT_DRAIN_MS = 500
-
-/** A direct channel: announced by the engine through the agent, then attached, then closed. */
-type DirectState = { transport: Transport | null; closed: boolean }
-
 export class NodeConnection implements EngineHost {
   readonly label: string
   agent: AgentInfo | null = null
@@ -63,13 +55,12 @@ export class NodeConnection implements EngineHost {
   private open = true
   private closeWaiters: Array<() => void> = []
   private active = true
-  /** Engines with a direct channel; its transport carries their frames both ways while open. */
-  private readonly directs = new Map<number, DirectState>()
-  private attachedDirects = 0
-  /** Exit reports waiting for the engine's direct channel to close. */
-  private readonly heldExits = new Map<number, { message: EngineExitMessage; timer: NodeJS.Timeout }>()
-  /** Engines whose exit was reported: a late direct channel of theirs is refused. */
-  private readonly exited = new Set<number>()
+  /** Local engines' direct channels: their frames go both ways there while open. */
+  private readonly directs = new DirectChannels({
+    onFrame: (frame) => this.frame(frame),
+    onExit: (message) => this.events?.onAgentMessage(message),
+    sendSwitch: (engine) => this.sendTo(engine, { type: 'directSwitch' }),
+  })
   /** Engines this node was asked to start: frames about any other engine are dropped. */
   private readonly engines = new Set<number>()
   /** Engines stopped for an invalid message: what else they send is dropped unreported. */
@@ -122,13 +113,16 @@ export class NodeConnection implements EngineHost {
     this.sendAgent({ type: 'spawn', engines, ...Object.fromEntries(set) })
   }
 
-  /** Sends one frame: over the engine's direct channel when it has one, else through the agent. */
-  send(chunks: Uint8Array[]): void {
-    if (this.attachedDirects > 0) {
-      const direct = this.directs.get(frameEngine(chunks[0]))?.transport
-      if (direct) return direct.send(chunks)
-    }
-    this.transport.send(chunks)
+  /**
+   * Sends one frame to an engine: over its direct channel when it has one, else through the agent.
+   * `engine` is written into the frame's header (a load-balanced task is encoded before its engine
+   * is known); without it, the header's engine is used.
+   */
+  send(chunks: Uint8Array[], engine = frameEngine(chunks[0])): void {
+    setFrameEngine(chunks[0], engine)
+    const direct = this.directs.transportFor(engine)
+    if (direct) direct.send(chunks)
+    else this.transport.send(chunks)
   }
 
   /**
@@ -137,26 +131,7 @@ export class NodeConnection implements EngineHost {
    * this way, so it reads them only after everything sent through the agent before.
    */
   attachDirect(engine: number, transport: Transport): void {
-    const known = this.directs.get(engine)
-    // An engine whose exit waits for this very channel still gets it; after that it is too late.
-    const tooLate = this.exited.has(engine) && !this.heldExits.has(engine)
-    if (!this.open || !this.engines.has(engine) || tooLate || known?.transport || known?.closed) {
-      transport.close()
-      return
-    }
-    const state: DirectState = known ?? { transport: null, closed: false }
-    state.transport = transport
-    this.directs.set(engine, state)
-    this.attachedDirects++
-    transport.setHandlers({
-      // Only the engine's own frames: the channel speaks for that one engine.
-      onFrame: (frame) => {
-        if (frameEngine(frame) === engine) this.frame(frame)
-      },
-      onClose: () => this.directClosed(engine, state),
-    })
-    if (!this.active) transport.unref?.()
-    this.sendTo(engine, { type: 'directSwitch' })
+    this.directs.attach(engine, transport, this.open && this.engines.has(engine), this.active)
   }
 
   signal(engine: number, signal: 'SIGINT' | 'SIGTERM' | 'SIGKILL'): void {
@@ -168,10 +143,7 @@ export class NodeConnection implements EngineHost {
     this.active = active
     if (active) this.transport.ref?.()
     else this.transport.unref?.()
-    for (const { transport } of this.directs.values()) {
-      if (active) transport?.ref?.()
-      else transport?.unref?.()
-    }
+    this.directs.setActive(active)
   }
 
   /** Asks the agent to stop its engines and exit; resolves when the stream has closed. */
@@ -221,46 +193,6 @@ export class NodeConnection implements EngineHost {
     if (this.open) this.transport.send(encodeFrame(engine, message))
   }
 
-  private directClosed(engine: number, state: DirectState): void {
-    state.closed = true
-    if (state.transport) {
-      state.transport = null
-      this.attachedDirects--
-    }
-    // Later frames for the engine go through the agent; its exit report decides what happened.
-    this.releaseExit(engine)
-  }
-
-  /** Processes an exit report now, or once the engine's direct channel has said its last. */
-  private engineExit(message: EngineExitMessage): void {
-    this.exited.add(message.engine)
-    const direct = this.directs.get(message.engine)
-    if (!direct || direct.closed) {
-      this.directs.delete(message.engine)
-      this.events?.onAgentMessage(message)
-      return
-    }
-    const timer = setTimeout(() => this.releaseExit(message.engine), DIRECT_DRAIN_MS)
-    timer.unref()
-    this.heldExits.set(message.engine, { message, timer })
-  }
-
-  private releaseExit(engine: number): void {
-    const held = this.heldExits.get(engine)
-    if (!held) return
-    this.heldExits.delete(engine)
-    clearTimeout(held.timer)
-    const direct = this.directs.get(engine)
-    this.directs.delete(engine)
-    if (direct?.transport) {
-      // Waited long enough: whatever the channel still brings concerns a dead engine.
-      direct.transport.close()
-      direct.transport = null
-      this.attachedDirects--
-    }
-    this.events?.onAgentMessage(held.message)
-  }
-
   private frame(frame: Uint8Array): void {
     let decoded: { engine: number; message: unknown }
     try {
@@ -273,19 +205,15 @@ export class NodeConnection implements EngineHost {
     const problem = engine === AGENT ? checkFromAgent(message) : checkFromEngine(message)
     if (problem) return this.invalid(engine, problem)
     if (engine !== AGENT) {
-      if ((message as FromEngine).type === 'directOpened') {
-        // In order with the agent's reports: from here the engine's exit waits for the channel.
-        if (!this.directs.has(engine) && !this.exited.has(engine)) this.directs.set(engine, { transport: null, closed: false })
-        return
-      }
-      this.events?.onEngineMessage(engine, message as FromEngine)
+      if ((message as FromEngine).type === 'directOpened') return this.directs.opened(engine)
+      this.events?.onEngineMessage(engine, message as FromEngine, frame)
       return
     }
     const msg = message as FromAgent
     if ((msg.type === 'engineExit' || msg.type === 'engineStarted') && !this.engines.has(msg.engine)) {
       return this.report(`dropped the agent's ${msg.type} about engine ${msg.engine}, which this node did not start`)
     }
-    if (msg.type === 'engineExit') return this.engineExit(msg)
+    if (msg.type === 'engineExit') return this.directs.exit(msg)
     if (msg.type === 'hello') {
       // Only the answer to our hello counts; another one would start a second heartbeat.
       if (!this.helloWaiter) return
@@ -316,6 +244,23 @@ export class NodeConnection implements EngineHost {
     this.events?.onAgentMessage(msg)
   }
 
+  private closed(error?: Error): void {
+    const reason = error ? `connection failed: ${error.message}` : 'the node agent exited'
+    this.helloWaiter?.reject(new HandshakeError(`${this.label}: ${reason} before the handshake`))
+    this.helloWaiter = null
+    this.lost(reason)
+  }
+
+  private lost(reason: string): void {
+    if (!this.open) return
+    this.open = false
+    if (this.heartbeat) clearInterval(this.heartbeat)
+    // The agent's last word on each engine comes before the node's loss.
+    this.directs.closeAll()
+    for (const w of this.closeWaiters.splice(0)) w()
+    this.events?.onLost(reason)
+  }
+
   /**
    * A message that failed its checks. The agent's own stream is not to be trusted after one, so
    * the node is lost with the reason; an engine's is dropped and that engine stopped, so its tasks
@@ -340,23 +285,5 @@ export class NodeConnection implements EngineHost {
   /** A node event for the user (the Client shows it like the agent's own errors). */
   private report(message: string): void {
     this.events?.onAgentMessage({ type: 'agentError', message })
-  }
-
-  private closed(error?: Error): void {
-    const reason = error ? `connection failed: ${error.message}` : 'the node agent exited'
-    this.helloWaiter?.reject(new HandshakeError(`${this.label}: ${reason} before the handshake`))
-    this.helloWaiter = null
-    this.lost(reason)
-  }
-
-  private lost(reason: string): void {
-    if (!this.open) return
-    this.open = false
-    if (this.heartbeat) clearInterval(this.heartbeat)
-    // The agent's last word on each engine comes before the node's loss.
-    for (const engine of [...this.heldExits.keys()]) this.releaseExit(engine)
-    for (const direct of this.directs.values()) direct.transport?.close()
-    for (const w of this.closeWaiters.splice(0)) w()
-    this.events?.onLost(reason)
   }
 }
