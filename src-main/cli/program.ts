@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { registerDaemonCommands } from './daemonCommands'
 import { registerServe } from './serveCommand'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { NodeNotFoundError } from '../nodes/LocalLauncher'
@@ -83,7 +84,7 @@ export function createProgram(): Command {
     .helpOption('-h, --help', 'show help')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`clusterdesk: ${text}`) })
-    .addHelpText('after', '\nExamples:\n  $ clusterdesk pi --samples 1e8 --tasks 16 --engines 2 --mode lb-map\n  $ clusterdesk pi --all-modes --json\n  $ clusterdesk serve                # the GUI in your browser\n  $ clusterdesk help pi')
+    .addHelpText('after', '\nExamples:\n  $ clusterdesk pi --samples 1e8 --tasks 16 --engines 2 --mode lb-map\n  $ clusterdesk pi --all-modes --json\n  $ clusterdesk start -n 4 --profile lab && clusterdesk pi --profile lab && clusterdesk stop --profile lab\n  $ clusterdesk serve                # the GUI in your browser\n  $ clusterdesk help pi')
 
   program
     .command('pi')
@@ -99,9 +100,11 @@ export function createProgram(): Command {
     .option('--node <spec>', 'a node to run engines on, repeatable: local, local:2, or ssh://user@host:port?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new (--engines is then not used)', collectNode)
     .option('--accept-new-host-keys', 'trust and record the host key of an SSH node seen for the first time without asking (for scripts; a changed key is still refused)')
     .option('--node-path <path>', 'Node.js executable for the engines (default: this one)', nonEmpty('the path of a Node.js executable'))
+    .option('--profile <name>', 'run on the cluster running under this profile (see `clusterdesk start`) and leave it running')
     .addHelpText('after', PI_EXAMPLES)
-    .action((options: PiCommandOptions) => piCommand(options))
+    .action((options: PiCommandOptions, command: Command) => piCommand({ ...options, enginesGiven: command.getOptionValueSource('engines') === 'cli' }))
 
+  registerDaemonCommands(program)
   registerServe(program)
   return program
 }

@@ -1,0 +1,82 @@
+/**
+ * The controller daemon of `clusterdesk start` (the hidden `clusterdesk _daemon` command): reads
+ * its configuration from the IPC pipe, starts the cluster under the profile (which publishes the
+ * connection file), reports "engines up" or the error, and then lives until its cluster stops —
+ * by a client's `shutdown()`, by SIGTERM/SIGINT from `clusterdesk stop`, or by an error.
+ * Its stdout and stderr are the profile's controller.log; nothing secret is written there.
+ */
+import { existsSync } from 'node:fs'
+import { Cluster } from '../cluster/Cluster'
+import type { ClusterOptions, NodeSpec } from '../cluster/options'
+import { connectionFile } from './profileFiles'
+import { CliUsageError } from './piCommand'
+import { toWire, type DaemonConfig, type FromDaemon } from './daemonMessages'
+
+/** How often the daemon checks that its cluster still runs (it exits once it does not). */
+const WATCH_MS = 500
+
+const log = (text: string): void => void process.stdout.write(`${new Date().toISOString()} ${text}\n`)
+
+/** A node as the log names it: never its passphrase or environment. */
+function describeNode(node: NodeSpec): string {
+  if (node.kind === 'local') return `local:${node.engines ?? 'one per core'}`
+  return `ssh://${node.user ? `${node.user}@` : ''}${node.host}${node.port ? `:${node.port}` : ''} (${node.engines ?? 'one per core'} engines)`
+}
+
+export async function runDaemon(): Promise<void> {
+  if (!process.send) throw new CliUsageError('`clusterdesk _daemon` is started by `clusterdesk start`; run that instead.')
+  const send = (message: FromDaemon): void => void process.send?.(message)
+  const config = await new Promise<DaemonConfig>((resolve) => process.once('message', (m) => resolve(m as DaemonConfig)))
+  const { profile, nodes, listen } = config
+  log(`controller pid ${process.pid}, profile '${profile}': starting ${nodes.map(describeNode).join(', ')}`)
+
+  // The daemon has no terminal; a hang-up of the shell that started it is not a reason to stop.
+  process.on('SIGHUP', () => log('ignoring SIGHUP'))
+  const options = { nodes, profile, ...(listen ? { listen } : {}) } as ClusterOptions
+  let cluster: Cluster
+  try {
+    cluster = new Cluster(options)
+  } catch (err) {
+    send({ type: 'failed', error: toWire(err) })
+    log(`not started: ${(err as Error).message}`)
+    process.exit(1)
+  }
+
+  let stopping: Promise<void> | null = null
+  const stop = (why: string): Promise<void> =>
+    (stopping ??= (async () => {
+      log(`stopping (${why})`)
+      await cluster.stop()
+      log('stopped: no engine or agent left')
+      process.exit(0)
+    })())
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
+
+  try {
+    const rc = await cluster.start()
+    const file = connectionFile(profile)
+    const engines = rc.engines.map(({ id, node, pid }) => ({ id, node, pid }))
+    log(`engines up: ${engines.map((e) => `${e.id} (pid ${e.pid})`).join(', ')}`)
+    send({ type: 'ready', pid: process.pid, profile, file: existsSync(file) ? file : null, engines })
+  } catch (err) {
+    log(`not started: ${(err as Error).message}`)
+    send({ type: 'failed', error: toWire(err) })
+    await cluster.stop()
+    process.exit(1)
+  }
+  // `clusterdesk start` has what it waited for; from here the daemon answers only its clients.
+  process.disconnect?.()
+
+  // The client socket keeps the process alive as long as it serves; this watch makes the end
+  // explicit whatever the library keeps open: once the cluster has stopped, the daemon exits.
+  await new Promise<void>((resolve) => {
+    const watch = setInterval(() => {
+      if (cluster.client !== null || stopping) return
+      clearInterval(watch)
+      resolve()
+    }, WATCH_MS)
+  })
+  log('the cluster was shut down by a client')
+  process.exit(0)
+}

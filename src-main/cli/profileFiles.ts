@@ -1,0 +1,26 @@
+/**
+ * Where the CLI finds a profile's files: the connection file the library publishes there, and the
+ * controller log `clusterdesk start` writes next to it. Profile names become folder names, so they
+ * are checked before anything is created.
+ */
+import { join } from 'node:path'
+import { profileDir } from '../home'
+import { CliUsageError } from './piCommand'
+
+export const DEFAULT_PROFILE = 'default'
+
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+/** The profile name, or a CliUsageError saying what a name may hold. */
+export function checkProfileName(profile: string): string {
+  if (!PROFILE_NAME.test(profile)) {
+    throw new CliUsageError(`option '--profile <name>' is invalid: '${profile}' is not a profile name; use letters, digits, '.', '_' and '-' (up to 64), like lab or gpu-2.`)
+  }
+  return profile
+}
+
+/** `<home>/profiles/<profile>/cluster.json`: the address, pid and key of the profile's controller. */
+export const connectionFile = (profile: string): string => join(profileDir(profile), 'cluster.json')
+
+/** `<home>/profiles/<profile>/controller.log`: the daemon's stdout and stderr, appended to at each start. */
+export const controllerLog = (profile: string): string => join(profileDir(profile), 'controller.log')

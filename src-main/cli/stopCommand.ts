@@ -1,0 +1,139 @@
+/**
+ * `clusterdesk stop [--profile P | --all]`: asks each controller to shut down through the client
+ * protocol (every node stopped, connection file removed), then waits until the daemon's process
+ * is gone. A daemon that does not answer or does not end gets SIGTERM, then SIGKILL to its whole
+ * process group (its local agents and engines are in it); its connection file is then removed here.
+ * `stop --profile P` of a profile that is not running fails (exit status 1); `stop --all` with
+ * nothing running is not an error.
+ */
+import { readFileSync, rmSync } from 'node:fs'
+import { checkProfileName } from './profileFiles'
+import { connect, listProfiles, type ProfileStatus } from './remote'
+
+export interface StopCommandOptions {
+  profile: string
+  all?: boolean
+}
+
+/** How long a controller may take to stop its nodes and exit before it is signalled. */
+const SHUTDOWN_GRACE_MS = 10_000
+/** How long SIGTERM gets before SIGKILL. */
+const TERM_GRACE_MS = 5000
+
+/** `stop --profile P` when no controller runs under P. */
+export class ProfileNotRunningError extends Error {
+  override name = 'ProfileNotRunningError'
+  constructor(profile: string) {
+    super(`no cluster is running under profile '${profile}': nothing to stop (\`clusterdesk list\` shows the running ones)`)
+  }
+}
+
+/** A controller that would not stop. */
+export class StopFailedError extends Error {
+  override name = 'StopFailedError'
+}
+
+const say = (text: string): void => void process.stderr.write(`clusterdesk: ${text}\n`)
+
+export async function stopCommand(options: StopCommandOptions): Promise<void> {
+  const profile = options.all ? null : checkProfileName(options.profile)
+  const statuses = (await listProfiles()).filter((p) => profile === null || p.profile === profile)
+  for (const s of statuses.filter((p) => p.state === 'stale')) {
+    say(`profile '${s.profile}' had a stale connection file (controller pid ${s.pid} is gone); removed it.`)
+  }
+  const running = statuses.filter((p) => p.state === 'running')
+  if (running.length === 0) {
+    if (profile !== null) throw new ProfileNotRunningError(profile)
+    say('no cluster is running; nothing to stop.')
+    return
+  }
+  const failures: string[] = []
+  for (const status of running) {
+    try {
+      await stopOne(status)
+      process.stdout.write(`clusterdesk: stopped profile '${status.profile}' (controller pid ${status.pid})\n`)
+    } catch (err) {
+      failures.push((err as Error).message)
+    }
+  }
+  if (failures.length) throw new StopFailedError(failures.join('\n'))
+}
+
+async function stopOne({ profile, pid, file }: ProfileStatus): Promise<void> {
+  const daemon = pid !== null && isDaemon(pid)
+  try {
+    const rc = await connect({ profile, timeoutMs: 5000 })
+    await rc.shutdown()
+  } catch (err) {
+    if (!daemon) throw new StopFailedError(`profile '${profile}': ${(err as Error).message}`)
+    say(`profile '${profile}': the controller did not take the shutdown (${(err as Error).message}); signalling pid ${pid}…`)
+    signal(pid, 'SIGTERM')
+  }
+  if (pid === null) return
+  // A daemon stops by exiting; a script's own published cluster stops and lives on, its file removed.
+  const stopped = (): boolean => !isRunning(pid) || (!daemon && !fileNames(file, pid))
+  if (await until(stopped, SHUTDOWN_GRACE_MS)) return
+  if (!daemon) throw new StopFailedError(`profile '${profile}': its controller (pid ${pid}) did not stop; it is not a clusterdesk daemon, so it was left running`)
+  say(`profile '${profile}': the controller (pid ${pid}) is still running; sending SIGTERM…`)
+  signal(pid, 'SIGTERM')
+  if (!(await until(stopped, TERM_GRACE_MS))) {
+    say(`profile '${profile}': sending SIGKILL to the controller's process group (pid ${pid}) and removing its connection file`)
+    signal(-pid, 'SIGKILL')
+    if (!(await until(stopped, TERM_GRACE_MS))) throw new StopFailedError(`profile '${profile}': the controller (pid ${pid}) survived SIGKILL`)
+  }
+  if (fileNames(file, pid)) rmSync(file, { force: true })
+}
+
+/** The process runs `clusterdesk _daemon` (so it may be signalled, with its process group). */
+function isDaemon(pid: number): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])
+    return argv.includes('_daemon') && pgid === pid
+  } catch {
+    // No /proc (macOS): trust the connection file's pid, which only `start`'s daemons write as leaders.
+    return process.platform !== 'linux'
+  }
+}
+
+/** The connection file still exists and names `pid`. */
+function fileNames(file: string, pid: number): boolean {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }).pid === pid
+  } catch {
+    return false
+  }
+}
+
+/** Alive and not a zombie. */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return process.platform !== 'linux'
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig)
+  } catch {
+    // Gone already.
+  }
+}
+
+async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() > deadline) return false
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return true
+}
