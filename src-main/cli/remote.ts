@@ -42,8 +42,11 @@ export class NoConnectSupportError extends Error {
   override name = 'NoConnectSupportError'
 }
 
+/** The library's export `name`, looked up by a computed key so a build without it still bundles. */
+const exported = <K extends keyof ConnectedApi>(name: K): ConnectedApi[K] | undefined => (lib as unknown as Partial<ConnectedApi>)[name]
+
 function api<K extends keyof ConnectedApi>(name: K): ConnectedApi[K] {
-  const value = (lib as unknown as Partial<ConnectedApi>)[name]
+  const value = exported(name)
   if (value === undefined) throw new NoConnectSupportError(`this build of clusterdesk has no ${name}(); rebuild it from a version with connected clusters`)
   return value as ConnectedApi[K]
 }
@@ -54,7 +57,7 @@ export const listProfiles = (): Promise<ProfileStatus[]> => api('listProfiles')(
 
 /** True for the library's ConnectionError (no cluster, stale file, wrong key, wrong mode, controller gone). */
 export function isConnectionError(err: unknown): err is Error {
-  const ctor = (lib as unknown as Partial<ConnectedApi>).ConnectionError
+  const ctor = exported('ConnectionError')
   return ctor !== undefined ? err instanceof ctor : err instanceof Error && err.name === 'ConnectionError'
 }
 
@@ -70,6 +73,6 @@ export async function addNodes(rc: RemoteClient, specs: NodeSpec[]): Promise<voi
  * itself then refuses a second start of a running profile.
  */
 export async function profileStatus(profile: string): Promise<ProfileStatus | null> {
-  if ((lib as unknown as Partial<ConnectedApi>).listProfiles === undefined) return null
+  if (exported('listProfiles') === undefined) return null
   return (await listProfiles()).find((p) => p.profile === profile) ?? null
 }
