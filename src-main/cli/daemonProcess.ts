@@ -19,8 +19,9 @@ const log = (text: string): void => void process.stdout.write(`${new Date().toIS
 
 /** A node as the log names it: never its passphrase or environment. */
 function describeNode(node: NodeSpec): string {
-  if (node.kind === 'local') return `local:${node.engines ?? 'one per core'}`
-  return `ssh://${node.user ? `${node.user}@` : ''}${node.host}${node.port ? `:${node.port}` : ''} (${node.engines ?? 'one per core'} engines)`
+  const engines = node.engines === undefined ? 'one engine per core' : `${node.engines} engine${node.engines === 1 ? '' : 's'}`
+  if (node.kind === 'local') return `local (${engines})`
+  return `ssh://${node.user ? `${node.user}@` : ''}${node.host}${node.port ? `:${node.port}` : ''} (${engines})`
 }
 
 export async function runDaemon(): Promise<void> {

@@ -47,7 +47,7 @@ export function freshHome(): string {
 }
 
 /** Runs `clusterdesk …args` with CLUSTERDESK_HOME=home to its end. */
-export function runCli(home: string, args: string[]): Promise<Run> {
+export function runCli(home: string, args: string[], onSpawn?: (pid: number) => void): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, CLUSTERDESK_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
@@ -55,6 +55,7 @@ export function runCli(home: string, args: string[]): Promise<Run> {
     child.stdout.on('data', (d: Buffer) => (stdout += d))
     child.stderr.on('data', (d: Buffer) => (stderr += d))
     child.once('error', reject)
+    child.once('spawn', () => onSpawn?.(child.pid!))
     // 'exit', not 'close': a daemon that kept the pipes open would otherwise hold the test.
     child.once('exit', (code) => setTimeout(() => resolve({ code, stdout, stderr }), 50))
   })

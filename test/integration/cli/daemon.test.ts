@@ -2,7 +2,7 @@
  * `clusterdesk start / list / stop / pi --profile`: real daemons, agents and engines started by the
  * built CLI, each test in its own CLUSTERDESK_HOME; nothing of a test outlives it (cliProcess.ts).
  */
-import { readFileSync, statSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import * as lib from '../../../src-main/index'
@@ -100,6 +100,32 @@ describe('clusterdesk start', () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toContain(option)
     expect(processesOf(home)).toEqual([])
+  })
+
+  it('Ctrl-C while the engines start stops the daemon: exit 130, nothing left', async () => {
+    const home = freshHome()
+    // A "Node.js" that never answers the handshake keeps the start waiting.
+    const silent = join(home, 'silent-node')
+    writeFileSync(silent, `#!/bin/sh\nexec '${process.execPath}' -e 'setTimeout(() => {}, 60000)' "$@"\n`, { mode: 0o755 })
+    let cliPid = 0
+    const running = runCli(home, ['start', '--profile', 'lab', '--node', 'local:1', '--node-path', silent], (pid) => (cliPid = pid))
+    // Wait for the daemon and its would-be agent, then press Ctrl-C.
+    const deadline = Date.now() + 10_000
+    while (processesOf(home).filter((p) => p !== cliPid).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    expect(processesOf(home).filter((p) => p !== cliPid).length).toBeGreaterThanOrEqual(2)
+    process.kill(cliPid, 'SIGINT')
+    const r = await running
+    expect(r.code).toBe(130)
+    expect(await waitNoProcesses(home)).toEqual([])
+  })
+
+  it('a daemon stopped with SIGTERM (stop\'s fallback) stops its engines and exits', async () => {
+    const home = freshHome()
+    const started = await start(home, ['-n', '1', '--profile', 'lab'])
+    process.kill(started.pid, 'SIGTERM')
+    expect(await waitGone([started.pid, ...enginePids(started)])).toEqual([])
+    expect(readFileSync(started.log, 'utf8')).toMatch(/stopping \(SIGTERM\)\n.*stopped: no engine or agent left\n/)
+    expect(await waitNoProcesses(home)).toEqual([])
   })
 
   it('a daemon killed with kill -9 takes its engines with it within seconds', async () => {
