@@ -4,6 +4,7 @@
  * can be added, stopped and restarted while the rest of the cluster works.
  */
 import { Client } from '../core/client/Client'
+import { Controller } from '../core/controller/Controller'
 import { HandshakeError, NodeConnection } from '../core/client/NodeConnection'
 import type { LaunchedAgent, Launcher } from '../nodes/Launcher'
 import { LocalLauncher } from '../nodes/LocalLauncher'
@@ -47,7 +48,9 @@ export function launcherFor(spec: NodeSpec, options: ClusterOptions, ssh: Pick<S
 
 export class Cluster {
   readonly options: ClusterOptions
-  private readonly rc = new Client()
+  /** The controller: engine registry, load balancer, task router; the Client is its in-process face. */
+  private readonly controller = new Controller()
+  private readonly rc = new Client(this.controller)
   private readonly running = new Map<string, RunningNode>()
   private nextEngineId = 0
   private started = false
@@ -121,11 +124,11 @@ export class Cluster {
     const engine = this.rc.engines.find((e) => e.id === engineId)
     if (!node || !engine) throw new ClusterConfigError(`there is no running engine ${engineId}`)
     if (engine.state === 'dead') return
-    const gone = this.rc.waitForExit(engineId, 5000)
+    const gone = this.controller.registry.waitForExit(engineId, 5000)
     node.connection.signal(engineId, 'SIGTERM')
     await gone.catch(() => {
       node.connection.signal(engineId, 'SIGKILL')
-      return this.rc.waitForExit(engineId, 5000)
+      return this.controller.registry.waitForExit(engineId, 5000)
     })
   }
 
@@ -143,7 +146,7 @@ export class Cluster {
     const node = this.running.get(key)
     if (!node) return
     this.running.delete(key)
-    this.rc.detach(node.connection, 'the node was stopped')
+    this.controller.detach(node.connection, 'the node was stopped')
     await node.connection.shutdown(3000)
     const gone = await Promise.race([node.agent.exited.then(() => true), delay(3000).then(() => false)])
     if (!gone) {
@@ -167,7 +170,7 @@ export class Cluster {
       if (failed) throw failed.reason
       const ready = (launched as PromiseFulfilledResult<RunningNode>[]).map((r) => r.value)
       const ids = ready.flatMap((node) => this.spawnIds(node, node.spec.engines ?? node.connection.agent!.cores))
-      await this.rc.waitForEngines(ids, startTimeout)
+      await this.controller.registry.waitForEngines(ids, startTimeout)
       for (const node of ready) node.connection.setActive(false)
       this.started = true
       return this.rc
@@ -193,7 +196,7 @@ export class Cluster {
     agent.onDirect?.((engine, transport) => connection.attachDirect(engine, transport))
     const node: RunningNode = { key, spec, agent, connection, engineIds: [] }
     this.running.set(key, node)
-    this.rc.attach(connection)
+    this.controller.attach(connection)
     try {
       await connection.handshake(startTimeout)
     } catch (err) {
@@ -213,7 +216,7 @@ export class Cluster {
   private spawnIds(node: RunningNode, count: number): number[] {
     const ids = Array.from({ length: count }, () => this.nextEngineId++)
     node.engineIds.push(...ids)
-    this.rc.expectEngines(node.connection, ids)
+    this.controller.registry.expect(node.connection, ids)
     node.connection.spawn(ids, node.spec.cwd ?? (node.spec.kind === 'local' ? process.cwd() : undefined), node.spec.env)
     return ids
   }
@@ -223,7 +226,7 @@ export class Cluster {
     const ids = this.spawnIds(node, count)
     node.connection.setActive(true)
     try {
-      await this.rc.waitForEngines(ids, this.options.startTimeout ?? 30000)
+      await this.controller.registry.waitForEngines(ids, this.options.startTimeout ?? 30000)
     } finally {
       node.connection.setActive(false)
     }

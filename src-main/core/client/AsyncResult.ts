@@ -18,15 +18,22 @@ export interface AsyncResultOptions<T> {
   completionOrder?: boolean
   /** Drops the tasks that have not started (provided by the client). */
   abort(tasks: Task[]): void
+  /**
+   * What iterating the result (`for await`) yields of one task's value: a map's task gives its list
+   * of results, item by item (default: the value itself, once).
+   */
+  items?(value: unknown): Iterable<unknown>
 }
 
 export type ProgressListener = (done: number, total: number) => void
 
-export class AsyncResult<T = unknown> implements PromiseLike<T> {
+export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T extends ReadonlyArray<infer E> ? E : T> {
   private readonly tasks: Task[]
   private readonly completed: Task[] = []
   private settled: { ok: true; value: T } | { ok: false; error: Error } | null = null
   private readonly waiters: Array<() => void> = []
+  /** Iterators waiting for the next task to finish. */
+  private readonly wakers: Array<() => void> = []
   private readonly listeners = new Set<ProgressListener>()
   private readonly submitted = performance.now()
   private finishedAt: number | null = null
@@ -136,8 +143,36 @@ export class AsyncResult<T = unknown> implements PromiseLike<T> {
     return () => this.listeners.delete(listener)
   }
 
+  /**
+   * ipyparallel's `imap`: yields each result as soon as it can — in task order once the prefix is
+   * done, or in completion order for a load-balanced `map(…, { ordered: false })` — and throws the
+   * error of the first failed task it reaches.
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<T extends ReadonlyArray<infer E> ? E : T> {
+    type Item = T extends ReadonlyArray<infer E> ? E : T
+    if (this.tasks.length === 0) {
+      // Nothing was sent: an empty map yields nothing, a bad call throws its error.
+      const value = await this.get()
+      if (!Array.isArray(value)) yield value as Item
+      return
+    }
+    const items = this.options.items ?? ((v: unknown) => [v])
+    const order = this.options.completionOrder ? this.completed : this.tasks
+    let next = 0
+    while (next < this.tasks.length) {
+      while (next < order.length && order[next].state === 'done') {
+        const task = order[next++]
+        if (task.lost) throw task.lost
+        if (task.meta.error) throw task.meta.error
+        for (const item of items(task.value)) yield item as Item
+      }
+      if (next < this.tasks.length) await new Promise<void>((resolve) => this.wakers.push(resolve))
+    }
+  }
+
   private taskDone(task: Task): void {
     this.completed.push(task)
+    for (const wake of this.wakers.splice(0)) wake()
     for (const l of this.listeners) l(this.completed.length, this.tasks.length)
     if (this.completed.length === this.tasks.length) this.settle()
   }
@@ -146,7 +181,10 @@ export class AsyncResult<T = unknown> implements PromiseLike<T> {
     this.finishedAt = performance.now()
     const order = this.options.completionOrder ? this.completed : this.tasks
     const errors = order.map((t) => t.meta.error).filter((e): e is RemoteError => e !== null)
-    if (errors.length === 0) {
+    const lost = this.tasks.find((t) => t.lost)?.lost
+    if (lost) {
+      this.settled = { ok: false, error: lost }
+    } else if (errors.length === 0) {
       try {
         this.settled = { ok: true, value: this.options.combine(order.map((t) => t.value)) }
       } catch (err) {

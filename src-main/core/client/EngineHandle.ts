@@ -1,6 +1,6 @@
 import { encodeFrame } from '../protocol/codec'
 import type { ResultMessage, StreamMessage } from '../protocol/messages'
-import { EngineError, RemoteError, TaskAborted } from './errors'
+import { EngineError, type RemoteError } from './errors'
 import type { Task } from './Task'
 
 export type EngineState = 'starting' | 'idle' | 'busy' | 'interrupting' | 'dead'
@@ -18,7 +18,8 @@ export interface EngineExit {
 export interface EngineHost {
   readonly label: string
   readonly host: string
-  send(chunks: Uint8Array[]): void
+  /** Sends a frame to engine `engine` (the connection writes the id into the frame's header). */
+  send(chunks: Uint8Array[], engine: number): void
   signal(engine: number, signal: 'SIGINT' | 'SIGTERM' | 'SIGKILL'): void
 }
 
@@ -83,10 +84,10 @@ export class EngineHandle {
       task.fail(this.deathError(task.method))
       return
     }
-    task.assign(this.id)
+    task.meta.engineId = this.id
     task.state = 'sent'
     this.inflight.set(task.id, task)
-    this.node.send(task.frame)
+    this.node.send(task.frame, this.id)
     if (this.state === 'idle') this.setState('busy')
   }
 
@@ -101,24 +102,13 @@ export class EngineHandle {
     const task = this.inflight.get(msg.id)
     if (!task) return null
     this.inflight.delete(msg.id)
-    const meta = task.meta
-    meta.started = new Date(msg.started)
-    meta.completed = new Date(msg.completed)
-    meta.cpuMs = msg.cpuMs ?? null
-    meta.stdout = msg.stdout
-    meta.stderr = msg.stderr
-    if (msg.executeResult !== undefined) meta.executeResult = msg.executeResult
+    const error = task.record(msg, this.id)
     if (msg.status !== 'aborted') {
       this.tasksDone++
       this.busyMs += msg.completed - msg.started
     }
     if (this.alive) this.setState(this.inflight.size > 0 ? 'busy' : 'idle')
-    if (msg.status === 'ok') {
-      task.value = msg.value
-      return { task, error: null }
-    }
-    if (msg.status === 'aborted') return { task, error: new TaskAborted(this.id, task.method) }
-    return { task, error: RemoteError.fromWire(this.id, task.method, msg.error!) }
+    return { task, error }
   }
 
   stream(msg: StreamMessage): void {
@@ -137,7 +127,7 @@ export class EngineHandle {
 
   /** Drops queued tasks on the engine; it answers each with an `aborted` result. */
   abort(ids: number[]): void {
-    if (this.alive) this.node.send(encodeFrame(this.id, { type: 'abort', ids }))
+    if (this.alive) this.node.send(encodeFrame(this.id, { type: 'abort', ids }), this.id)
   }
 
   deathError(method: string): EngineError {

@@ -4,7 +4,7 @@
  * (child process, SSH channel): launchers hand it a Transport, and on local nodes each engine's
  * direct channel too, which then carries that engine's frames both ways.
  */
-import { decodeFrame, encodeFrame, frameEngine } from '../protocol/codec'
+import { decodeFrame, encodeFrame, frameEngine, setFrameEngine } from '../protocol/codec'
 import {
   AGENT,
   PROTOCOL_VERSION,
@@ -21,7 +21,8 @@ import type { EngineHost } from './EngineHandle'
 export type AgentInfo = NonNullable<HelloMessage['agent']>
 
 export interface NodeConnectionEvents {
-  onEngineMessage(engine: number, message: FromEngine): void
+  /** `frame`: the message as it arrived, for relaying to a connected client without re-encoding. */
+  onEngineMessage(engine: number, message: FromEngine, frame: Uint8Array): void
   onAgentMessage(message: FromAgent): void
   /** The stream ended or the agent stopped answering heartbeats. */
   onLost(reason: string): void
@@ -114,10 +115,15 @@ export class NodeConnection implements EngineHost {
     this.sendAgent({ type: 'spawn', engines, ...(cwd ? { cwd } : {}), ...(env ? { env } : {}) })
   }
 
-  /** Sends one frame: over the engine's direct channel when it has one, else through the agent. */
-  send(chunks: Uint8Array[]): void {
+  /**
+   * Sends one frame to an engine: over its direct channel when it has one, else through the agent.
+   * `engine` is written into the frame's header (a load-balanced task is encoded before its engine
+   * is known); without it, the header's engine is used.
+   */
+  send(chunks: Uint8Array[], engine = frameEngine(chunks[0])): void {
+    setFrameEngine(chunks[0], engine)
     if (this.attachedDirects > 0) {
-      const direct = this.directs.get(frameEngine(chunks[0]))?.transport
+      const direct = this.directs.get(engine)?.transport
       if (direct) return direct.send(chunks)
     }
     this.transport.send(chunks)
@@ -261,7 +267,7 @@ export class NodeConnection implements EngineHost {
         if (!this.directs.has(engine) && !this.exited.has(engine)) this.directs.set(engine, { transport: null, closed: false })
         return
       }
-      this.events?.onEngineMessage(engine, message as FromEngine)
+      this.events?.onEngineMessage(engine, message as FromEngine, frame)
       return
     }
     const msg = message as FromAgent

@@ -1,6 +1,6 @@
 import { encodeFrame } from '../protocol/codec'
-import type { TaskMethod, TaskOp } from '../protocol/messages'
-import type { RemoteError } from './errors'
+import type { ResultMessage, TaskMethod, TaskOp } from '../protocol/messages'
+import { RemoteError, TaskAborted } from './errors'
 
 /** What is known of one task, as ipyparallel's `AsyncResult.metadata[i]`. */
 export interface TaskMetadata {
@@ -23,13 +23,25 @@ export interface TaskMetadata {
 
 export type TaskState = 'queued' | 'sent' | 'done'
 
+/**
+ * Task ids are unique across every client of a controller without any remapping: the low 20 bits
+ * are the client's number (0 for the client in the controller's own process), the rest count that
+ * client's tasks. So the controller relays a connected client's encoded task as it is.
+ */
+export const CLIENT_ID_BITS = 2 ** 20
+export const taskClient = (taskId: number): number => taskId % CLIENT_ID_BITS
+
 /** One request to one engine. Encoded once when made, so bad arguments fail at the call. */
 export class Task {
   state: TaskState = 'queued'
   value: unknown = undefined
   readonly meta: TaskMetadata
-  /** The frame's chunks; the header's engine id is patched when the task is dispatched. */
+  /** The frame's chunks; the connection to the engine writes the engine id into its header. */
   readonly frame: Uint8Array[]
+  /** On the controller, for a connected client's task: the engine's result frame, relayed as it is. */
+  resultFrame: Uint8Array | null = null
+  /** Set when the controller went away before the task finished (the result rejects with it). */
+  lost: Error | null = null
   /** Called once the task is done (ok, error or aborted). */
   onDone: ((task: Task) => void) | null = null
   /** Load-balancing: whether it is balanced, engines it may run on, engines that failed it… */
@@ -41,12 +53,17 @@ export class Task {
   retriesLeft = 0
   timeoutMs = 0
 
+  /**
+   * `frame`: an already encoded task (a connected client's, relayed by the controller); its `op`
+   * is then only `{ op: method }`, since the controller does not decode what it relays.
+   */
   constructor(
     readonly id: number,
     readonly op: TaskOp,
     engineId: number | null,
+    frame?: Uint8Array[],
   ) {
-    this.frame = encodeFrame(engineId ?? 0, { type: 'task', id, ...op }, 'send')
+    this.frame = frame ?? encodeFrame(engineId ?? 0, { type: 'task', id, ...op }, 'send')
     this.meta = {
       engineId,
       method: op.op,
@@ -65,10 +82,33 @@ export class Task {
     return this.op.op
   }
 
-  /** Points the frame at an engine. */
-  assign(engineId: number): void {
-    this.meta.engineId = engineId
-    new DataView(this.frame[0].buffer, this.frame[0].byteOffset, 8).setInt32(4, engineId)
+  /**
+   * Records an engine's result in the metadata; returns the error to finish with (null: ok, the
+   * value is then in `value`).
+   */
+  record(msg: ResultMessage, engineId: number): RemoteError | null {
+    const meta = this.meta
+    meta.engineId = engineId
+    meta.started = new Date(msg.started)
+    meta.completed = new Date(msg.completed)
+    meta.cpuMs = msg.cpuMs ?? null
+    meta.stdout = msg.stdout
+    meta.stderr = msg.stderr
+    if (msg.executeResult !== undefined) meta.executeResult = msg.executeResult
+    if (msg.status === 'ok') {
+      this.value = msg.value
+      return null
+    }
+    if (msg.status === 'aborted') return new TaskAborted(engineId, this.method)
+    return RemoteError.fromWire(engineId, this.method, msg.error!)
+  }
+
+  /** The controller is gone: the task ends with `error` (a ConnectionError), whatever it was doing. */
+  lose(error: Error): void {
+    if (this.state === 'done') return
+    this.lost = error
+    this.meta.status = 'error'
+    this.finish()
   }
 
   succeed(value: unknown): void {

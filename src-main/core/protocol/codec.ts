@@ -203,6 +203,11 @@ export function frameEngine(frame: Uint8Array): number {
   return new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getInt32(4)
 }
 
+/** Points an encoded frame at an engine: the header's engine field, in the frame's first chunk. */
+export function setFrameEngine(head: Uint8Array, engine: number): void {
+  new DataView(head.buffer, head.byteOffset, 8).setInt32(4, engine)
+}
+
 /** Total size of a frame, from its first four bytes. */
 export function frameSize(frame: Uint8Array): number {
   return new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0) + 4

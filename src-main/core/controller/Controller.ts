@@ -1,0 +1,129 @@
+/**
+ * The controller: engine registry, load balancer and task router behind the ControllerLink
+ * interface. A Client in the same process calls it directly (no encoding); connected clients
+ * reach it through the client-protocol server (core/remote), which calls the same methods.
+ * Transport-agnostic: it sees nodes only as NodeConnections.
+ */
+import type { FromAgent, FromEngine } from '../protocol/messages'
+import type { EngineInfo } from '../client/EngineHandle'
+import type { NodeConnection } from '../client/NodeConnection'
+import type { Task } from '../client/Task'
+import type { ClientEvents, ControllerHost, ControllerLink, ControllerStatus } from './ControllerLink'
+import { EngineRegistry } from './EngineRegistry'
+import { TaskRouter } from './TaskRouter'
+
+export class Controller implements ControllerLink {
+  readonly clientNo = 0
+  readonly registry: EngineRegistry
+  private readonly router: TaskRouter
+  private readonly listeners = new Set<ClientEvents>()
+  private readonly startedAt = Date.now()
+  /** Connected clients, counted by the protocol server. */
+  remoteClients = 0
+  /** Set by the Cluster: adding nodes and stopping everything need its launchers. */
+  host: ControllerHost | null = null
+
+  constructor() {
+    this.registry = new EngineRegistry({
+      onEngineChange: (h) => this.emit((l) => l.onEngineChange?.(h.info())),
+      onStream: (h, taskId, name, text) => this.emit((l) => l.onStream?.(h.id, taskId, name, text)),
+      onEngineDied: (h, tasks) => this.router.engineDied(h, tasks),
+    })
+    this.router = new TaskRouter(this.registry, (task) => this.emit((l) => l.onTaskDone?.(task)))
+  }
+
+  // ---- ControllerLink ----------------------------------------------------------------------
+
+  engines(): EngineInfo[] {
+    return this.registry.info()
+  }
+
+  submit(tasks: Task[]): void {
+    for (const task of tasks) this.router.submit(task)
+  }
+
+  abort(tasks: Task[]): void {
+    this.router.abort(tasks)
+  }
+
+  async interrupt(ids: number[]): Promise<void> {
+    for (const id of ids) this.registry.get(id)?.interrupt()
+  }
+
+  subscribe(events: ClientEvents): () => void {
+    this.listeners.add(events)
+    return () => this.listeners.delete(events)
+  }
+
+  async addNodes(specs: object[]): Promise<number[]> {
+    if (!this.host) throw new Error('this controller runs no launchers: add nodes through its Cluster')
+    return this.host.addNodes(specs)
+  }
+
+  async status(): Promise<ControllerStatus> {
+    return { pid: process.pid, engines: this.registry.live().length, clients: this.remoteClients, uptimeS: Math.round((Date.now() - this.startedAt) / 1000) }
+  }
+
+  /** The in-process client leaving changes nothing: the controller lives as long as its Cluster. */
+  async close(): Promise<void> {}
+
+  async shutdown(): Promise<void> {
+    await this.host?.shutdown()
+  }
+
+  // ---- nodes (used by Cluster) -------------------------------------------------------------
+
+  /** Adds a node connection (the cluster attaches nodes as they come up). */
+  attach(node: NodeConnection): void {
+    const nodes = this.registry.nodes
+    if (!nodes.includes(node)) nodes.push(node)
+    node.setEvents({
+      onEngineMessage: (id, msg, frame) => this.engineMessage(id, msg, frame),
+      onAgentMessage: (msg) => this.agentMessage(node, msg),
+      onLost: (reason) => this.nodeLost(node, reason),
+    })
+  }
+
+  /** A node is being stopped on purpose: its engines die with `reason`, their tasks fail. */
+  detach(node: NodeConnection, reason: string): void {
+    this.registry.nodeGone(node, reason)
+    const nodes = this.registry.nodes
+    const i = nodes.indexOf(node)
+    if (i >= 0) nodes.splice(i, 1)
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  /** The one place engine messages are told apart. */
+  private engineMessage(id: number, msg: FromEngine, frame: Uint8Array): void {
+    const handle = this.registry.get(id)
+    if (!handle) return
+    if (msg.type === 'result') this.router.result(handle, msg, frame)
+    else if (msg.type === 'stream') handle.stream(msg)
+    else if (msg.type === 'registered') {
+      this.registry.registered(id, msg.pid)
+      this.router.engineReady()
+    }
+  }
+
+  private agentMessage(node: NodeConnection, msg: FromAgent): void {
+    if (msg.type === 'engineExit') {
+      this.registry.died(msg.engine, { code: msg.code, signal: msg.signal, stderrTail: msg.stderrTail, reason: 'the engine process exited' })
+    } else if (msg.type === 'engineStarted') {
+      const handle = this.registry.get(msg.engine)
+      if (handle) handle.pid = msg.pid
+    } else if (msg.type === 'agentError') {
+      this.emit((l) => l.onNodeEvent?.(node.label, msg.message))
+    }
+  }
+
+  private nodeLost(node: NodeConnection, reason: string): void {
+    if (!this.registry.nodes.includes(node)) return
+    this.registry.nodeGone(node, `node lost: ${reason}`)
+    this.emit((l) => l.onNodeEvent?.(node.label, `lost: ${reason}`))
+  }
+
+  private emit(fn: (l: ClientEvents) => void): void {
+    for (const l of this.listeners) fn(l)
+  }
+}
