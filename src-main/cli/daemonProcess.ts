@@ -26,8 +26,15 @@ function describeNode(node: NodeSpec): string {
 
 export async function runDaemon(): Promise<void> {
   if (!process.send) throw new CliUsageError('`clusterdesk _daemon` is started by `clusterdesk start`; run that instead.')
-  const send = (message: FromDaemon): void => void process.send?.(message)
+  // A `start` that is gone (killed) no longer hears the answer; the cluster then runs on regardless.
+  const send = (message: FromDaemon): void => {
+    if (process.connected) process.send?.(message, undefined, {}, () => undefined)
+  }
+  // `start` died before it said what to start: there is nothing to do.
+  const orphaned = (): never => process.exit(1)
+  process.once('disconnect', orphaned)
   const config = await new Promise<DaemonConfig>((resolve) => process.once('message', (m) => resolve(m as DaemonConfig)))
+  process.off('disconnect', orphaned)
   const { profile, nodes, listen } = config
   log(`controller pid ${process.pid}, profile '${profile}': starting ${nodes.map(describeNode).join(', ')}`)
 

@@ -100,7 +100,17 @@ async function addToRunning(profile: string, nodes: NodeSpec[], json: boolean): 
   const rc = await connect({ profile })
   try {
     const before = new Set(rc.engines.map((e) => e.id))
-    await addNodes(rc, nodes)
+    try {
+      await addNodes(rc, nodes)
+    } catch (err) {
+      // The running controller launches the nodes, far from this terminal: nothing can be asked.
+      if ((err as Error).name === 'HostKeyError' && !/changed/i.test((err as Error).message)) {
+        ;(err as Error).message += `\nThe controller cannot ask about it: check the fingerprint, then run again with --accept-new-host-keys.`
+      } else if ((err as Error).name === 'SshKeyError') {
+        ;(err as Error).message += `\nThe controller cannot ask for a passphrase: load the key into ssh-agent (ssh-add) and run again.`
+      }
+      throw err
+    }
     const added = rc.engines.filter((e) => !before.has(e.id))
     if (json) {
       process.stdout.write(`${JSON.stringify({ profile, added: added.map(({ id, node, pid }) => ({ id, node, pid })), engines: rc.engines.length }, null, 2)}\n`)

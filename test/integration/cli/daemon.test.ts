@@ -171,6 +171,24 @@ describe.skipIf(!connected)('a running profile (needs connect() and listProfiles
     expect(await waitNoProcesses(home)).toEqual([])
   })
 
+  it('Ctrl-C during pi --profile leaves the cluster running and usable', async () => {
+    const home = freshHome()
+    const started = await start(home, ['-n', '2', '--profile', 'lab'])
+    let piPid = 0
+    const long = runCli(home, ['pi', '--profile', 'lab', '--samples', '1e12', '--tasks', '64'], (pid) => (piPid = pid))
+    // Interrupt once the run's client has connected.
+    const deadline = Date.now() + 10_000
+    while (Date.now() < deadline && !(await list(home)).some((p) => p.clients > 0)) await new Promise((r) => setTimeout(r, 200))
+    process.kill(piPid, 'SIGINT')
+    const r = await long
+    expect(r.code).toBe(130)
+    expect(await list(home)).toEqual([expect.objectContaining({ profile: 'lab', state: 'running', pid: started.pid, engines: 2 })])
+    for (const pid of enginePids(started)) expect(processesOf(home)).toContain(pid)
+    const pi = await runCli(home, ['pi', '--profile', 'lab', '--samples', '1e5', '--tasks', '4', '--json'])
+    expect(pi.code).toBe(0)
+    expect((JSON.parse(pi.stdout) as PiResult).hits).toBe(hitsFor(42, 1e5, 4))
+  })
+
   it('a second start of a running profile is refused and the first keeps running', async () => {
     const home = freshHome()
     const started = await start(home, ['-n', '1', '--profile', 'lab'])
