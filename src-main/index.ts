@@ -5,6 +5,17 @@
 export { Cluster, type LauncherFactory } from './cluster/Cluster'
 export { ClusterConfigError, type ClusterOptions, type LocalNodeSpec, type NodeSpec, type SshNodeSpec } from './cluster/options'
 export { Client, type ClientEvents } from './core/client/Client'
+export type { ControllerLink, ControllerStatus } from './core/controller/ControllerLink'
+export { connect, type ConnectOptions } from './cluster/connect'
+export {
+  connectionFile,
+  listProfiles,
+  readConnectionFile,
+  DEFAULT_PROFILE,
+  type ConnectionInfo,
+  type ConnectionTarget,
+  type ProfileStatus,
+} from './cluster/profiles'
 export { DirectView, type ParallelFunction, type ScatterOptions } from './core/client/DirectView'
 export { LoadBalancedView, type LoadBalancedMapOptions, type LoadBalancedViewOptions } from './core/client/LoadBalancedView'
 export { AsyncResult, type ProgressListener } from './core/client/AsyncResult'
@@ -14,6 +25,7 @@ export type { Slice, Targets } from './core/client/targets'
 export { parseTargets } from './core/client/targets'
 export {
   CompositeError,
+  ConnectionError,
   EngineError,
   InvalidTargetsError,
   NoEnginesError,

@@ -9,6 +9,7 @@ import { HandshakeError, NodeConnection } from '../core/client/NodeConnection'
 import type { LaunchedAgent, Launcher } from '../nodes/Launcher'
 import { LocalLauncher } from '../nodes/LocalLauncher'
 import { SshLauncher, type SshLauncherOptions } from '../nodes/ssh/SshLauncher'
+import { publishController, type Publication } from './publish'
 import { ClusterConfigError, type ClusterOptions, type NodeSpec, validateNode, validateOptions } from './options'
 
 /** A node of the cluster while its agent runs. */
@@ -57,9 +58,24 @@ export class Cluster {
   /** Bumped by stop(), so launches still in flight know to give up. */
   private generation = 0
   private starting: Promise<Client> | null = null
+  /** The client-protocol server and connection file, when started with a `profile`. */
+  private publication: Publication | null = null
 
   constructor(options: ClusterOptions, private readonly launchers: LauncherFactory = launcherFor) {
     this.options = validateOptions(options)
+    this.controller.host = {
+      addNodes: async (specs) => {
+        const ids: number[] = []
+        for (const spec of specs as NodeSpec[]) ids.push(...(await this.addNode(spec)).engineIds)
+        return ids
+      },
+      shutdown: () => this.stop(),
+    }
+  }
+
+  /** The connection file, while the cluster is published under a profile. */
+  get connectionFile(): string | null {
+    return this.publication?.file ?? null
   }
 
   /** The client, once `start()` has succeeded (null before and after `stop()`). */
@@ -94,6 +110,9 @@ export class Cluster {
     this.started = false
     await Promise.all([...this.running.keys()].map((key) => this.stopNode(key)))
     await this.starting?.catch(() => undefined)
+    const publication = this.publication
+    this.publication = null
+    await publication?.close()
   }
 
   /**
@@ -162,8 +181,10 @@ export class Cluster {
   }
 
   private async startAll(): Promise<Client> {
-    const { nodes, startTimeout = 30000 } = this.options
+    const { nodes, startTimeout = 30000, profile, listen, keepAlive } = this.options
     try {
+      // Claim the profile first: a profile already running fails before anything is started.
+      if (profile !== undefined) this.publication = await publishController(this.controller, { profile, listen, keepAlive })
       // Launch and handshake every node at once; ids are then given in node order.
       const launched = await Promise.allSettled(nodes.map((spec) => this.launch(spec)))
       const failed = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -176,6 +197,8 @@ export class Cluster {
       return this.rc
     } catch (err) {
       await Promise.all([...this.running.keys()].map((key) => this.stopNode(key)))
+      await this.publication?.close()
+      this.publication = null
       throw err
     }
   }

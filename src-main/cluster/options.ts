@@ -39,6 +39,16 @@ export interface ClusterOptions {
   startTimeout?: number
   /** Heartbeat period between controller and agents (default 2000 ms). */
   heartbeatMs?: number
+  /**
+   * Publish the controller under this profile while the cluster runs (default: not published):
+   * `connect({ profile })` from other processes then joins it. Starting a profile that is
+   * already running fails.
+   */
+  profile?: string
+  /** With `profile`: listen on TCP 'HOST:PORT' instead of a Unix socket (default: a Unix socket). */
+  listen?: string
+  /** With `profile`: keep the process alive while the cluster runs, as a daemon (default false). */
+  keepAlive?: boolean
 }
 
 /** A cluster configuration that cannot work; the message says which node and what to change. */
@@ -50,7 +60,11 @@ export function validateOptions(options: unknown): ClusterOptions {
   if (!options || typeof options !== 'object' || !Array.isArray((options as ClusterOptions).nodes)) {
     throw new ClusterConfigError("new Cluster() needs { nodes: [...] }, e.g. new Cluster({ nodes: [{ kind: 'local', engines: 2 }] })")
   }
-  const { nodes, startTimeout, heartbeatMs } = options as ClusterOptions
+  const { nodes, startTimeout, heartbeatMs, profile, listen } = options as ClusterOptions
+  if (profile !== undefined && (typeof profile !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(profile))) {
+    throw new ClusterConfigError(`profile must be a name of letters, digits, '.', '_' or '-' (at most 64), got ${JSON.stringify(profile)}`)
+  }
+  if (listen !== undefined && profile === undefined) throw new ClusterConfigError('listen needs a profile to publish under, e.g. { profile: \'lab\', listen: \'127.0.0.1:7777\' }')
   if (nodes.length === 0) throw new ClusterConfigError("the cluster has no nodes; add one, e.g. { kind: 'local', engines: 2 }")
   nodes.forEach((node, i) => validateNode(node, i))
   for (const [name, v] of [['startTimeout', startTimeout], ['heartbeatMs', heartbeatMs]] as const) {

@@ -117,3 +117,11 @@ export class InvalidTargetsError extends Error {
 export class UsageError extends TypeError {
   override name = 'UsageError'
 }
+
+/**
+ * A connected client cannot reach or keep its controller: no cluster under that profile, a stale
+ * connection file, a wrong key, or the controller went away. The message says which, and what to run.
+ */
+export class ConnectionError extends Error {
+  override name = 'ConnectionError'
+}

@@ -1,0 +1,72 @@
+/**
+ * The client protocol (a connected Client ↔ the controller), declared once for both ends. Same
+ * framing as every clusterdesk stream (codec.ts); control frames carry AGENT in their header.
+ *
+ * It opens with a version check and an HMAC-SHA256 challenge-response over the connection file's
+ * key (the key never crosses the wire): the controller sends `challenge`, the client answers
+ * `auth` with its MAC and its own nonce, the controller answers `welcome` with its MAC (so the
+ * client knows it reached the holder of the key) or `refused`. Nothing else is read before that.
+ *
+ * Tasks are encoded once, on the client: a `submit` is followed by one raw task frame per entry,
+ * which the controller relays to the engine as it is; a `done` is followed by the engine's result
+ * frames (entries with `frame: true`), relayed back the same way.
+ */
+import type { EngineInfo } from '../client/EngineHandle'
+import type { TaskMethod, WireError } from './messages'
+
+/** Bumped whenever a client-protocol message changes shape. */
+export const CLIENT_PROTOCOL_VERSION = 1
+
+/** Largest frame the controller reads before the client has proved the key. */
+export const MAX_UNAUTHENTICATED_FRAME = 4096
+
+export interface ChallengeMessage { type: 'challenge'; version: number; nonce: Uint8Array }
+export interface AuthMessage { type: 'auth'; version: number; nonce: Uint8Array; mac: Uint8Array }
+export interface WelcomeMessage { type: 'welcome'; mac: Uint8Array; clientNo: number; engines: EngineInfo[] }
+export interface RefusedMessage { type: 'refused'; reason: string }
+
+export interface SubmitEntry {
+  /** The client's task id (its number in the low bits, see Task.ts). */
+  id: number
+  method: TaskMethod
+  /** The engine of a direct task; null for a load-balanced one. */
+  engineId: number | null
+  /** Load-balanced: engines it may run on (null: any), retries, and how long it may wait (ms, 0: forever). */
+  allowed?: number[] | null
+  retries?: number
+  timeoutMs?: number
+}
+
+export interface SubmitMessage { type: 'submit'; tasks: SubmitEntry[] }
+export interface AbortTasksMessage { type: 'abort'; ids: number[] }
+
+export type RequestMethod = 'interrupt' | 'status' | 'addNodes' | 'shutdown'
+export interface RequestMessage { type: 'request'; rid: number; method: RequestMethod; args?: unknown }
+
+/** An error decided by the controller (not an engine's result), as plain data. */
+export interface WireTaskError extends WireError {
+  kind: 'RemoteError' | 'EngineError' | 'TaskAborted' | 'TaskTimeout'
+  engineId: number
+  method: string
+  exitCode?: number | null
+  signal?: string | null
+  timeoutMs?: number
+}
+
+export interface DoneEntry {
+  id: number
+  engineId: number | null
+  /** The engine's result frame follows (its error, if any, is rebuilt from it). */
+  frame: boolean
+  /** Without a frame: why the task ended. */
+  error?: WireTaskError
+}
+
+export interface DoneMessage { type: 'done'; tasks: DoneEntry[] }
+export interface EnginesMessage { type: 'engines'; engines: EngineInfo[] }
+export interface ClientStreamMessage { type: 'stream'; engineId: number; taskId: number; name: 'stdout' | 'stderr'; text: string }
+export interface NodeEventMessage { type: 'node'; node: string; message: string }
+export interface ReplyMessage { type: 'reply'; rid: number; value?: unknown; error?: { name: string; message: string } }
+
+export type ToController = AuthMessage | SubmitMessage | AbortTasksMessage | RequestMessage
+export type FromController = ChallengeMessage | WelcomeMessage | RefusedMessage | DoneMessage | EnginesMessage | ClientStreamMessage | NodeEventMessage | ReplyMessage

@@ -1,0 +1,221 @@
+/**
+ * The controller's end of one connected client: the challenge-response, then the client's tasks
+ * (relayed to the engines as encoded), their results (relayed back), and the events it follows.
+ * A client that goes away drops its tasks that have not started; running ones finish and their
+ * results are discarded. Nothing a client sends can take the controller down: garbage, a frame
+ * too large before authentication, or an unknown message closes that one connection.
+ */
+import type { Socket } from 'node:net'
+import { decodeFrame, encodeFrame } from '../protocol/codec'
+import {
+  CLIENT_PROTOCOL_VERSION,
+  MAX_UNAUTHENTICATED_FRAME,
+  type DoneEntry,
+  type FromController,
+  type RequestMessage,
+  type SubmitEntry,
+  type ToController,
+} from '../protocol/clientMessages'
+import { AGENT, type TaskOp } from '../protocol/messages'
+import { StreamTransport } from '../protocol/transport'
+import type { EngineInfo } from '../client/EngineHandle'
+import { taskClient, Task } from '../client/Task'
+import type { Controller } from '../controller/Controller'
+import { newNonce, proof, proofMatches } from './auth'
+import { taskErrorToWire } from './wireErrors'
+
+/** How long a new connection has to prove the key. */
+export const AUTH_DEADLINE_MS = 5000
+
+export class ClientSession {
+  private readonly transport: StreamTransport
+  private readonly nonce = newNonce()
+  private authed = false
+  private closed = false
+  private readonly tasks = new Map<number, Task>()
+  /** Submit entries whose raw task frames are still to come, in order. */
+  private readonly expected: SubmitEntry[] = []
+  private readonly authTimer: NodeJS.Timeout
+  private unsubscribe: (() => void) | null = null
+  private outDone: DoneEntry[] = []
+  private outFrames: Uint8Array[] = []
+  private outEngines = new Map<number, EngineInfo>()
+  private flushScheduled = false
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly key: string,
+    private readonly controller: Controller,
+    /** Gives the client its number once it has authenticated. */
+    private readonly nextClientNo: () => number,
+    private readonly onClosed: (session: ClientSession) => void,
+    private clientNo = 0,
+  ) {
+    this.transport = new StreamTransport(socket, socket)
+    this.transport.setHandlers({
+      onFrameStart: (_engine, size) => {
+        if (this.authed || size <= MAX_UNAUTHENTICATED_FRAME) return null
+        this.drop()
+        return () => {}
+      },
+      onFrame: (frame) => this.frame(frame),
+      onClose: () => this.drop(),
+    })
+    this.authTimer = setTimeout(() => this.drop(), AUTH_DEADLINE_MS)
+    this.authTimer.unref()
+    this.send({ type: 'challenge', version: CLIENT_PROTOCOL_VERSION, nonce: this.nonce })
+  }
+
+  get authenticated(): boolean {
+    return this.authed
+  }
+
+  /** Ends the connection (the controller is stopping, or the client misbehaved). */
+  drop(): void {
+    if (this.closed) return
+    this.closed = true
+    clearTimeout(this.authTimer)
+    this.unsubscribe?.()
+    this.socket.destroy()
+    // Its tasks that have not started are dropped; running ones finish, their results unseen.
+    const pending = [...this.tasks.values()].filter((t) => t.state !== 'done')
+    this.tasks.clear()
+    if (pending.length) this.controller.abort(pending)
+    if (this.authed) this.controller.remoteClients--
+    this.onClosed(this)
+  }
+
+  /** Ends the connection after what was sent so far has been written. */
+  end(): void {
+    this.flush()
+    this.socket.end()
+    setTimeout(() => this.drop(), 1000).unref()
+  }
+
+  private frame(frame: Uint8Array): void {
+    if (this.closed) return
+    if (this.expected.length > 0) return this.taskFrame(this.expected.shift()!, frame)
+    let message: ToController
+    try {
+      message = decodeFrame<ToController>(frame).message
+    } catch {
+      return this.drop()
+    }
+    if (!message || typeof message !== 'object') return this.drop()
+    if (!this.authed) return this.auth(message)
+    switch (message.type) {
+      case 'submit':
+        if (!Array.isArray(message.tasks)) return this.drop()
+        this.expected.push(...message.tasks)
+        return
+      case 'abort':
+        if (!Array.isArray(message.ids)) return this.drop()
+        this.controller.abort(message.ids.map((id) => this.tasks.get(id)).filter((t): t is Task => t !== undefined))
+        return
+      case 'request':
+        void this.request(message)
+        return
+      default:
+        this.drop()
+    }
+  }
+
+  private auth(message: ToController): void {
+    if (message.type !== 'auth' || message.version !== CLIENT_PROTOCOL_VERSION) {
+      const reason =
+        message.type === 'auth'
+          ? `this controller speaks client protocol ${CLIENT_PROTOCOL_VERSION}, the client ${message.version}: use the same clusterdesk version on both`
+          : 'the client did not authenticate'
+      this.send({ type: 'refused', reason })
+      return this.end()
+    }
+    if (!(message.nonce instanceof Uint8Array) || !proofMatches(proof(this.key, 'client', this.nonce, message.nonce), message.mac)) {
+      this.send({ type: 'refused', reason: 'wrong key' })
+      return this.end()
+    }
+    clearTimeout(this.authTimer)
+    this.authed = true
+    this.clientNo = this.nextClientNo()
+    this.controller.remoteClients++
+    this.unsubscribe = this.controller.subscribe({
+      onEngineChange: (info) => {
+        this.outEngines.set(info.id, info)
+        this.scheduleFlush()
+      },
+      onStream: (engineId, taskId, name, text) => {
+        if (taskClient(taskId) === this.clientNo) this.send({ type: 'stream', engineId, taskId, name, text })
+      },
+      onNodeEvent: (node, text) => this.send({ type: 'node', node, message: text }),
+    })
+    this.send({ type: 'welcome', mac: proof(this.key, 'controller', message.nonce, this.nonce), clientNo: this.clientNo, engines: this.controller.engines() })
+  }
+
+  private taskFrame(entry: SubmitEntry, frame: Uint8Array): void {
+    // A client may only use its own ids: they are what routes results back to it.
+    if (!entry || typeof entry.id !== 'number' || taskClient(entry.id) !== this.clientNo || this.tasks.has(entry.id)) return this.drop()
+    const task = new Task(entry.id, { op: entry.method } as TaskOp, entry.engineId ?? null, [frame])
+    if (entry.engineId === null || entry.engineId === undefined) {
+      task.balanced = true
+      task.allowed = Array.isArray(entry.allowed) ? entry.allowed : null
+      task.retriesLeft = entry.retries ?? 0
+      task.timeoutMs = entry.timeoutMs ?? 0
+    }
+    task.onDone = (t) => this.taskDone(t)
+    this.tasks.set(task.id, task)
+    this.controller.submit([task])
+  }
+
+  private taskDone(task: Task): void {
+    if (this.closed || !this.tasks.delete(task.id)) return
+    if (task.resultFrame) {
+      this.outDone.push({ id: task.id, engineId: task.meta.engineId, frame: true })
+      this.outFrames.push(task.resultFrame)
+    } else {
+      const error = task.meta.error
+      this.outDone.push({ id: task.id, engineId: task.meta.engineId, frame: false, ...(error ? { error: taskErrorToWire(error, task.timeoutMs) } : {}) })
+    }
+    this.scheduleFlush()
+  }
+
+  private async request(message: RequestMessage): Promise<void> {
+    const { rid, method, args } = message
+    try {
+      let value: unknown
+      if (method === 'interrupt') value = await this.controller.interrupt(Array.isArray(args) ? args : [])
+      else if (method === 'status') value = await this.controller.status()
+      else if (method === 'addNodes') value = await this.controller.addNodes(Array.isArray(args) ? args : [])
+      else if (method === 'shutdown') value = await this.controller.shutdown()
+      else throw new Error(`unknown request ${JSON.stringify(method)}`)
+      this.send({ type: 'reply', rid, value })
+    } catch (err) {
+      const e = err as Error
+      this.send({ type: 'reply', rid, error: { name: e.name ?? 'Error', message: e.message ?? String(err) } })
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    queueMicrotask(() => this.flush())
+  }
+
+  /** Engine changes first (a result's engine is idle again by then), then finished tasks. */
+  private flush(): void {
+    this.flushScheduled = false
+    if (this.closed) return
+    if (this.outEngines.size) {
+      this.send({ type: 'engines', engines: [...this.outEngines.values()] })
+      this.outEngines.clear()
+    }
+    if (this.outDone.length) {
+      this.send({ type: 'done', tasks: this.outDone })
+      for (const frame of this.outFrames) this.transport.send([frame])
+      this.outDone = []
+      this.outFrames = []
+    }
+  }
+
+  private send(message: FromController): void {
+    if (!this.closed) this.transport.send(encodeFrame(AGENT, message as never))
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * The ControllerLink of a client in another process than the controller: the client protocol
+ * over a socket. Tasks are encoded once, here, and sent after a small `submit` entry; results
+ * come back as the engines' own frames. The engine table is a mirror kept up to date by the
+ * controller's `engines` messages, so `rc.ids` and `rc.engines` stay synchronous.
+ *
+ * The socket keeps the process alive only while tasks or requests are pending, so a script that
+ * forgets `close()` still exits when its work is done.
+ */
+import type { Socket } from 'node:net'
+import { decodeFrame, encodeFrame } from '../protocol/codec'
+import type { DoneEntry, FromController, RequestMethod, SubmitEntry, ToController } from '../protocol/clientMessages'
+import { AGENT, type ResultMessage } from '../protocol/messages'
+import { StreamTransport } from '../protocol/transport'
+import type { EngineInfo } from '../client/EngineHandle'
+import { ConnectionError } from '../client/errors'
+import type { Task } from '../client/Task'
+import type { ClientEvents, ControllerLink, ControllerStatus } from '../controller/ControllerLink'
+import { taskErrorFromWire } from './wireErrors'
+
+export class RemoteController implements ControllerLink {
+  private readonly mirror = new Map<number, EngineInfo>()
+  private readonly tasks = new Map<number, Task>()
+  private readonly listeners = new Set<ClientEvents>()
+  private readonly requests = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; method: RequestMethod }>()
+  private nextRid = 1
+  private outbox: Task[] = []
+  private flushScheduled = false
+  /** `done` entries whose result frames are still to come, in order. */
+  private readonly expected: DoneEntry[] = []
+  private closedBy: ConnectionError | null = null
+  private leaving = false
+  private referenced = true
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly transport: StreamTransport,
+    readonly clientNo: number,
+    engines: EngineInfo[],
+    /** Names the cluster in error messages, e.g. `profile 'lab' (/run/…/controller.sock)`. */
+    private readonly describe: string,
+  ) {
+    for (const e of engines) this.mirror.set(e.id, e)
+    this.updateRef()
+  }
+
+  engines(): EngineInfo[] {
+    return [...this.mirror.values()].sort((a, b) => a.id - b.id)
+  }
+
+  submit(tasks: Task[]): void {
+    for (const task of tasks) {
+      if (this.closedBy) {
+        task.lose(this.closedBy)
+        continue
+      }
+      this.tasks.set(task.id, task)
+      this.outbox.push(task)
+    }
+    this.updateRef()
+    if (!this.flushScheduled && this.outbox.length) {
+      this.flushScheduled = true
+      queueMicrotask(() => this.flush())
+    }
+  }
+
+  abort(tasks: Task[]): void {
+    const ids = tasks.filter((t) => this.tasks.has(t.id)).map((t) => t.id)
+    if (ids.length === 0) return
+    this.flush()
+    this.send({ type: 'abort', ids })
+  }
+
+  async interrupt(ids: number[]): Promise<void> {
+    await this.request('interrupt', ids)
+  }
+
+  subscribe(events: ClientEvents): () => void {
+    this.listeners.add(events)
+    return () => this.listeners.delete(events)
+  }
+
+  async addNodes(specs: object[]): Promise<number[]> {
+    return (await this.request('addNodes', specs)) as number[]
+  }
+
+  async status(): Promise<ControllerStatus> {
+    return (await this.request('status')) as ControllerStatus
+  }
+
+  async close(): Promise<void> {
+    if (this.closedBy) return
+    this.leaving = true
+    this.flush()
+    const gone = new Promise<void>((resolve) => this.socket.once('close', () => resolve()))
+    this.socket.end()
+    setTimeout(() => this.socket.destroy(), 1000).unref()
+    await gone
+  }
+
+  async shutdown(): Promise<void> {
+    // The controller closes every connection once the cluster has stopped: that is the answer too.
+    await this.request('shutdown').catch((err) => {
+      if (!(err instanceof ConnectionError)) throw err
+    })
+    await this.close()
+  }
+
+  private request(method: RequestMethod, args?: unknown): Promise<unknown> {
+    if (this.closedBy) return Promise.reject(this.closedBy)
+    const rid = this.nextRid++
+    return new Promise((resolve, reject) => {
+      this.requests.set(rid, { resolve, reject, method })
+      this.updateRef()
+      this.flush()
+      this.send({ type: 'request', rid, method, ...(args !== undefined ? { args } : {}) })
+    })
+  }
+
+  private flush(): void {
+    this.flushScheduled = false
+    if (this.outbox.length === 0 || this.closedBy) return
+    const tasks = this.outbox
+    this.outbox = []
+    const entries: SubmitEntry[] = tasks.map((t) =>
+      t.balanced
+        ? { id: t.id, method: t.method, engineId: null, allowed: t.allowed, retries: t.retriesLeft, timeoutMs: t.timeoutMs }
+        : { id: t.id, method: t.method, engineId: t.meta.engineId },
+    )
+    this.send({ type: 'submit', tasks: entries })
+    for (const task of tasks) {
+      task.state = 'sent'
+      this.transport.send(task.frame)
+    }
+  }
+
+  /** A frame from the controller (the transport's handlers, installed by openRemote, call this). */
+  frame(frame: Uint8Array): void {
+    if (this.expected.length > 0) return this.result(this.expected.shift()!, frame)
+    let message: FromController
+    try {
+      message = decodeFrame<FromController>(frame).message
+    } catch (err) {
+      this.socket.destroy()
+      return this.closed(err as Error)
+    }
+    switch (message.type) {
+      case 'engines':
+        for (const info of message.engines) {
+          this.mirror.set(info.id, info)
+          this.emit((l) => l.onEngineChange?.(info))
+        }
+        return
+      case 'done':
+        for (const entry of message.tasks) {
+          if (entry.frame) this.expected.push(entry)
+          else this.finish(entry, null)
+        }
+        return
+      case 'stream':
+        this.emit((l) => l.onStream?.(message.engineId, message.taskId, message.name, message.text))
+        return
+      case 'node':
+        this.emit((l) => l.onNodeEvent?.(message.node, message.message))
+        return
+      case 'reply': {
+        const pending = this.requests.get(message.rid)
+        if (!pending) return
+        this.requests.delete(message.rid)
+        this.updateRef()
+        if (message.error) pending.reject(Object.assign(new Error(message.error.message), { name: message.error.name }))
+        else pending.resolve(message.value)
+        return
+      }
+    }
+  }
+
+  private result(entry: DoneEntry, frame: Uint8Array): void {
+    let msg: ResultMessage
+    try {
+      msg = decodeFrame<ResultMessage>(frame).message
+    } catch (err) {
+      // A result that cannot be read here (say, a class this process lacks) fails only its task.
+      const task = this.tasks.get(entry.id)
+      if (task) this.finish({ ...entry, frame: false, error: { kind: 'RemoteError', engineId: entry.engineId ?? -1, method: task.method, ename: 'SerializationError', evalue: (err as Error).message, traceback: [] } }, null)
+      return
+    }
+    this.finish(entry, msg)
+  }
+
+  private finish(entry: DoneEntry, msg: ResultMessage | null): void {
+    const task = this.tasks.get(entry.id)
+    if (!task) return
+    this.tasks.delete(entry.id)
+    task.meta.engineId = entry.engineId
+    const error = msg ? task.record(msg, entry.engineId ?? -1) : entry.error ? taskErrorFromWire(entry.error) : null
+    if (error) task.fail(error, error.ename === 'TaskAborted' ? 'aborted' : 'error')
+    else task.succeed(task.value)
+    this.emit((l) => l.onTaskDone?.(task))
+    this.updateRef()
+  }
+
+  /** The connection ended. */
+  closed(err?: Error): void {
+    if (this.closedBy) return
+    this.closedBy = this.leaving
+      ? new ConnectionError(`this client was closed (rc.close()); connect again with connect() to keep working on ${this.describe}`)
+      : new ConnectionError(
+          `the controller of ${this.describe} went away${err ? ` (${err.message})` : ''}: ` +
+            'its cluster has stopped or its process died; `clusterdesk list` shows what runs, `clusterdesk start` starts one',
+        )
+    for (const task of this.tasks.values()) task.lose(this.closedBy)
+    this.tasks.clear()
+    for (const task of this.outbox.splice(0)) task.lose(this.closedBy)
+    for (const r of this.requests.values()) r.reject(this.closedBy)
+    this.requests.clear()
+  }
+
+  /** Referenced only while something is pending: an idle connected script may exit. */
+  private updateRef(): void {
+    const busy = this.tasks.size > 0 || this.requests.size > 0
+    if (busy === this.referenced) return
+    this.referenced = busy
+    if (busy) this.socket.ref()
+    else this.socket.unref()
+  }
+
+  private emit(fn: (l: ClientEvents) => void): void {
+    for (const l of this.listeners) fn(l)
+  }
+
+  private send(message: ToController): void {
+    if (!this.closedBy) this.transport.send(encodeFrame(AGENT, message as never))
+  }
+}

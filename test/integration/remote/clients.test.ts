@@ -1,0 +1,78 @@
+/**
+ * Several clients of one cluster: their own tasks each, a namespace shared and kept, and a client
+ * process killed with SIGKILL dropping only its own queued work.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { connectClient, freshHome, startLocal } from '../../helpers/cluster'
+
+const children: ChildProcess[] = []
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL')
+})
+
+/** Runs a client script (importing the built library) in its own process; resolves at its first line. */
+export function clientProcess(body: string): Promise<{ child: ChildProcess; line: string }> {
+  const script = `import { connect, Cluster } from ${JSON.stringify(join(process.cwd(), 'dist/index.js'))}\n${body}`
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } })
+  children.push(child)
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve({ child, line: d.toString().trim() }))
+    child.once('exit', (code) => reject(new Error(`the client process exited early (${code})`)))
+  })
+}
+
+const exited = (child: ChildProcess): Promise<void> => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())))
+
+describe('several clients of one cluster', () => {
+  it('run their own tasks at once, each getting its own results', async () => {
+    freshHome()
+    await startLocal(2, { profile: 'many' })
+    const [a, b, c] = await Promise.all([connectClient('many'), connectClient('many'), connectClient('many')])
+    const xs = Array.from({ length: 200 }, (_, i) => i)
+    const [ra, rb, rc] = await Promise.all([
+      a.loadBalancedView().map((x: number) => x + 1, xs),
+      b.loadBalancedView().map((x: number) => x * 2, xs),
+      c.view().apply(() => 'c'),
+    ])
+    expect(ra).toEqual(xs.map((x) => x + 1))
+    expect(rb).toEqual(xs.map((x) => x * 2))
+    expect(rc).toEqual(['c', 'c'])
+    expect((await a.status()).clients).toBe(3)
+  })
+
+  it('keeps values pushed by one client for the next one', async () => {
+    freshHome()
+    await startLocal(2, { profile: 'ns' })
+    const first = await connectClient('ns')
+    await first.view().push({ shared: [1, 2, 3] })
+    await first.view().execute('function tripled(x) { return 3 * x }')
+    await first.close()
+    const second = await connectClient('ns')
+    expect(await second.view().pull('shared')).toEqual([[1, 2, 3], [1, 2, 3]])
+    expect(await second.view(1).apply((x: number) => (globalThis as any).tripled(x), 4)).toBe(12)
+  })
+
+  it('a client killed with SIGKILL mid-map drops its queued tasks; the others finish and the namespaces stay', async () => {
+    freshHome()
+    const { rc: own } = await startLocal(2, { profile: 'kill' })
+    await own.view().push({ keep: 'me' })
+    const { child, line } = await clientProcess(`
+      const rc = await connect({ profile: 'kill' })
+      rc.loadBalancedView().map((x) => { const t = Date.now() + 100; while (Date.now() < t); return x }, Array.from({ length: 400 }, (_, i) => i))
+      setTimeout(() => console.log('submitted'), 300)
+    `)
+    expect(line).toBe('submitted')
+    child.kill('SIGKILL')
+    await exited(child)
+    const other = await connectClient('kill')
+    expect(await other.loadBalancedView().map((x: number) => x * x, [1, 2, 3])).toEqual([1, 4, 9])
+    expect(await other.view().pull('keep')).toEqual(['me', 'me'])
+    // Everything the killed client had queued was dropped: far fewer than its 400 tasks ran.
+    await new Promise((r) => setTimeout(r, 300))
+    const done = other.engines.reduce((n, e) => n + e.tasksDone, 0)
+    expect(done).toBeLessThan(100)
+    expect(other.engines.map((e) => e.state)).toEqual(['idle', 'idle'])
+  })
+})

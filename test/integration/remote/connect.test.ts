@@ -1,0 +1,107 @@
+/**
+ * connect(): a client in this process joining a cluster published under a profile, over the real
+ * client protocol (Unix socket and TCP), with real engines.
+ */
+import { statSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { Cluster } from '../../../src-main/cluster/Cluster'
+import { connect } from '../../../src-main/cluster/connect'
+import { connectionFile, listProfiles, readConnectionFile } from '../../../src-main/cluster/profiles'
+import { ClusterConfigError } from '../../../src-main/cluster/options'
+import { CompositeError, ConnectionError, RemoteError } from '../../../src-main/core/client/errors'
+import { connectClient, freshHome, startLocal } from '../../helpers/cluster'
+
+describe('connect() to a published cluster', () => {
+  it('runs views, load-balanced maps, errors and typed arrays like an in-process client', async () => {
+    freshHome()
+    await startLocal(2, { profile: 'lab' })
+    const rc = await connectClient('lab')
+    expect(rc.ids).toEqual([0, 1])
+    const dv = rc.view()
+    expect(await dv.apply((x: number) => x * 2, 21)).toEqual([42, 42])
+    await dv.push({ a: 5 })
+    expect(await dv.pull('a')).toEqual([5, 5])
+    expect(await rc.loadBalancedView().map((x: number) => x + 1, [1, 2, 3, 4, 5])).toEqual([2, 3, 4, 5, 6])
+    const err = await dv.execute('T_T').then(() => null, (e) => e)
+    expect(err).toBeInstanceOf(CompositeError)
+    expect(String((err as CompositeError).errors[1])).toBe('[1:execute] ReferenceError: T_T is not defined')
+    const single = await rc.view(0).execute('T_T').then(() => null, (e) => e)
+    expect(single).toBeInstanceOf(RemoteError)
+    const big = Float64Array.from({ length: 100_000 }, (_, i) => i)
+    await dv.scatter('x', big)
+    const back = (await dv.gather('x')) as Float64Array
+    expect(back).toBeInstanceOf(Float64Array)
+    expect(back.length).toBe(100_000)
+    expect(back[99_999]).toBe(99_999)
+    expect((await rc.status()).engines).toBe(2)
+  })
+
+  it('writes a 0600 connection file in a 0700 directory and removes it at stop', async () => {
+    freshHome()
+    const { cluster } = await startLocal(1, { profile: 'p1' })
+    const file = connectionFile('p1')
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(statSync(dirname(file)).mode & 0o777).toBe(0o700)
+    const info = readConnectionFile({ profile: 'p1' })
+    expect(info.pid).toBe(process.pid)
+    expect(info.key).toMatch(/^[0-9a-f]{64}$/)
+    const listed = await listProfiles()
+    expect(listed).toEqual([expect.objectContaining({ profile: 'p1', state: 'running', pid: process.pid, engines: 1, clients: 0 })])
+    await cluster.stop()
+    expect(() => statSync(file)).toThrow()
+    await expect(connect({ profile: 'p1' })).rejects.toThrow(/no cluster is running under profile 'p1'.*clusterdesk start --profile p1/)
+  })
+
+  it('refuses to start a profile that is already running', async () => {
+    freshHome()
+    await startLocal(1, { profile: 'twice' })
+    const second = new Cluster({ nodes: [{ kind: 'local', engines: 1 }], profile: 'twice' })
+    await expect(second.start()).rejects.toThrow(ClusterConfigError)
+    await expect(second.start()).rejects.toThrow(/already running under profile 'twice'/)
+  })
+
+  it('listens on TCP loopback when asked', async () => {
+    freshHome()
+    await startLocal(1, { profile: 'tcp' })
+    const tcp = new Cluster({ nodes: [{ kind: 'local', engines: 1 }], profile: 'tcp2', listen: '127.0.0.1:0' })
+    try {
+      await tcp.start()
+      const info = readConnectionFile({ profile: 'tcp2' })
+      expect(info.address).toMatchObject({ host: '127.0.0.1' })
+      const rc = await connectClient('tcp2')
+      expect(await rc.view(0).apply(() => 7)).toBe(7)
+    } finally {
+      await tcp.stop()
+    }
+  })
+
+  it('streams a map as an async iterable, ordered and unordered', async () => {
+    freshHome()
+    await startLocal(2, { profile: 'imap' })
+    const rc = await connectClient('imap')
+    const lv = rc.loadBalancedView()
+    const ordered: number[] = []
+    for await (const v of lv.map((x: number) => x * 10, [1, 2, 3, 4])) ordered.push(v as number)
+    expect(ordered).toEqual([10, 20, 30, 40])
+    const slowFirst = lv.map(async (x: number) => {
+      await new Promise((r) => setTimeout(r, x === 1 ? 1500 : 0))
+      return x
+    }, [1, 2, 3], { ordered: false })
+    const unordered: number[] = []
+    const readyAtEach: boolean[] = []
+    for await (const v of slowFirst) {
+      unordered.push(v as number)
+      readyAtEach.push(slowFirst.ready())
+    }
+    // The fast results came out while the slow one still ran.
+    expect(readyAtEach[0]).toBe(false)
+    expect(unordered[0]).not.toBe(1)
+    expect([...unordered].sort()).toEqual([1, 2, 3])
+  })
+
+  it('says ConnectionError for a missing profile', async () => {
+    freshHome()
+    await expect(connect({ profile: 'nope' })).rejects.toThrow(ConnectionError)
+  })
+})
