@@ -5,10 +5,8 @@
  * by a client's `shutdown()`, by SIGTERM/SIGINT from `clusterdesk stop`, or by an error.
  * Its stdout and stderr are the profile's controller.log; nothing secret is written there.
  */
-import { existsSync } from 'node:fs'
 import { Cluster } from '../cluster/Cluster'
 import type { ClusterOptions, NodeSpec } from '../cluster/options'
-import { connectionFile } from './profileFiles'
 import { CliUsageError } from './piCommand'
 import { toWire, type DaemonConfig, type FromDaemon } from './daemonMessages'
 
@@ -38,9 +36,11 @@ export async function runDaemon(): Promise<void> {
   const { profile, nodes, listen } = config
   log(`controller pid ${process.pid}, profile '${profile}': starting ${nodes.map(describeNode).join(', ')}`)
 
+  // Writes to the log file are synchronous, so even this last line is kept.
+  process.on('exit', (code) => log(`controller pid ${process.pid} exits (status ${code})`))
   // The daemon has no terminal; a hang-up of the shell that started it is not a reason to stop.
   process.on('SIGHUP', () => log('ignoring SIGHUP'))
-  const options = { nodes, profile, ...(listen ? { listen } : {}) } as ClusterOptions
+  const options: ClusterOptions = { nodes, profile, keepAlive: true, ...(listen ? { listen } : {}) }
   let cluster: Cluster
   try {
     cluster = new Cluster(options)
@@ -63,10 +63,10 @@ export async function runDaemon(): Promise<void> {
 
   try {
     const rc = await cluster.start()
-    const file = connectionFile(profile)
+    const file = cluster.connectionFile
     const engines = rc.engines.map(({ id, node, pid }) => ({ id, node, pid }))
     log(`engines up: ${engines.map((e) => `${e.id} (pid ${e.pid})`).join(', ')}`)
-    send({ type: 'ready', pid: process.pid, profile, file: existsSync(file) ? file : null, engines })
+    send({ type: 'ready', pid: process.pid, profile, file, engines })
   } catch (err) {
     log(`not started: ${(err as Error).message}`)
     send({ type: 'failed', error: toWire(err) })
@@ -76,15 +76,13 @@ export async function runDaemon(): Promise<void> {
   // `clusterdesk start` has what it waited for; from here the daemon answers only its clients.
   process.disconnect?.()
 
-  // The client socket keeps the process alive as long as it serves; this watch makes the end
-  // explicit whatever the library keeps open: once the cluster has stopped, the daemon exits.
-  await new Promise<void>((resolve) => {
-    const watch = setInterval(() => {
-      if (cluster.client !== null || stopping) return
-      clearInterval(watch)
-      resolve()
-    }, WATCH_MS)
-  })
-  log('the cluster was shut down by a client')
-  process.exit(0)
+  // The published controller keeps the process alive while it serves (keepAlive). Once a client's
+  // shutdown has stopped the cluster the process ends by itself; this watch only makes sure of it.
+  const watch = setInterval(() => {
+    if (stopping || cluster.client !== null || cluster.connectionFile !== null) return
+    clearInterval(watch)
+    log('stopped by a client: no engine or agent left')
+    setTimeout(() => process.exit(0), 2000).unref()
+  }, WATCH_MS)
+  watch.unref()
 }

@@ -3,6 +3,8 @@
  * engines, connected clients and uptime. A file whose controller is gone is shown as stale once
  * and removed (the library's listProfiles does that), so the next `start` of it just works.
  */
+import { existsSync } from 'node:fs'
+import { readConnectionFile } from '../cluster/profiles'
 import { listProfiles, type ProfileStatus } from './remote'
 
 export interface ListCommandOptions {
@@ -25,8 +27,8 @@ export function formatProfiles(profiles: ProfileStatus[]): string {
     ['PROFILE', 'STATE', 'PID', 'ENGINES', 'CLIENTS', 'UPTIME'],
     ...profiles.map((p) =>
       p.state === 'running'
-        ? [p.profile, p.state, String(p.pid ?? '-'), String(p.engines), String(p.clients), formatUptime(p.uptimeS)]
-        : [p.profile, 'stale (removed)', String(p.pid ?? '-'), '-', '-', '-'],
+        ? [p.profile, p.state, String(p.pid ?? '-'), String(p.engines ?? '-'), String(p.clients ?? '-'), p.uptimeS === null ? '-' : formatUptime(p.uptimeS)]
+        : [p.profile, existsSync(p.file) ? 'stale' : 'stale (removed)', p.pid ? String(p.pid) : '-', '-', '-', '-'],
     ),
   ]
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
@@ -45,7 +47,18 @@ export async function listCommand(options: ListCommandOptions): Promise<void> {
     return
   }
   process.stdout.write(`${formatProfiles(profiles)}\n`)
-  for (const p of profiles.filter((s) => s.state === 'stale')) {
-    process.stderr.write(`clusterdesk: profile '${p.profile}' had a stale connection file (controller pid ${p.pid} is gone); removed it.\n`)
+  for (const p of profiles.filter((s) => s.state === 'stale')) process.stderr.write(`clusterdesk: ${staleNote(p)}\n`)
+}
+
+/** What is wrong with a stale profile, and what became of its connection file. */
+export function staleNote(p: ProfileStatus): string {
+  if (!existsSync(p.file)) return `profile '${p.profile}' had a stale connection file (controller pid ${p.pid} is gone); removed it.`
+  if (!p.pid) {
+    try {
+      readConnectionFile({ profile: p.profile })
+    } catch (err) {
+      return `profile '${p.profile}': ${(err as Error).message}`
+    }
   }
+  return `profile '${p.profile}': its controller (pid ${p.pid}) is running but does not answer; \`clusterdesk stop --profile ${p.profile}\` stops it.`
 }

@@ -1,13 +1,13 @@
 /**
- * Where the CLI finds a profile's files: the connection file the library publishes there, and the
- * controller log `clusterdesk start` writes next to it. Profile names become folder names, so they
+ * The CLI's side of a profile's folder: the controller log `clusterdesk start` writes next to the
+ * library's connection file. Profile names become folder names, so they
  * are checked before anything is created.
  */
 import { join } from 'node:path'
 import { profileDir } from '../home'
 import { CliUsageError } from './piCommand'
 
-export const DEFAULT_PROFILE = 'default'
+export { DEFAULT_PROFILE } from '../cluster/profiles'
 
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
@@ -18,9 +18,6 @@ export function checkProfileName(profile: string): string {
   }
   return profile
 }
-
-/** `<home>/profiles/<profile>/cluster.json`: the address, pid and key of the profile's controller. */
-export const connectionFile = (profile: string): string => join(profileDir(profile), 'cluster.json')
 
 /** `<home>/profiles/<profile>/controller.log`: the daemon's stdout and stderr, appended to at each start. */
 export const controllerLog = (profile: string): string => join(profileDir(profile), 'controller.log')

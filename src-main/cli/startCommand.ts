@@ -7,10 +7,11 @@
  */
 import { ClusterConfigError, validateOptions, type NodeSpec } from '../cluster/options'
 import { spawnDaemon, type SpawnedDaemon } from './daemon'
+import { staleNote } from './listCommand'
 import { nodesFromOptions, type NodeOptions } from './nodeOption'
 import { CliUsageError, InterruptedError } from './piCommand'
 import { checkProfileName } from './profileFiles'
-import { addNodes, connect, profileStatus } from './remote'
+import { connect, profileStatus } from './remote'
 import { createSshRetry, PromptInterrupted } from './sshPrompts'
 
 export interface StartCommandOptions extends NodeOptions {
@@ -43,7 +44,7 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
   }
 
   const status = await profileStatus(profile)
-  if (status?.state === 'stale') say(`profile '${profile}' had a stale connection file (controller pid ${status.pid} is gone); removed it.`)
+  if (status?.state === 'stale') say(staleNote(status))
   if (status?.state === 'running') {
     if (!options.node?.length) throw new ProfileRunningError(profile, status.pid)
     return addToRunning(profile, nodes, options.json === true)
@@ -101,7 +102,7 @@ async function addToRunning(profile: string, nodes: NodeSpec[], json: boolean): 
   try {
     const before = new Set(rc.engines.map((e) => e.id))
     try {
-      await addNodes(rc, nodes)
+      await rc.addNodes(nodes)
     } catch (err) {
       // The running controller launches the nodes, far from this terminal: nothing can be asked.
       if ((err as Error).name === 'HostKeyError' && !/changed/i.test((err as Error).message)) {

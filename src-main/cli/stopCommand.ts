@@ -7,6 +7,7 @@
  * nothing running is not an error.
  */
 import { readFileSync, rmSync } from 'node:fs'
+import { staleNote } from './listCommand'
 import { checkProfileName } from './profileFiles'
 import { connect, listProfiles, type ProfileStatus } from './remote'
 
@@ -38,10 +39,9 @@ const say = (text: string): void => void process.stderr.write(`clusterdesk: ${te
 export async function stopCommand(options: StopCommandOptions): Promise<void> {
   const profile = options.all ? null : checkProfileName(options.profile)
   const statuses = (await listProfiles()).filter((p) => profile === null || p.profile === profile)
-  for (const s of statuses.filter((p) => p.state === 'stale')) {
-    say(`profile '${s.profile}' had a stale connection file (controller pid ${s.pid} is gone); removed it.`)
-  }
-  const running = statuses.filter((p) => p.state === 'running')
+  for (const s of statuses.filter((p) => p.state === 'stale')) say(staleNote(s))
+  // A controller that is alive but does not answer is stopped too (by signal, if it is a daemon).
+  const running = statuses.filter((p) => p.state === 'running' || (p.pid > 0 && isRunning(p.pid) && fileNames(p.file, p.pid)))
   if (running.length === 0) {
     if (profile !== null) throw new ProfileNotRunningError(profile)
     say('no cluster is running; nothing to stop.')
@@ -60,7 +60,7 @@ export async function stopCommand(options: StopCommandOptions): Promise<void> {
 }
 
 async function stopOne({ profile, pid, file }: ProfileStatus): Promise<void> {
-  const daemon = pid !== null && isDaemon(pid)
+  const daemon = isDaemon(pid)
   try {
     const rc = await connect({ profile, timeoutMs: 5000 })
     await rc.shutdown()
@@ -69,7 +69,6 @@ async function stopOne({ profile, pid, file }: ProfileStatus): Promise<void> {
     say(`profile '${profile}': the controller did not take the shutdown (${(err as Error).message}); signalling pid ${pid}…`)
     signal(pid, 'SIGTERM')
   }
-  if (pid === null) return
   // A daemon stops by exiting; a script's own published cluster stops and lives on, its file removed.
   const stopped = (): boolean => !isRunning(pid) || (!daemon && !fileNames(file, pid))
   if (await until(stopped, SHUTDOWN_GRACE_MS)) return

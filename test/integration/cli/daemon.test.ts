@@ -5,7 +5,6 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import * as lib from '../../../src-main/index'
 import { chunkSizes, piChunk, type PiResult } from '../../../src-main/experiments/pi/runPi'
 import { waitGone } from '../../helpers/cluster'
 import { freshHome, processesOf, runCli, waitNoProcesses } from './cliProcess'
@@ -28,9 +27,6 @@ interface Listed {
 }
 
 const hitsFor = (seed: number, samples: number, tasks: number): number => chunkSizes(samples, tasks).reduce((s, n, i) => s + piChunk(seed, i, n), 0)
-
-/** Connected clusters need the library's connect() and listProfiles() (issue 9, branch ctl). */
-const connected = 'connect' in lib && 'listProfiles' in lib
 
 async function start(home: string, args: string[]): Promise<Started> {
   const r = await runCli(home, ['start', '--json', ...args])
@@ -136,7 +132,6 @@ describe('clusterdesk start', () => {
     // The agents see their stdio close and kill their engines.
     expect(await waitGone([started.pid, ...enginePids(started)], 10_000)).toEqual([])
     expect(await waitNoProcesses(home)).toEqual([])
-    if (!connected) return
     const stale = await list(home)
     expect(stale).toEqual([expect.objectContaining({ profile: 'lab', state: 'stale', pid: started.pid })])
     expect(await list(home)).toEqual([])
@@ -145,7 +140,7 @@ describe('clusterdesk start', () => {
   })
 })
 
-describe.skipIf(!connected)('a running profile (needs connect() and listProfiles() from the library)', () => {
+describe('a running profile', () => {
   it('start → list → pi --profile → list → stop → list: same hits as a local run, nothing left', async () => {
     const home = freshHome()
     const started = await start(home, ['-n', '2', '--profile', 'lab'])
@@ -175,7 +170,7 @@ describe.skipIf(!connected)('a running profile (needs connect() and listProfiles
     const home = freshHome()
     const started = await start(home, ['-n', '2', '--profile', 'lab'])
     let piPid = 0
-    const long = runCli(home, ['pi', '--profile', 'lab', '--samples', '1e12', '--tasks', '64'], (pid) => (piPid = pid))
+    const long = runCli(home, ['pi', '--profile', 'lab', '--samples', '4e9', '--tasks', '256'], (pid) => (piPid = pid))
     // Interrupt once the run's client has connected.
     const deadline = Date.now() + 10_000
     while (Date.now() < deadline && !(await list(home)).some((p) => p.clients > 0)) await new Promise((r) => setTimeout(r, 200))
@@ -234,8 +229,12 @@ describe.skipIf(!connected)('a running profile (needs connect() and listProfiles
     chmodSync(started.file!, 0o644)
     const r = await runCli(home, ['pi', '--profile', 'lab', '--samples', '1000', '--tasks', '2'])
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/0600|mode/)
+    expect(r.stderr).toMatch(/has mode 0644.*readable by you alone: run `chmod 600/)
     expect(r.stderr).toContain(started.file!)
+    // list shows it stale and why, and leaves the file (and its running controller) alone.
+    const table = await runCli(home, ['list'])
+    expect(table.stdout).toMatch(/\nlab +stale +- /)
+    expect(table.stderr).toContain('has mode 0644')
   })
 })
 
