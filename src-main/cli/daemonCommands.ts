@@ -53,6 +53,7 @@ export function registerDaemonCommands(program: Command): void {
     .description('stop a cluster started with `clusterdesk start`: no controller, agent or engine is left on any host')
     .addOption(new Option('--profile <name>', 'the profile to stop').default(DEFAULT_PROFILE).conflicts('all'))
     .option('--all', 'stop every running profile')
+    .addOption(new Option('--timeout <s>', 'seconds the controller gets to stop before it is killed (SIGTERM, then SIGKILL to its process group)').argParser(wholeNumber(1, 3600, '10')).default(10))
     .addHelpText('after', '\nExit status: 0 stopped (or, with --all, nothing was running), 1 the profile is not running or would not stop, 2 bad usage.')
     .action((options: StopCommandOptions) => stopCommand(options))
 

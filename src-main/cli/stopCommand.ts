@@ -14,12 +14,11 @@ import { connect, listProfiles, type ProfileStatus } from './remote'
 export interface StopCommandOptions {
   profile: string
   all?: boolean
+  /** Seconds a controller gets to stop its nodes and exit before it is signalled (default 10); SIGTERM then gets as long, up to 5 s, before SIGKILL. */
+  timeout?: number
 }
 
-/** How long a controller may take to stop its nodes and exit before it is signalled. */
-const SHUTDOWN_GRACE_MS = 10_000
-/** How long SIGTERM gets before SIGKILL. */
-const TERM_GRACE_MS = 5000
+const DEFAULT_TIMEOUT_S = 10
 
 /** `stop --profile P` when no controller runs under P. */
 export class ProfileNotRunningError extends Error {
@@ -50,7 +49,7 @@ export async function stopCommand(options: StopCommandOptions): Promise<void> {
   const failures: string[] = []
   for (const status of running) {
     try {
-      await stopOne(status)
+      await stopOne(status, (options.timeout ?? DEFAULT_TIMEOUT_S) * 1000)
       process.stdout.write(`clusterdesk: stopped profile '${status.profile}' (controller pid ${status.pid})\n`)
     } catch (err) {
       failures.push((err as Error).message)
@@ -59,11 +58,23 @@ export async function stopCommand(options: StopCommandOptions): Promise<void> {
   if (failures.length) throw new StopFailedError(failures.join('\n'))
 }
 
-async function stopOne({ profile, pid, file }: ProfileStatus): Promise<void> {
+async function stopOne({ profile, pid, file }: ProfileStatus, graceMs: number): Promise<void> {
   const daemon = isDaemon(pid)
+  const termGraceMs = Math.min(graceMs, 5000)
   try {
-    const rc = await connect({ profile, timeoutMs: 5000 })
-    await rc.shutdown()
+    const rc = await connect({ profile, timeoutMs: termGraceMs })
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${graceMs / 1000} s`)), graceMs)
+    })
+    try {
+      await Promise.race([rc.shutdown(), timedOut])
+    } catch (err) {
+      void rc.close().catch(() => undefined)
+      throw err
+    } finally {
+      clearTimeout(timer)
+    }
   } catch (err) {
     if (!daemon) throw new StopFailedError(`profile '${profile}': ${(err as Error).message}`)
     say(`profile '${profile}': the controller did not take the shutdown (${(err as Error).message}); signalling pid ${pid}…`)
@@ -71,14 +82,14 @@ async function stopOne({ profile, pid, file }: ProfileStatus): Promise<void> {
   }
   // A daemon stops by exiting; a script's own published cluster stops and lives on, its file removed.
   const stopped = (): boolean => !isRunning(pid) || (!daemon && !fileNames(file, pid))
-  if (await until(stopped, SHUTDOWN_GRACE_MS)) return
+  if (await until(stopped, graceMs)) return
   if (!daemon) throw new StopFailedError(`profile '${profile}': its controller (pid ${pid}) did not stop; it is not a clusterdesk daemon, so it was left running`)
   say(`profile '${profile}': the controller (pid ${pid}) is still running; sending SIGTERM…`)
   signal(pid, 'SIGTERM')
-  if (!(await until(stopped, TERM_GRACE_MS))) {
+  if (!(await until(stopped, termGraceMs))) {
     say(`profile '${profile}': sending SIGKILL to the controller's process group (pid ${pid}) and removing its connection file`)
     signal(-pid, 'SIGKILL')
-    if (!(await until(stopped, TERM_GRACE_MS))) throw new StopFailedError(`profile '${profile}': the controller (pid ${pid}) survived SIGKILL`)
+    if (!(await until(stopped, termGraceMs))) throw new StopFailedError(`profile '${profile}': the controller (pid ${pid}) survived SIGKILL`)
   }
   if (fileNames(file, pid)) rmSync(file, { force: true })
 }

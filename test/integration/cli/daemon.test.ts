@@ -2,7 +2,7 @@
  * `clusterdesk start / list / stop / pi --profile`: real daemons, agents and engines started by the
  * built CLI, each test in its own CLUSTERDESK_HOME; nothing of a test outlives it (cliProcess.ts).
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { chunkSizes, piChunk, type PiResult } from '../../../src-main/experiments/pi/runPi'
@@ -220,6 +220,28 @@ describe('a running profile', () => {
     expect(r.code).toBe(0)
     expect(await waitGone([a.pid, b.pid, ...enginePids(a), ...enginePids(b)])).toEqual([])
     expect(await waitNoProcesses(home)).toEqual([])
+  })
+
+  it('stop kills a wedged controller with its process group and removes its connection file', async () => {
+    const home = freshHome()
+    const started = await start(home, ['-n', '1', '--profile', 'lab'])
+    // A stopped process answers nothing and ignores SIGTERM until it is continued.
+    process.kill(started.pid, 'SIGSTOP')
+    const r = await runCli(home, ['stop', '--profile', 'lab', '--timeout', '1'])
+    expect(r.code).toBe(0)
+    expect(r.stderr).toContain('sending SIGKILL')
+    expect(await waitGone([started.pid, ...enginePids(started)])).toEqual([])
+    expect(existsSync(started.file!)).toBe(false)
+    expect(await list(home)).toEqual([])
+    expect(await waitNoProcesses(home)).toEqual([])
+  })
+
+  it('pi --profile of a profile that is not running says how to start it', async () => {
+    const home = freshHome()
+    const r = await runCli(home, ['pi', '--profile', 'lab', '--samples', '1000', '--tasks', '2'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain("no cluster is running under profile 'lab'")
+    expect(r.stderr).toContain('clusterdesk start --profile lab')
   })
 
   it('a connection file with a wrong mode is a clear error', async () => {
