@@ -47,9 +47,9 @@ export function freshHome(): string {
 }
 
 /** Runs `clusterdesk …args` with CLUSTERDESK_HOME=home to its end. */
-export function runCli(home: string, args: string[], onSpawn?: (pid: number) => void): Promise<Run> {
+export function runCli(home: string, args: string[], onSpawn?: (pid: number) => void, env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, CLUSTERDESK_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env, CLUSTERDESK_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d))
