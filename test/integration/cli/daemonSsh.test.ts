@@ -5,7 +5,7 @@
  * on the SSH host.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -88,7 +88,11 @@ describe('clusterdesk start with an SSH node', () => {
 function runInTty(home: string, args: string[], answers: { when: RegExp; type: string }[]): Promise<{ status: number | null; output: string }> {
   const { SSH_AUTH_SOCK: _agent, ...rest } = process.env
   const command = shellCommand([process.execPath, join(root, 'dist/cli.js'), ...args])
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...rest, ...env(), CLUSTERDESK_HOME: home, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] })
+  // Its own HOME: no key trusted by the other tests (accept-new records into ~/.config/clusterdesk).
+  const user = join(home, 'user')
+  mkdirSync(user, { recursive: true })
+  const e = { ...rest, HOME: user, XDG_CONFIG_HOME: '', CLUSTERDESK_HOME: home, TERM: 'dumb' }
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: e, stdio: ['pipe', 'pipe', 'pipe'] })
   let output = ''
   let next = 0
   const onData = (chunk: Buffer): void => {
