@@ -2,7 +2,7 @@
  * `clusterdesk start / list / stop / pi --profile`: real daemons, agents and engines started by the
  * built CLI, each test in its own CLUSTERDESK_HOME; nothing of a test outlives it (cliProcess.ts).
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { chunkSizes, piChunk, type PiResult } from '../../../src-main/experiments/pi/runPi'
@@ -242,6 +242,24 @@ describe('a running profile', () => {
     expect(r.code).toBe(1)
     expect(r.stderr).toContain("no cluster is running under profile 'lab'")
     expect(r.stderr).toContain('clusterdesk start --profile lab')
+  })
+
+  it('an unreadable connection file is a clear error for pi and list; start says so and writes a new one', async () => {
+    const home = freshHome()
+    const dir = join(home, 'profiles', 'lab')
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    writeFileSync(join(dir, 'cluster.json'), '{ not json', { mode: 0o600 })
+    const pi = await runCli(home, ['pi', '--profile', 'lab', '--samples', '1000', '--tasks', '2'])
+    expect(pi.code).toBe(1)
+    expect(pi.stderr).toContain(`cannot read the connection file of profile 'lab' (${join(dir, 'cluster.json')})`)
+    const table = await runCli(home, ['list'])
+    expect(table.code).toBe(0)
+    expect(table.stdout).toMatch(/\nlab +stale +- /)
+    expect(table.stderr).toContain('cannot read the connection file')
+    const started = await runCli(home, ['start', '-n', '1', '--profile', 'lab', '--json'])
+    expect(started.code).toBe(0)
+    expect(started.stderr).toContain('cannot read the connection file')
+    expect(await list(home)).toEqual([expect.objectContaining({ profile: 'lab', state: 'running', engines: 1 })])
   })
 
   it('a connection file with a wrong mode is a clear error', async () => {
