@@ -2,7 +2,10 @@
 // clusterdesk benchmarks (npm run bench): the figures DESIGN's performance section asks for,
 // measured on the built library (dist/) with local engines. Prints a table; --json for raw data.
 import { performance } from 'node:perf_hooks'
-import { Cluster } from '../dist/index.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Cluster, connect, runPi } from '../dist/index.js'
 
 const json = process.argv.includes('--json')
 const engines = Number(process.env.BENCH_ENGINES ?? 2)
@@ -69,7 +72,71 @@ try {
 } finally {
   await cluster.stop()
 }
+// In-process and connected side by side: one cluster published under a profile (in a temporary
+// CLUSTERDESK_HOME), measured through its own client and through a connect()ed one.
+{
+  const home = mkdtempSync(join(tmpdir(), 'clusterdesk-bench-'))
+  process.env.CLUSTERDESK_HOME = home
+  const published = new Cluster({ nodes: [{ kind: 'local', engines }], profile: 'bench' })
+  const own = await published.start()
+  const remote = await connect({ profile: 'bench' })
+  const sideBySide = []
+  try {
+    for (const [mode, client] of [['in-process', own], ['connected', remote]]) sideBySide.push({ mode, ...(await clientFigures(client)) })
+  } finally {
+    await remote.close()
+    await published.stop()
+    rmSync(home, { recursive: true, force: true })
+  }
+  const rows = [
+    ['trivial apply round trip', 'applyMs', 'ms', '≤ 0.25 / ≤ 0.4 ms'],
+    ['lb apply throughput', 'lbPerS', 'tasks/s', '≥ 56,000 /s connected'],
+    ['scatter 80 MB Float64Array', 'scatterMBs', 'MB/s', '≥ 1000 MB/s connected'],
+    ['gather 80 MB Float64Array', 'gatherMBs', 'MB/s', '≥ 1000 MB/s connected'],
+    [`π, 1e8 samples on ${engines} engines (lb-map)`, 'piPerS', 'samples/s', ''],
+  ]
+  if (!json) console.log(`\n${''.padEnd(44)} ${'in-process'.padStart(12)} ${'connected'.padStart(12)}`)
+  for (const [name, key, unit, target] of rows) {
+    const [a, b] = sideBySide.map((f) => f[key])
+    for (const f of sideBySide) results.push({ name: `${name} (${f.mode})`, value: f[key], unit, target })
+    if (!json) console.log(`${name.padEnd(44)} ${String(a).padStart(12)} ${String(b).padStart(12)} ${unit.padEnd(10)} ${target ? `(goal ${target})` : ''}`)
+  }
+}
+
 if (json) console.log(JSON.stringify({ engines, node: process.version, results }, null, 2))
+
+/** The figures measured through one client (in-process or connected) of the same cluster. */
+async function clientFigures(client) {
+  const one = client.view(0)
+  const dv = client.view()
+  const lv = client.loadBalancedView()
+  for (let i = 0; i < 200; i++) await one.apply(() => 0)
+  const n = 2000
+  const seq = await timed(async () => {
+    for (let i = 0; i < n; i++) await one.apply(() => 0)
+  })
+  const tasks = 20000
+  await Promise.all(Array.from({ length: 2000 }, () => lv.apply(() => 0)))
+  const lbTime = await timed(() => Promise.all(Array.from({ length: tasks }, () => lv.apply(() => 0))))
+  const big = new Float64Array(10_000_000).map((_, i) => i)
+  await dv.scatter('a', big)
+  const scatterTimes = []
+  const gatherTimes = []
+  for (let i = 0; i < 3; i++) {
+    scatterTimes.push(await timed(() => dv.scatter('a', big)))
+    gatherTimes.push(await timed(() => dv.gather('a')))
+  }
+  await dv.execute('a = null')
+  const pi = await runPi(client, { samples: 1e8, tasks: 16, mode: 'lb-map', kernel: 'seeded', seed: 42 })
+  return {
+    applyMs: round(seq / n),
+    lbPerS: Math.round(tasks / (lbTime / 1000)),
+    scatterMBs: round(big.byteLength / 1e6 / (median(scatterTimes) / 1000), 0),
+    gatherMBs: round(big.byteLength / 1e6 / (median(gatherTimes) / 1000), 0),
+    piPerS: Math.round(pi.samplesPerSec),
+    piHits: pi.hits,
+  }
+}
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b)

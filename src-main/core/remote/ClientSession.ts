@@ -41,6 +41,7 @@ export class ClientSession {
   private outFrames: Uint8Array[] = []
   private outEngines = new Map<number, EngineInfo>()
   private flushScheduled = false
+  private endTimer: NodeJS.Timeout | null = null
 
   constructor(
     private readonly socket: Socket,
@@ -75,6 +76,7 @@ export class ClientSession {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.authTimer)
+    if (this.endTimer) clearTimeout(this.endTimer)
     this.unsubscribe?.()
     this.socket.destroy()
     // Its tasks that have not started are dropped; running ones finish, their results unseen.
@@ -89,7 +91,8 @@ export class ClientSession {
   end(): void {
     this.flush()
     this.socket.end()
-    setTimeout(() => this.drop(), 1000).unref()
+    // A client that does not close its end is cut off; the server's close waits for this.
+    this.endTimer ??= setTimeout(() => this.drop(), 1000)
   }
 
   private frame(frame: Uint8Array): void {

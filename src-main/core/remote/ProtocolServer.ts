@@ -57,6 +57,8 @@ export class ProtocolServer {
 
   /** Stops listening and ends every connection. */
   async close(): Promise<void> {
+    // The caller awaits the close: hold the process until it is done, daemon or not.
+    this.server.ref()
     for (const session of [...this.sessions]) session.end()
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }

@@ -92,6 +92,8 @@ export class RemoteController implements ControllerLink {
     if (this.closedBy) return
     this.leaving = true
     this.flush()
+    // Held until the socket has closed: an idle connection is unref'd, and the caller awaits this.
+    this.socket.ref()
     const gone = new Promise<void>((resolve) => this.socket.once('close', () => resolve()))
     this.socket.end()
     setTimeout(() => this.socket.destroy(), 1000).unref()
