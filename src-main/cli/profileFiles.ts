@@ -3,6 +3,7 @@
  * library's connection file. Profile names become folder names, so they
  * are checked before anything is created.
  */
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { profileDir } from '../home'
 import { CliUsageError } from './piCommand'
@@ -21,3 +22,18 @@ export function checkProfileName(profile: string): string {
 
 /** `<home>/profiles/<profile>/controller.log`: the daemon's stdout and stderr, appended to at each start. */
 export const controllerLog = (profile: string): string => join(profileDir(profile), 'controller.log')
+
+/** Alive and not a zombie. */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return process.platform !== 'linux'
+  }
+}

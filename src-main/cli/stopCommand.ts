@@ -8,7 +8,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs'
 import { staleNote } from './listCommand'
-import { checkProfileName } from './profileFiles'
+import { checkProfileName, isRunning } from './profileFiles'
 import { connect, listProfiles, type ProfileStatus } from './remote'
 
 export interface StopCommandOptions {
@@ -113,21 +113,6 @@ function fileNames(file: string, pid: number): boolean {
     return (JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }).pid === pid
   } catch {
     return false
-  }
-}
-
-/** Alive and not a zombie. */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch {
-    return process.platform !== 'linux'
   }
 }
 
