@@ -67,6 +67,7 @@ Examples:
   $ clusterdesk pi --node local:2 --node 'ssh://bo@lab1:22?engines=8&identityFile=~/.ssh/id_ed25519'
   $ clusterdesk pi --node 'ssh://bo@lab1?engines=4' --accept-new-host-keys   # a script trusting lab1's key on first use
   $ clusterdesk pi --json | jq .pi                   # the PiResult as JSON (an array with --all-modes)
+  $ clusterdesk pi --profile lab                     # on the cluster \`clusterdesk start --profile lab\` runs; it keeps running
 
 Modes: ${PI_MODES.join(', ')}.
 With the seeded kernel every mode that covers all chunks (all but lb-apply, the pitfall) gives the same hits for the same --seed, --samples and --tasks.
@@ -88,7 +89,7 @@ export function createProgram(): Command {
 
   program
     .command('pi')
-    .description('estimate π by Monte Carlo on a local cluster, in one of the lecture\'s parallel patterns or all of them')
+    .description('estimate π by Monte Carlo on a local cluster (or a running one: --profile), in one of the lecture\'s parallel patterns or all of them')
     .addOption(new Option('--samples <n>', 'points to draw in all').argParser(wholeNumber(1, Number.MAX_SAFE_INTEGER, '1e8')).default(1e8, '1e8'))
     .option('--tasks <n>', 'chunks to split the samples into', wholeNumber(1, MAX_TASKS, '16'), 16)
     .addOption(new Option('--engines <n>', 'local engines to start').argParser(wholeNumber(1, 1024, '2')).default(availableParallelism(), `one per core: ${availableParallelism()}`))

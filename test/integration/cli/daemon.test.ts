@@ -43,6 +43,17 @@ async function list(home: string): Promise<Listed[]> {
 
 const enginePids = (s: Started): number[] => s.engines.map((e) => e.pid).filter((p): p is number => p !== null)
 
+describe('help', () => {
+  it('lists start, list and stop, but not the daemon\'s own command', async () => {
+    const r = await runCli(freshHome(), ['--help'])
+    expect(r.code).toBe(0)
+    for (const command of ['start', 'list', 'stop']) expect(r.stdout).toMatch(new RegExp(`\\n  ${command} \\[options\\]`))
+    expect(r.stdout).not.toContain('_daemon')
+    const start = await runCli(freshHome(), ['start', '--help'])
+    expect(start.stdout).toContain("connect({ profile: 'lab' })")
+  })
+})
+
 describe('clusterdesk start', () => {
   it('returns once the engines are up, leaving a detached daemon that logs no key', async () => {
     const home = freshHome()
