@@ -3,7 +3,8 @@
  * `clusterdesk start`, `list`, `stop`, and the hidden `_daemon` that `start` runs detached.
  */
 import { availableParallelism } from 'node:os'
-import { type Command, Option } from 'commander'
+import { type Command, InvalidArgumentError, Option } from 'commander'
+import { parseListen } from '../cluster/publish'
 import { runDaemon } from './daemonProcess'
 import { listCommand, type ListCommandOptions } from './listCommand'
 import { collectNode } from './nodeOption'
@@ -28,6 +29,16 @@ An SSH node's unknown host key or encrypted identity file is asked about here, i
 daemon starts (without a terminal: use --accept-new-host-keys, or ssh-add the key).
 Exit status: 0 the engines are up, 1 the start failed (nothing is left running) or the profile is already running, 2 bad usage.`
 
+/** `--listen`, checked here so a bad address is bad usage (exit 2) before any daemon starts. */
+function listenAddress(text: string): string {
+  try {
+    parseListen(text)
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`)
+  }
+  return text
+}
+
 export function registerDaemonCommands(program: Command): void {
   program
     .command('start')
@@ -37,7 +48,7 @@ export function registerDaemonCommands(program: Command): void {
     .option('--node <spec>', 'a node to run engines on, repeatable: local, local:2, or ssh://user@host:port?engines=2&… (--engines is then not used); on a running profile, the nodes to add to it', collectNode)
     .option('--accept-new-host-keys', 'trust and record the host key of an SSH node seen for the first time without asking (a changed key is still refused)')
     .option('--node-path <path>', 'Node.js executable for the local engines (default: this one)', nonEmpty('the path of a Node.js executable'))
-    .option('--listen <host:port>', 'clients connect over TCP at this address (default: a Unix socket only this user can open)', nonEmpty('an address like 127.0.0.1:47400'))
+    .option('--listen <host:port>', 'clients connect over TCP at this address (default: a Unix socket only this user can open)', listenAddress)
     .option('--json', 'print { profile, pid, file, log, engines } as JSON instead of the text')
     .addHelpText('after', START_HELP)
     .action((options: StartCommandOptions) => startCommand(options))

@@ -101,6 +101,7 @@ describe('clusterdesk start', () => {
     [['--profile', '../etc'], '--profile'],
     [['-n', '0'], '--engines'],
     [['--node', 'ftp://x'], '--node'],
+    [['--listen', 'nonsense'], '--listen'],
   ])('%j is bad usage (exit 2), naming %s, and starts nothing', async (args, option) => {
     const home = freshHome()
     const r = await runCli(home, ['start', ...args])
@@ -191,6 +192,17 @@ describe('a running profile', () => {
     expect(await list(home)).toEqual([expect.objectContaining({ profile: 'lab', state: 'running', pid: started.pid, engines: 2 })])
     for (const pid of enginePids(started)) expect(processesOf(home)).toContain(pid)
     const pi = await runCli(home, ['pi', '--profile', 'lab', '--samples', '1e5', '--tasks', '4', '--json'])
+    expect(pi.code).toBe(0)
+    expect((JSON.parse(pi.stdout) as PiResult).hits).toBe(hitsFor(42, 1e5, 4))
+  })
+
+  it('start --listen publishes a TCP address that pi --profile connects to', async () => {
+    const home = freshHome()
+    const started = await start(home, ['-n', '1', '--profile', 'tcp', '--listen', '127.0.0.1:0'])
+    const { address } = JSON.parse(readFileSync(started.file!, 'utf8')) as { address: { host: string; port: number } }
+    expect(address.host).toBe('127.0.0.1')
+    expect(address.port).toBeGreaterThan(0)
+    const pi = await runCli(home, ['pi', '--profile', 'tcp', '--samples', '1e5', '--tasks', '4', '--json'])
     expect(pi.code).toBe(0)
     expect((JSON.parse(pi.stdout) as PiResult).hits).toBe(hitsFor(42, 1e5, 4))
   })
