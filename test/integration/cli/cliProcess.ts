@@ -61,13 +61,14 @@ export function runCli(home: string, args: string[], onSpawn?: (pid: number) => 
   })
 }
 
-/** Every live process of this checkout whose environment names `home` (daemon, agents, engines). */
+/** Every live process running this checkout's files (or the test's own, under `home`) whose environment names `home`. */
 export function processesOf(home: string): number[] {
   const found: number[] = []
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
     try {
-      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(root)) continue
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+      if (!cmdline.includes(root) && !cmdline.includes(home)) continue
       if (!readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`CLUSTERDESK_HOME=${home}`)) continue
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
       if (stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z') found.push(Number(entry))

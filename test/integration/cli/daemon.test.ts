@@ -2,12 +2,13 @@
  * `clusterdesk start / list / stop / pi --profile`: real daemons, agents and engines started by the
  * built CLI, each test in its own CLUSTERDESK_HOME; nothing of a test outlives it (cliProcess.ts).
  */
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { chunkSizes, piChunk, type PiResult } from '../../../src-main/experiments/pi/runPi'
 import { waitGone } from '../../helpers/cluster'
-import { freshHome, processesOf, runCli, waitNoProcesses } from './cliProcess'
+import { freshHome, processesOf, root, runCli, waitNoProcesses } from './cliProcess'
 
 interface Started {
   profile: string
@@ -283,6 +284,25 @@ describe('a running profile', () => {
     expect(started.code).toBe(0)
     expect(started.stderr).toContain('cannot read the connection file')
     expect(await list(home)).toEqual([expect.objectContaining({ profile: 'lab', state: 'running', engines: 1 })])
+  })
+
+  it('stop of a script\'s own published cluster stops its engines and leaves the script running', async () => {
+    const home = freshHome()
+    const script = join(home, 'script.mjs')
+    writeFileSync(
+      script,
+      `import { Cluster } from ${JSON.stringify(join(root, 'dist/index.js'))}\n` +
+        `const cluster = new Cluster({ nodes: [{ kind: 'local', engines: 1 }], profile: 'mine' })\n` +
+        `const rc = await cluster.start()\nconsole.log(JSON.stringify(rc.engines.map((e) => e.pid)))\nsetInterval(() => {}, 1000)\n`,
+    )
+    const child = spawn(process.execPath, [script], { cwd: root, env: { ...process.env, CLUSTERDESK_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'] })
+    const pids = await new Promise<number[]>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(String(d)) as number[])))
+    const r = await runCli(home, ['stop', '--profile', 'mine'])
+    expect(r.code).toBe(0)
+    expect(await waitGone(pids)).toEqual([])
+    expect(existsSync(join(home, 'profiles', 'mine', 'cluster.json'))).toBe(false)
+    expect(child.exitCode).toBeNull()
+    child.kill('SIGKILL')
   })
 
   it('a connection file with a wrong mode is a clear error', async () => {
