@@ -92,15 +92,9 @@ export class Client {
     return new Task(++this.taskCount * CLIENT_ID_BITS + this.link.clientNo, op, engineId)
   }
 
-  /** Sends a task to one engine. */
-  sendDirect(task: Task, engineId: number): void {
-    task.meta.engineId = engineId
-    this.link.submit([task])
-  }
-
-  /** Queues a load-balanced task. */
-  sendBalanced(task: Task): void {
-    this.link.submit([task])
+  /** Sends tasks to the controller: direct ones to the engine they were made for, balanced ones to the queue. */
+  dispatch(tasks: Task[]): void {
+    this.link.submit(tasks)
   }
 
   /** Wraps tasks in an AsyncResult wired to this client's abort. */

@@ -47,6 +47,7 @@ describe('connect() to a published cluster', () => {
     const info = readConnectionFile({ profile: 'p1' })
     expect(info.pid).toBe(process.pid)
     expect(info.key).toMatch(/^[0-9a-f]{64}$/)
+    expect('path' in info.address && statSync(dirname(info.address.path)).mode & 0o777).toBe(0o700)
     const listed = await listProfiles()
     expect(listed).toEqual([expect.objectContaining({ profile: 'p1', state: 'running', pid: process.pid, engines: 1, clients: 0 })])
     await cluster.stop()

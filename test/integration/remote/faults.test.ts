@@ -7,7 +7,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect as netConnect, type Socket } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { connect } from '../../../src-main/cluster/connect'
-import { connectionFile, readConnectionFile, writeConnectionFile } from '../../../src-main/cluster/profiles'
+import { connectionFile, listProfiles, readConnectionFile, writeConnectionFile } from '../../../src-main/cluster/profiles'
 import { ConnectionError } from '../../../src-main/core/client/errors'
 import { connectClient, freshHome, startLocal, waitGone } from '../../helpers/cluster'
 import { clientProcess } from '../../helpers/clientProcess'
@@ -56,6 +56,17 @@ describe('connection files', () => {
     expect(err).toBeInstanceOf(ConnectionError)
     expect(String(err)).toMatch(/is gone: its controller \(pid \d+\) is not running.*removed the stale/)
     expect(existsSync(connectionFile('gone'))).toBe(false)
+  })
+
+  it('lists a profile whose controller is dead as stale, and removes its file', async () => {
+    freshHome()
+    const { child } = await clientProcess(`console.log(process.pid)`)
+    await new Promise((r) => child.once('exit', r))
+    await startLocal(1, { profile: 'up' })
+    writeConnectionFile({ ...readConnectionFile({ profile: 'up' }), profile: 'dead', pid: child.pid! })
+    const listed = await listProfiles()
+    expect(listed.map((p) => [p.profile, p.state])).toEqual([['dead', 'stale'], ['up', 'running']])
+    expect(existsSync(connectionFile('dead'))).toBe(false)
   })
 
   it('refuses a connection file others can read', async () => {
