@@ -1,14 +1,13 @@
 /**
- * The library's connected-cluster API as the CLI uses it: `connect()`, `ConnectionError`,
- * `listProfiles()`. One place, so the commands depend on the library's profiles module only here.
+ * The library's connected clusters as the CLI uses them: `connect()` and `listProfiles()`, with
+ * the one thing the CLI adds (an exited but unreaped controller counts as gone).
  */
 import { existsSync } from 'node:fs'
 import { connect, type ConnectOptions } from '../cluster/connect'
 import { listProfiles as listAll, removeConnectionFile, type ProfileStatus } from '../cluster/profiles'
-import { ConnectionError } from '../core/client/errors'
 import { isRunning } from './profileFiles'
 
-export { connect, ConnectionError, type ConnectOptions, type ProfileStatus }
+export { connect, type ConnectOptions, type ProfileStatus }
 
 /**
  * The library's listProfiles, plus: a controller that has exited but not yet been reaped (a
