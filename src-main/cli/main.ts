@@ -7,8 +7,4 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err
 })
 
-// A command waiting on an idle (unref'd) socket must not end as an unsettled top-level await
-// (exit status 13): the process stays up until the command has finished.
-const running = setInterval(() => undefined, 1 << 30)
 process.exitCode = await runCli(process.argv)
-clearInterval(running)
