@@ -5,11 +5,14 @@
  * and waits until it reports its engines up — or its error, after which nothing of it is left.
  */
 import { spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DaemonStartError, fromWire, type DaemonConfig, type DaemonReady, type FromDaemon } from './daemonMessages'
 import { controllerLog } from './profileFiles'
+
+/** Above this, the previous log becomes controller.log.1 at the next start. */
+const MAX_LOG_BYTES = 4 * 1024 * 1024
 
 /** The daemon is this same CLI bundle (dist/cli.js) running its hidden `_daemon` command. */
 const cliEntry = (): string => fileURLToPath(import.meta.url)
@@ -35,13 +38,18 @@ export interface SpawnedDaemon extends DaemonReady {
 export function spawnDaemon(config: Omit<DaemonConfig, 'type'>, signal?: AbortSignal): Promise<SpawnedDaemon> {
   const log = controllerLog(config.profile)
   mkdirSync(dirname(log), { recursive: true, mode: 0o700 })
-  const fd = openSync(log, 'a', 0o600)
   let logStart = 0
   try {
-    logStart = readFileSync(log).length
+    logStart = statSync(log).size
+    // Each start appends; past a few MB the older part moves aside, so the log stays readable.
+    if (logStart > MAX_LOG_BYTES) {
+      renameSync(log, `${log}.1`)
+      logStart = 0
+    }
   } catch {
     // A fresh log.
   }
+  const fd = openSync(log, 'a', 0o600)
   const child = spawn(process.execPath, [...process.execArgv, cliEntry(), '_daemon'], {
     detached: true,
     stdio: ['ignore', fd, fd, 'ipc'],
