@@ -37,3 +37,12 @@ export function isRunning(pid: number): boolean {
     return process.platform !== 'linux'
   }
 }
+
+/** The connection file still exists and names `pid`. */
+export function fileNames(file: string, pid: number): boolean {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }).pid === pid
+  } catch {
+    return false
+  }
+}

@@ -10,7 +10,7 @@ import { spawnDaemon, type SpawnedDaemon } from './daemon'
 import { staleNote } from './listCommand'
 import { nodesFromOptions, type NodeOptions } from './nodeOption'
 import { CliUsageError, InterruptedError } from './piCommand'
-import { checkProfileName } from './profileFiles'
+import { checkProfileName, fileNames, isRunning } from './profileFiles'
 import { connect, profileStatus } from './remote'
 import { createSshRetry, PromptInterrupted } from './sshPrompts'
 
@@ -24,10 +24,12 @@ export interface StartCommandOptions extends NodeOptions {
 /** `start` of a profile whose controller is running, without nodes to add to it. */
 export class ProfileRunningError extends Error {
   override name = 'ProfileRunningError'
-  constructor(profile: string, pid: number | null) {
+  constructor(profile: string, pid: number | null, how?: string) {
     super(
-      `profile '${profile}' is already running${pid ? ` (pid ${pid})` : ''}: stop it with \`clusterdesk stop --profile ${profile}\`, ` +
-        `or add nodes with \`clusterdesk start --profile ${profile} --node local:2\``,
+      how
+        ? `profile '${profile}' is already running${pid ? ` (pid ${pid})` : ''} ${how}: stop it with \`clusterdesk stop --profile ${profile}\``
+        : `profile '${profile}' is already running${pid ? ` (pid ${pid})` : ''}: stop it with \`clusterdesk stop --profile ${profile}\`, ` +
+            `or add nodes with \`clusterdesk start --profile ${profile} --node local:2\``,
     )
   }
 }
@@ -45,6 +47,9 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
 
   const status = await profileStatus(profile)
   if (status?.state === 'stale') say(staleNote(status))
+  // A controller that is alive but does not answer would be left running, unseen, by a new one.
+  const stuck = status?.state === 'stale' && status.pid > 0 && isRunning(status.pid) && fileNames(status.file, status.pid)
+  if (stuck) throw new ProfileRunningError(profile, status.pid, 'but does not answer')
   if (status?.state === 'running') {
     if (!options.node?.length) throw new ProfileRunningError(profile, status.pid)
     return addToRunning(profile, nodes, options.json === true)

@@ -8,7 +8,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs'
 import { staleNote } from './listCommand'
-import { checkProfileName, isRunning } from './profileFiles'
+import { checkProfileName, fileNames, isRunning } from './profileFiles'
 import { connect, listProfiles, type ProfileStatus } from './remote'
 
 export interface StopCommandOptions {
@@ -104,15 +104,6 @@ function isDaemon(pid: number): boolean {
   } catch {
     // No /proc (macOS): trust the connection file's pid, which only `start`'s daemons write as leaders.
     return process.platform !== 'linux'
-  }
-}
-
-/** The connection file still exists and names `pid`. */
-function fileNames(file: string, pid: number): boolean {
-  try {
-    return (JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }).pid === pid
-  } catch {
-    return false
   }
 }
 

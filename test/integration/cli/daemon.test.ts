@@ -246,11 +246,15 @@ describe('a running profile', () => {
     expect(await waitNoProcesses(home)).toEqual([])
   })
 
-  it('stop kills a wedged controller with its process group and removes its connection file', async () => {
+  it('start refuses a wedged controller; stop kills it with its process group and removes its connection file', async () => {
     const home = freshHome()
     const started = await start(home, ['-n', '1', '--profile', 'lab'])
     // A stopped process answers nothing and ignores SIGTERM until it is continued.
     process.kill(started.pid, 'SIGSTOP')
+    // A new start would leave the stuck one running unseen: refused.
+    const again = await runCli(home, ['start', '-n', '1', '--profile', 'lab'])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain(`profile 'lab' is already running (pid ${started.pid}) but does not answer: stop it with \`clusterdesk stop --profile lab\``)
     const r = await runCli(home, ['stop', '--profile', 'lab', '--timeout', '1'])
     expect(r.code).toBe(0)
     expect(r.stderr).toContain('sending SIGKILL')
