@@ -159,7 +159,7 @@ export class ClientSession {
 
   private taskFrame(entry: SubmitEntry, frame: Uint8Array): void {
     // A client may only use its own ids: they are what routes results back to it.
-    if (!entry || typeof entry.id !== 'number' || taskClient(entry.id) !== this.clientNo || this.tasks.has(entry.id)) return this.drop()
+    if (!entry || !Number.isInteger(entry.id) || taskClient(entry.id) !== this.clientNo || this.tasks.has(entry.id)) return this.drop()
     const task = new Task(entry.id, { op: entry.method } as TaskOp, entry.engineId ?? null, [frame])
     if (entry.engineId === null || entry.engineId === undefined) {
       task.balanced = true
