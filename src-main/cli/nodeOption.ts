@@ -54,3 +54,21 @@ export function parseNodeOption(text: string): NodeSpec {
 export function collectNode(text: string, previous: NodeSpec[] = []): NodeSpec[] {
   return [...previous, parseNodeOption(text)]
 }
+
+/** The node options shared by `pi` and `start`. */
+export interface NodeOptions {
+  engines: number
+  /** From repeatable `--node`; when given, `engines` is not used. */
+  node?: NodeSpec[]
+  nodePath?: string
+  /** strictHostKeyChecking accept-new for every SSH node. */
+  acceptNewHostKeys?: boolean
+}
+
+/** The nodes `--node`, `--engines`, `--node-path` and `--accept-new-host-keys` ask for. */
+export function nodesFromOptions({ engines, node, nodePath, acceptNewHostKeys }: NodeOptions): NodeSpec[] {
+  if (!node?.length) return [{ kind: 'local', engines, ...(nodePath ? { nodePath } : {}) }]
+  return node.map((n) =>
+    n.kind === 'local' ? (nodePath ? { ...n, nodePath } : n) : acceptNewHostKeys ? { ...n, strictHostKeyChecking: 'accept-new' as const } : n,
+  )
+}

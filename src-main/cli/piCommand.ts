@@ -6,6 +6,10 @@ import { Cluster } from '../cluster/Cluster'
 import { ClusterConfigError, type NodeSpec } from '../cluster/options'
 import { resolvePiOptions } from '../experiments/pi/options'
 import { PI_MODES, PiOptionsError, runPi, type PiKernel, type PiMode, type PiResult } from '../experiments/pi/runPi'
+import { nodesFromOptions } from './nodeOption'
+import type { Client } from '../core/client/Client'
+import { checkProfileName } from './profileFiles'
+import { connect } from './remote'
 import { createProgress, type RunProgress } from './progressBar'
 import { createSshRetry, PromptInterrupted } from './sshPrompts'
 import { formatComparison, formatReport } from './report'
@@ -24,6 +28,10 @@ export interface PiCommandOptions {
   node?: NodeSpec[]
   /** Trust (and record) unknown SSH host keys without asking: strictHostKeyChecking accept-new for every SSH node. */
   acceptNewHostKeys?: boolean
+  /** Run on the cluster running under this profile (`clusterdesk start`) instead of starting one. */
+  profile?: string
+  /** `--engines` was given on the command line (not its default): refused with `--profile`. */
+  enginesGiven?: boolean
 }
 
 /** Input the command cannot use: reported as one line, exit status 2, nothing started. */
@@ -46,7 +54,7 @@ export class InterruptedError extends Error {
 const FLAGS: Record<string, string> = { samples: '--samples <n>', tasks: '--tasks <n>', mode: '--mode <mode>', kernel: '--kernel <kernel>', seed: '--seed <n>' }
 
 export async function piCommand(options: PiCommandOptions): Promise<void> {
-  const { samples, tasks, engines, kernel, seed, json = false, nodePath } = options
+  const { samples, tasks, engines, kernel, seed, json = false } = options
   const modes: PiMode[] = options.allModes ? [...PI_MODES] : [options.mode]
   try {
     for (const mode of modes) resolvePiOptions({ samples, tasks, mode, kernel, seed })
@@ -54,14 +62,20 @@ export async function piCommand(options: PiCommandOptions): Promise<void> {
     if (!(err instanceof PiOptionsError)) throw err
     throw new CliUsageError(`option '${FLAGS[err.option] ?? err.option}' is invalid: ${err.message.slice(err.option.length + 2)}`)
   }
+  if (options.profile !== undefined) {
+    const clash = options.node?.length ? '--node' : options.enginesGiven ? '--engines' : options.nodePath ? '--node-path' : options.acceptNewHostKeys ? '--accept-new-host-keys' : null
+    if (clash) {
+      throw new CliUsageError(
+        `${clash} cannot be used with --profile: the cluster is already running (add nodes with \`clusterdesk start --profile ${options.profile} --node local:2\`)`,
+      )
+    }
+    const profile = checkProfileName(options.profile)
+    return printResults(options, await piOnProfile(profile, modes, { samples, tasks, kernel, seed }))
+  }
   let cluster: Cluster
   let nodes: NodeSpec[]
   try {
-    nodes = options.node?.length
-      ? options.node.map((n) =>
-          n.kind === 'local' ? (nodePath ? { ...n, nodePath } : n) : options.acceptNewHostKeys ? { ...n, strictHostKeyChecking: 'accept-new' as const } : n,
-        )
-      : [{ kind: 'local', engines, ...(nodePath ? { nodePath } : {}) }]
+    nodes = nodesFromOptions(options)
     cluster = new Cluster({ nodes })
   } catch (err) {
     throw err instanceof ClusterConfigError ? new CliUsageError(err.message) : err
@@ -106,12 +120,47 @@ export async function piCommand(options: PiCommandOptions): Promise<void> {
     stopOnSignal()
   }
   if (interrupted) throw new InterruptedError()
+  printResults(options, results)
+}
 
-  if (json) process.stdout.write(`${JSON.stringify(options.allModes ? results : results[0], null, 2)}\n`)
+function printResults(options: PiCommandOptions, results: PiResult[]): void {
+  if (options.json) process.stdout.write(`${JSON.stringify(options.allModes ? results : results[0], null, 2)}\n`)
   else process.stdout.write(`${options.allModes ? formatComparison(results) : formatReport(results[0])}\n`)
 }
 
-async function runOne(rc: Awaited<ReturnType<Cluster['start']>>, run: Omit<PiCommandOptions, 'engines'>, progress: RunProgress): Promise<PiResult> {
+type PiRun = Pick<PiCommandOptions, 'samples' | 'tasks' | 'kernel' | 'seed'>
+
+/**
+ * `pi --profile P`: the same runs on the cluster running under P, through a connected client that
+ * leaves at the end; the cluster and its engines keep running. Ctrl-C makes this client leave at
+ * once, which drops its queued tasks (tasks already running on an engine finish there, unseen).
+ */
+async function piOnProfile(profile: string, modes: PiMode[], run: PiRun): Promise<PiResult[]> {
+  const rc = await connect({ profile })
+  const progress = createProgress()
+  let interrupted = false
+  const stopOnSignal = onInterrupt(async () => {
+    interrupted = true
+    progress.stop()
+    process.stderr.write(`clusterdesk: interrupted; leaving profile '${profile}' (its engines keep running)…\n`)
+    await rc.close().catch(() => undefined)
+    setTimeout(() => process.exit(INTERRUPTED), 2000).unref()
+  })
+  const results: PiResult[] = []
+  try {
+    for (const mode of modes) results.push(await runOne(rc, { ...run, mode }, progress))
+  } catch (err) {
+    throw interrupted ? new InterruptedError() : err
+  } finally {
+    progress.stop()
+    await rc.close().catch(() => undefined)
+    stopOnSignal()
+  }
+  if (interrupted) throw new InterruptedError()
+  return results
+}
+
+async function runOne(rc: Client, run: PiRun & { mode: PiMode }, progress: RunProgress): Promise<PiResult> {
   progress.start(run.mode, run.tasks)
   try {
     return await runPi(rc, { ...run, onProgress: (done) => progress.update(done) })

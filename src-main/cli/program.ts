@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { registerDaemonCommands } from './daemonCommands'
 import { registerServe } from './serveCommand'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { ClusterConfigError } from '../cluster/options'
@@ -68,6 +69,7 @@ Examples:
   $ clusterdesk pi --node local:2 --node 'ssh://bo@lab1:22?engines=8&identityFile=~/.ssh/id_ed25519'
   $ clusterdesk pi --node 'ssh://bo@lab1?engines=4' --accept-new-host-keys   # a script trusting lab1's key on first use
   $ clusterdesk pi --json | jq .pi                   # the PiResult as JSON (an array with --all-modes)
+  $ clusterdesk pi --profile lab                     # on the cluster \`clusterdesk start --profile lab\` runs; it keeps running
 
 Modes: ${PI_MODES.join(', ')}.
 With the seeded or simd kernel every mode that covers all chunks (all but lb-apply, the pitfall) gives the same hits for the same --seed, --samples and --tasks (simd's hits differ from seeded's: another generator layout).
@@ -86,11 +88,11 @@ export function createProgram(): Command {
     .helpOption('-h, --help', 'show help')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`clusterdesk: ${text}`) })
-    .addHelpText('after', '\nExamples:\n  $ clusterdesk pi --samples 1e8 --tasks 16 --engines 2 --mode lb-map\n  $ clusterdesk pi --all-modes --json\n  $ clusterdesk serve                # the GUI in your browser\n  $ clusterdesk help pi')
+    .addHelpText('after', '\nExamples:\n  $ clusterdesk pi --samples 1e8 --tasks 16 --engines 2 --mode lb-map\n  $ clusterdesk pi --all-modes --json\n  $ clusterdesk start -n 4 --profile lab && clusterdesk pi --profile lab && clusterdesk stop --profile lab\n  $ clusterdesk serve                # the GUI in your browser\n  $ clusterdesk help pi')
 
   program
     .command('pi')
-    .description('estimate π by Monte Carlo on a local cluster, in one of the lecture\'s parallel patterns or all of them')
+    .description('estimate π by Monte Carlo on a local cluster (or a running one: --profile), in one of the lecture\'s parallel patterns or all of them')
     .addOption(new Option('--samples <n>', 'points to draw in all').argParser(wholeNumber(1, Number.MAX_SAFE_INTEGER, '1e8')).default(1e8, '1e8'))
     .option('--tasks <n>', 'chunks to split the samples into', wholeNumber(1, MAX_TASKS, '16'), 16)
     // No fixed maximum: the node agent says how many this machine can hold, and start refuses more.
@@ -103,9 +105,11 @@ export function createProgram(): Command {
     .option('--node <spec>', 'a node to run engines on, repeatable: local, local:2, or ssh://user@host:port?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new (--engines is then not used)', collectNode)
     .option('--accept-new-host-keys', 'trust and record the host key of an SSH node seen for the first time without asking (for scripts; a changed key is still refused)')
     .option('--node-path <path>', 'Node.js executable for the engines (default: this one)', nonEmpty('the path of a Node.js executable'))
+    .option('--profile <name>', 'run on the cluster running under this profile (see `clusterdesk start`) and leave it running')
     .addHelpText('after', PI_EXAMPLES)
-    .action((options: PiCommandOptions) => piCommand(options))
+    .action((options: PiCommandOptions, command: Command) => piCommand({ ...options, enginesGiven: command.getOptionValueSource('engines') === 'cli' }))
 
+  registerDaemonCommands(program)
   registerServe(program)
   return program
 }
