@@ -8,7 +8,8 @@ import { HandshakeError, NodeConnection } from '../core/client/NodeConnection'
 import type { LaunchedAgent, Launcher } from '../nodes/Launcher'
 import { LocalLauncher } from '../nodes/LocalLauncher'
 import { SshLauncher, type SshLauncherOptions } from '../nodes/ssh/SshLauncher'
-import { ClusterConfigError, type ClusterOptions, type NodeSpec, validateNode, validateOptions } from './options'
+import { PbsLauncher, SlurmLauncher } from '../nodes/batch/BatchLauncher'
+import { ClusterConfigError, type ClusterOptions, enginesOf, type NodeSpec, startTimeoutOf, validateNode, validateOptions } from './options'
 
 /** A node of the cluster while its agent runs. */
 export interface RunningNode {
@@ -41,6 +42,8 @@ export type LauncherFactory = (spec: NodeSpec, options: ClusterOptions) => Launc
 export function launcherFor(spec: NodeSpec, options: ClusterOptions, ssh: Pick<SshLauncherOptions, 'trustedHostsFile' | 'onStage'> = {}): Launcher {
   const heartbeatTimeoutMs = Math.max(15000, (options.heartbeatMs ?? 2000) * 8)
   if (spec.kind === 'local') return new LocalLauncher({ nodePath: spec.nodePath, heartbeatTimeoutMs })
+  if (spec.kind === 'slurm') return new SlurmLauncher(spec, { heartbeatTimeoutMs, ssh })
+  if (spec.kind === 'pbs') return new PbsLauncher(spec, { heartbeatTimeoutMs, ssh })
   const { host, port, user, identityFile, passphrase, agent, nodePath, knownHostsFile, strictHostKeyChecking } = spec
   return new SshLauncher({ host, port, user, identityFile, passphrase, agent, nodePath, knownHostsFile, strictHostKeyChecking, heartbeatTimeoutMs, ...ssh })
 }
@@ -57,6 +60,8 @@ export class Cluster {
 
   constructor(options: ClusterOptions, private readonly launchers: LauncherFactory = launcherFor) {
     this.options = validateOptions(options)
+    const { onProgress } = this.options
+    if (onProgress) this.rc.subscribe({ onNodeEvent: (node, message) => onProgress(node, message) })
   }
 
   /** The client, once `start()` has succeeded (null before and after `stop()`). */
@@ -101,7 +106,7 @@ export class Cluster {
     validateNode(spec, this.running.size)
     const node = await this.launch(spec)
     try {
-      await this.spawnOn(node, spec.engines ?? node.connection.agent!.cores)
+      await this.spawnOn(node, enginesOf(spec) ?? node.connection.agent!.cores)
       return node
     } catch (err) {
       await this.stopNode(node.key)
@@ -159,14 +164,15 @@ export class Cluster {
   }
 
   private async startAll(): Promise<Client> {
-    const { nodes, startTimeout = 30000 } = this.options
+    const { nodes } = this.options
+    const startTimeout = startTimeoutOf(this.options)
     try {
       // Launch and handshake every node at once; ids are then given in node order.
       const launched = await Promise.allSettled(nodes.map((spec) => this.launch(spec)))
       const failed = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason
       const ready = (launched as PromiseFulfilledResult<RunningNode>[]).map((r) => r.value)
-      const ids = ready.flatMap((node) => this.spawnIds(node, node.spec.engines ?? node.connection.agent!.cores))
+      const ids = ready.flatMap((node) => this.spawnIds(node, enginesOf(node.spec) ?? node.connection.agent!.cores))
       await this.rc.waitForEngines(ids, startTimeout)
       for (const node of ready) node.connection.setActive(false)
       this.started = true
@@ -179,7 +185,8 @@ export class Cluster {
 
   /** Launches a node's agent and completes the handshake. */
   private async launch(spec: NodeSpec): Promise<RunningNode> {
-    const { startTimeout = 30000, heartbeatMs } = this.options
+    const { heartbeatMs } = this.options
+    const startTimeout = startTimeoutOf(this.options)
     const launcher = this.launchers(spec, this.options)
     const generation = this.generation
     const agent = await launcher.launch()
@@ -223,7 +230,7 @@ export class Cluster {
     const ids = this.spawnIds(node, count)
     node.connection.setActive(true)
     try {
-      await this.rc.waitForEngines(ids, this.options.startTimeout ?? 30000)
+      await this.rc.waitForEngines(ids, startTimeoutOf(this.options))
     } finally {
       node.connection.setActive(false)
     }

@@ -6,7 +6,7 @@
 import type { FromAgent, FromEngine, StreamMessage, TaskOp } from '../protocol/messages'
 import { AsyncResult, failedResult } from './AsyncResult'
 import { DirectView } from './DirectView'
-import { EngineHandle, type EngineExit, type EngineInfo } from './EngineHandle'
+import { type BatchJobInfo, EngineHandle, type EngineExit, type EngineInfo } from './EngineHandle'
 import { EngineError, NoEnginesError, RemoteError, TaskAborted, TaskTimeout } from './errors'
 import { LoadBalancedView, type LoadBalancedViewOptions } from './LoadBalancedView'
 import { LoadBalancer } from './LoadBalancer'
@@ -30,6 +30,8 @@ export class Client {
   private readonly balancer: LoadBalancer
   private readonly registrationWaiters = new Set<() => void>()
   private readonly listeners = new Set<ClientEvents>()
+  /** Batch nodes' jobs as last reported, for engines expected after the report. */
+  private readonly jobs = new Map<NodeConnection, BatchJobInfo>()
   private nextTaskId = 1
   private pendingTasks = 0
 
@@ -132,6 +134,7 @@ export class Client {
   expectEngines(node: NodeConnection, ids: number[]): void {
     for (const id of ids) {
       const handle = new EngineHandle(id, node)
+      handle.job = this.jobs.get(node) ?? null
       handle.onChange = (h) => this.emit((l) => l.onEngineChange?.(h.info()))
       handle.onStream = (h, msg) => this.stream(h, msg)
       this.handles.set(id, handle)
@@ -243,12 +246,17 @@ export class Client {
 
   private agentMessage(node: NodeConnection, msg: FromAgent): void {
     if (msg.type === 'engineExit') {
-      this.engineDied(msg.engine, { code: msg.code, signal: msg.signal, stderrTail: msg.stderrTail, reason: 'the engine process exited' })
+      this.engineDied(msg.engine, { code: msg.code, signal: msg.signal, stderrTail: msg.stderrTail, reason: msg.reason ?? 'the engine process exited' })
     } else if (msg.type === 'engineStarted') {
       const handle = this.handles.get(msg.engine)
       if (handle) handle.pid = msg.pid
     } else if (msg.type === 'agentError') {
       this.emit((l) => l.onNodeEvent?.(node.label, msg.message))
+    } else if (msg.type === 'jobState') {
+      const job = { scheduler: msg.scheduler, id: msg.job, state: msg.state, reason: msg.reason }
+      this.jobs.set(node, job)
+      for (const handle of this.handles.values()) if (handle.node === node && handle.alive) handle.jobState(job)
+      this.emit((l) => l.onNodeEvent?.(node.label, `${msg.scheduler} job ${msg.job}: ${msg.state}${msg.reason ? ` (${msg.reason})` : ''}`))
     }
   }
 

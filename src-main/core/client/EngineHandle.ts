@@ -35,6 +35,16 @@ export interface EngineInfo {
   /** Milliseconds spent running tasks. */
   busyMs: number
   exit: EngineExit | null
+  /** On a batch node: its job as the scheduler last reported it (queued with a reason, running…). */
+  job?: BatchJobInfo | null
+}
+
+/** A batch node's job, in the scheduler's words. */
+export interface BatchJobInfo {
+  scheduler: 'slurm' | 'pbs'
+  id: string
+  state: string
+  reason: string
 }
 
 /** The controller's view of one engine: its in-flight tasks, in the order the engine runs them. */
@@ -42,6 +52,7 @@ export class EngineHandle {
   pid: number | null = null
   state: EngineState = 'starting'
   exit: EngineExit | null = null
+  job: BatchJobInfo | null = null
   tasksDone = 0
   busyMs = 0
   readonly inflight = new Map<number, Task>()
@@ -70,7 +81,14 @@ export class EngineHandle {
       tasksDone: this.tasksDone,
       busyMs: this.busyMs,
       exit: this.exit,
+      job: this.job,
     }
+  }
+
+  /** The scheduler's latest word on the job this engine runs in. */
+  jobState(job: BatchJobInfo): void {
+    this.job = job
+    this.onChange?.(this)
   }
 
   registered(pid: number): void {
