@@ -4,6 +4,7 @@
  * can be added, stopped and restarted while the rest of the cluster works.
  */
 import { Client } from '../core/client/Client'
+import type { BatchJobInfo } from '../core/client/EngineHandle'
 import { HandshakeError, NodeConnection } from '../core/client/NodeConnection'
 import type { LaunchedAgent, Launcher } from '../nodes/Launcher'
 import { LocalLauncher } from '../nodes/LocalLauncher'
@@ -30,6 +31,8 @@ export interface NodeInfo {
   cores: number | null
   nodeVersion: string | null
   engineIds: number[]
+  /** A batch node's job (queued with the scheduler's reason, running…); null for other nodes. */
+  job: BatchJobInfo | null
 }
 
 /** Makes the launcher for a node spec; the SSH issue adds its kind here. */
@@ -79,6 +82,7 @@ export class Cluster {
       cores: connection.agent?.cores ?? null,
       nodeVersion: connection.agent?.nodeVersion ?? null,
       engineIds: [...engineIds],
+      job: this.rc.jobOf(connection),
     }))
   }
 

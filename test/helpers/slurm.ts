@@ -134,6 +134,8 @@ export function startSlurm(): TestSlurm {
       })
       if (alive.length > 0) return
       spawnSync('scancel', ['-u', 'root'])
+      // Let the job steps finish talking to slurmctld (they need munged) before anything stops.
+      for (let i = 0; i < 40 && jobs().some((line) => /RUNNING|COMPLETING|PENDING/.test(line)); i++) spawnSync('sleep', ['0.5'])
       for (const name of ['slurmd', 'slurmctld', 'munged']) {
         const mark = join(STATE, `started-${name}`)
         if (!existsSync(mark)) continue
@@ -144,6 +146,7 @@ export function startSlurm(): TestSlurm {
         } catch {
           // Already gone.
         }
+        for (let i = 0; i < 60 && pid > 0 && existsSync(`/proc/${pid}`); i++) spawnSync('sleep', ['0.25'])
         rmSync(mark, { force: true })
       }
     },

@@ -130,6 +130,11 @@ export class Client {
     })
   }
 
+  /** A batch node's job as its scheduler last reported it (null for other nodes). */
+  jobOf(node: NodeConnection): BatchJobInfo | null {
+    return this.jobs.get(node) ?? null
+  }
+
   /** Registers engine ids that `node` is about to start. */
   expectEngines(node: NodeConnection, ids: number[]): void {
     for (const id of ids) {

@@ -146,6 +146,19 @@ export class SubmitAgent {
     return this.reading
   }
 
+  /**
+   * The job's state once it has settled: a job being torn down shows `COMPLETING` for a while
+   * before its real end (CANCELLED, TIMEOUT…), which is the reason worth reporting.
+   */
+  private async settled(): Promise<JobReading | null> {
+    let reading = await this.read().catch(() => null)
+    for (let i = 0; i < 30 && reading && /^(COMPLETING|EXITING|E)$/.test(reading.state) && !this.ended; i++) {
+      await new Promise((r) => setTimeout(r, 500))
+      reading = (await this.read().catch(() => null)) ?? reading
+    }
+    return reading
+  }
+
   private state(reading: JobReading): void {
     if (this.last && this.last.state === reading.state && this.last.reason === reading.reason) return
     this.last = reading
@@ -227,7 +240,7 @@ export class SubmitAgent {
 
   /** An engine on a compute node ended: if the job is ending too, say so in the scheduler's words. */
   private async explainExit(link: ComputeLink, message: EngineExitMessage): Promise<void> {
-    const reading = this.ended ? null : await this.read().catch(() => null)
+    const reading = this.ended ? null : await this.settled()
     const ending = this.ended ?? (reading && reading.state !== 'RUNNING' ? this.endReason(reading) : null)
     if (this.owner.get(message.engine) !== link) return
     link.engines.delete(message.engine)
@@ -238,7 +251,7 @@ export class SubmitAgent {
   private async linkClosed(link: ComputeLink, why: string): Promise<void> {
     this.links.delete(link)
     if (link.engines.size === 0) return
-    const reading = this.ended ? null : await this.read().catch(() => null)
+    const reading = this.ended ? null : await this.settled()
     const ending = this.ended ?? (reading && reading.state !== 'RUNNING' ? this.endReason(reading) : `the compute agent on ${link.host} ${why}`)
     for (const id of [...link.engines]) if (this.owner.get(id) === link) this.engineGone(id, ending)
   }
