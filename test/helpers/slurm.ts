@@ -11,6 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, hostname, totalmem } from 'node:os'
 import { join } from 'node:path'
+import type { SlurmNodeSpec } from '../../src-main/cluster/options'
 
 export const SLURM_CONF = '/etc/slurm/slurm.conf'
 const STATE = '/tmp/clusterdesk-test-slurm'
@@ -150,5 +151,29 @@ export function startSlurm(): TestSlurm {
         rmSync(mark, { force: true })
       }
     },
+  }
+}
+
+/** A Slurm node for the tests: its files under `bundleDir`, joining over loopback, polled often. */
+export const slurmSpec = (bundleDir: string, extra: Partial<SlurmNodeSpec> = {}): SlurmNodeSpec => ({
+  kind: 'slurm',
+  partition: 'debug',
+  time: '00:05:00',
+  engines: 2,
+  bundleDir,
+  joinHost: '127.0.0.1',
+  listenHost: '127.0.0.1',
+  pollMs: 500,
+  ...extra,
+})
+
+/** Polls `fn` until it returns something truthy. */
+export async function until<T>(fn: () => T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = fn()
+    if (v) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 200))
   }
 }

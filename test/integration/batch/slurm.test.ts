@@ -11,25 +11,14 @@ import { Cluster } from '../../../src-main/cluster/Cluster'
 import type { ClusterOptions, SlurmNodeSpec } from '../../../src-main/cluster/options'
 import { runPi } from '../../../src-main/experiments/pi/runPi'
 import { enginePids, waitGone } from '../../helpers/cluster'
-import { slurmUnavailable, startSlurm, type TestSlurm } from '../../helpers/slurm'
+import { slurmSpec, slurmUnavailable, startSlurm, type TestSlurm, until } from '../../helpers/slurm'
 
 const skip = slurmUnavailable()
 let slurm: TestSlurm
 let bundleDir: string
 const clusters: Cluster[] = []
 
-/** A Slurm node for these tests: its files in a temp dir, joining over loopback, polled often. */
-export const slurmNode = (extra: Partial<SlurmNodeSpec> = {}): SlurmNodeSpec => ({
-  kind: 'slurm',
-  partition: 'debug',
-  time: '00:05:00',
-  engines: 2,
-  bundleDir,
-  joinHost: '127.0.0.1',
-  listenHost: '127.0.0.1',
-  pollMs: 500,
-  ...extra,
-})
+const slurmNode = (extra: Partial<SlurmNodeSpec> = {}): SlurmNodeSpec => slurmSpec(bundleDir, extra)
 
 function cluster(options: ClusterOptions): Cluster {
   const c = new Cluster({ heartbeatMs: 500, ...options })
@@ -38,15 +27,6 @@ function cluster(options: ClusterOptions): Cluster {
 }
 
 const jobIds = (): string[] => slurm.jobs().map((line) => line.split('|')[0])
-async function until<T>(fn: () => T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = fn()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
 
 describe.skipIf(skip)(`Slurm nodes${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 120_000 }, () => {
   beforeAll(() => {
