@@ -1,12 +1,14 @@
 /**
  * `--node` values of the command line: `local`, `local:2`, or
- * `ssh://[user@]host[:port][?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new&knownHostsFile=…&agent=…]`.
+ * `ssh://[user@]host[:port][?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new&knownHostsFile=…&agent=…]`,
+ * or a batch node, `slurm:debug?time=01:00:00&nodes=2&engines=8` / `pbs://login1/batch?walltime=…` (batchNodeOption.ts).
  */
 import { InvalidArgumentError } from 'commander'
 import type { NodeSpec, SshNodeSpec } from '../cluster/options'
+import { parseBatchNodeOption } from './batchNodeOption'
 
 const SSH_PARAMS = ['engines', 'identityFile', 'nodePath', 'strictHostKeyChecking', 'knownHostsFile', 'agent', 'cwd'] as const
-const EXAMPLE = "like local:2 or 'ssh://bo@lab1:22?engines=2&identityFile=~/.ssh/id_ed25519'"
+const EXAMPLE = "like local:2, 'ssh://bo@lab1:22?engines=2&identityFile=~/.ssh/id_ed25519' or 'slurm:debug?time=01:00:00&engines=8'"
 
 function engineCount(text: string): number {
   const n = /^\d+$/.test(text) ? Number(text) : Number.NaN
@@ -18,6 +20,7 @@ function engineCount(text: string): number {
 export function parseNodeOption(text: string): NodeSpec {
   const local = /^local(?::(.*))?$/.exec(text)
   if (local) return local[1] === undefined ? { kind: 'local' } : { kind: 'local', engines: engineCount(local[1]) }
+  if (/^(slurm|pbs):/.test(text)) return parseBatchNodeOption(text)
   if (!text.startsWith('ssh://')) throw new InvalidArgumentError(`Expected a node ${EXAMPLE}.`)
   let url: URL
   try {

@@ -200,10 +200,9 @@ export class PbsScheduler extends Scheduler {
       'clusterdesk',
       '-q',
       queue,
+      // One -l: Torque-style wrappers keep only the last of several.
       '-l',
-      `nodes=${nodes}`,
-      '-l',
-      `walltime=${time}`,
+      `nodes=${nodes},walltime=${time}`,
       ...(account ? ['-A', account] : []),
       '-j',
       'oe',

@@ -146,4 +146,14 @@ setInterval(() => {}, 1000)
     const r = await runPi(await mixed.start(), opts)
     expect(r.hits).toBe(localHits)
   })
+
+  // A minute is Slurm's smallest time limit: this is the one slow test, for the reason text.
+  it('reports engines dead with TIMEOUT when the job reaches its time limit', { timeout: 180_000 }, async () => {
+    const c = cluster({ nodes: [slurmNode({ time: '1' })] })
+    const rc = await c.start()
+    const job = c.nodes[0].job!.id
+    await until(() => rc.ids.length === 0, 150_000, 'the job to time out')
+    for (const e of rc.engines) expect(e.exit?.reason).toMatch(new RegExp(`the Slurm job ${job} ended: TIMEOUT`))
+    await until(() => jobIds().length === 0, 20000, 'the job to leave the queue')
+  })
 })
