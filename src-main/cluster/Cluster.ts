@@ -64,7 +64,7 @@ export class Cluster {
   constructor(options: ClusterOptions, private readonly launchers: LauncherFactory = launcherFor) {
     this.options = validateOptions(options)
     const { onProgress } = this.options
-    if (onProgress) this.rc.subscribe({ onNodeEvent: (node, message) => onProgress(node, message) })
+    if (onProgress) this.rc.subscribe({ onNodeEvent: (node, message) => onProgress(node, message, this.running.get(node)?.spec) })
   }
 
   /** The client, once `start()` has succeeded (null before and after `stop()`). */

@@ -100,7 +100,7 @@ export interface ClusterOptions {
   /** How long engines may take to start and register (default 30000 ms; 600000 with a batch node, whose job may queue). */
   startTimeout?: number
   /** Called with each node's progress while it starts (a batch job's queue state and reason). */
-  onProgress?: (node: string, message: string) => void
+  onProgress?: (node: string, message: string, spec: NodeSpec | undefined) => void
   /** Heartbeat period between controller and agents (default 2000 ms). */
   heartbeatMs?: number
 }
