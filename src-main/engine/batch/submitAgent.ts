@@ -77,8 +77,8 @@ export class SubmitAgent {
       version: PROTOCOL_VERSION,
       agent: { pid: process.pid, host: os.hostname(), cores: this.config.engines * this.config.nodes, nodeVersion: process.version, platform: process.platform },
     })
-    this.state({ state: 'PENDING', reason: 'submitted', done: false })
-    this.poll()
+    // The first reading right away: the controller shows the scheduler's own state from the start.
+    void this.read().finally(() => this.poll())
   }
 
   /** Job directory with the key (0600), the bundle where compute nodes see it, the listener. */
@@ -205,7 +205,12 @@ export class SubmitAgent {
       return
     }
     const link = new ComputeLink(socket, this.key, {
-      ready: () => this.assign(),
+      ready: () => {
+        // An agent of the job joined: the job runs, whatever the last poll said. Reported before
+        // its engines register (same stream, in order), so no engine is ready in a "pending" job.
+        if (this.last?.state !== 'RUNNING') this.state({ state: 'RUNNING', reason: '', done: false })
+        this.assign()
+      },
       frame: (frame) => this.fromCompute(link, frame),
       closed: (why) => this.linkClosed(link, why),
       refused: () => this.links.delete(link),

@@ -1,0 +1,44 @@
+/**
+ * The app's service with a Slurm node on the real test Slurm (test/helpers/slurm.ts): the node
+ * shows `queued` with the scheduler's reason while its job waits, `ready` once it runs, and Stop
+ * cancels the job. Uses the batch defaults (join address: this host's name, ~/.cache/clusterdesk).
+ */
+import { execFileSync } from 'node:child_process'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { slurmUnavailable, startSlurm, type TestSlurm, until } from '../../helpers/slurm'
+import { openService, tempDir, waitFor } from '../../helpers/service'
+
+const skip = slurmUnavailable()
+let slurm: TestSlurm
+
+describe.skipIf(skip)(`the service's Slurm nodes${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 120_000 }, () => {
+  beforeAll(() => {
+    slurm = startSlurm()
+  })
+  afterEach(() => slurm.cancelAll())
+  afterAll(() => {
+    slurm?.cancelAll()
+    slurm?.release()
+  })
+
+  it('shows the job queued with its reason, then ready; Stop cancels it', async () => {
+    const service = openService(tempDir())
+    const blocker = (execFileSync('sbatch', ['--parsable', '-p', 'debug', '-o', '/dev/null', '--wrap', 'sleep 300'], { encoding: 'utf8' }) as string).trim()
+    const node = await service.saveNode({ name: 'hpc', kind: 'slurm', engines: 2, batch: { queue: 'debug', time: '00:05:00', extraArgs: [`--dependency=afterany:${blocker}`] } })
+    const started = service.startNode(node.id)
+    started.catch(() => undefined)
+    const queued = await waitFor(async () => {
+      const status = (await service.snapshot()).nodeStatus.find((s) => s.nodeId === node.id)
+      return status?.state === 'queued' && status.job?.reason === 'Dependency' && status
+    }, 'the node to show its job queued', 30_000)
+    expect(queued.job).toMatchObject({ scheduler: 'slurm', state: 'PENDING', reason: 'Dependency' })
+    execFileSync('scancel', [blocker])
+    await started
+    const ready = (await service.snapshot()).nodeStatus.find((s) => s.nodeId === node.id)!
+    expect(ready).toMatchObject({ state: 'ready', engineIds: [0, 1], job: { state: 'RUNNING' } })
+    const job = ready.job!.id
+    expect(slurm.jobs().some((l) => l.startsWith(`${job}|RUNNING`))).toBe(true)
+    await service.stopNode(node.id)
+    await until(() => !slurm.jobs().some((l) => l.startsWith(`${job}|`)), 20_000, 'the job to leave the queue')
+  })
+})
