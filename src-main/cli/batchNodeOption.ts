@@ -5,14 +5,14 @@
  *   pbs:QUEUE?walltime=01:00:00&nodes=2&engines=8   (and pbs://login/QUEUE?…)
  * Options: engines (per node), nodes, time|walltime, account, setup (repeatable, one command
  * each), sbatchArgs|qsubArgs (repeatable, one word each), nodePath, bundleDir, joinHost,
- * listenHost, schedulerPath, cwd; with a login host also identityFile, knownHostsFile,
+ * listenHost, schedulerPath, pollMs, cwd; with a login host also identityFile, knownHostsFile,
  * strictHostKeyChecking, agent. Values are URL-encoded (`+` or %20 for a space).
  */
 import { InvalidArgumentError } from 'commander'
 import type { PbsNodeSpec, SlurmNodeSpec } from '../cluster/options'
 
 const EXAMPLE = "like 'slurm:debug?time=01:00:00&nodes=2&engines=8' or 'slurm://bo@login1/debug?time=30'"
-const COMMON = ['engines', 'nodes', 'account', 'setup', 'nodePath', 'bundleDir', 'joinHost', 'listenHost', 'schedulerPath', 'cwd'] as const
+const COMMON = ['engines', 'nodes', 'account', 'setup', 'nodePath', 'bundleDir', 'joinHost', 'listenHost', 'schedulerPath', 'pollMs', 'cwd'] as const
 const LOGIN = ['identityFile', 'knownHostsFile', 'strictHostKeyChecking', 'agent'] as const
 const OWN = { slurm: ['time', 'sbatchArgs'], pbs: ['walltime', 'qsubArgs'] } as const
 
@@ -48,7 +48,7 @@ export function parseBatchNodeOption(text: string): SlurmNodeSpec | PbsNodeSpec 
   for (const [key, value] of url.searchParams) {
     if (!known.includes(key)) throw new InvalidArgumentError(`Unknown ${kind} node option '${key}' in '${text}'; known: ${known.join(', ')}.`)
     if (value === '') throw new InvalidArgumentError(`The ${kind} node option '${key}' is empty in '${text}'.`)
-    if (key === 'engines' || key === 'nodes') spec[key] = count(value, key)
+    if (key === 'engines' || key === 'nodes' || key === 'pollMs') spec[key] = count(value, key)
     else if (key === 'setup' || key === 'sbatchArgs' || key === 'qsubArgs') spec[key] = [...((spec[key] as string[]) ?? []), value]
     else if ((LOGIN as readonly string[]).includes(key)) {
       if (key === 'strictHostKeyChecking' && value !== 'yes' && value !== 'accept-new') throw new InvalidArgumentError(`strictHostKeyChecking must be 'yes' or 'accept-new', got '${value}'.`)

@@ -5,6 +5,7 @@
 import { Cluster } from '../cluster/Cluster'
 import { ClusterConfigError, type NodeSpec } from '../cluster/options'
 import { resolvePiOptions } from '../experiments/pi/options'
+import { loginTarget } from '../nodes/batch/BatchLauncher'
 import { PI_MODES, PiOptionsError, runPi, type PiKernel, type PiMode, type PiResult } from '../experiments/pi/runPi'
 import { createProgress, type RunProgress } from './progressBar'
 import { createSshRetry, PromptInterrupted } from './sshPrompts'
@@ -45,6 +46,19 @@ export class InterruptedError extends Error {
 /** The command-line flag of each runPi option, to name it in errors. */
 const FLAGS: Record<string, string> = { samples: '--samples <n>', tasks: '--tasks <n>', mode: '--mode <mode>', kernel: '--kernel <kernel>', seed: '--seed <n>' }
 
+/** A batch node's job while the cluster starts (`slurm job 12: PENDING (Priority)`): a queued job does not look hung. */
+const onProgress = (node: string, message: string): void => void process.stderr.write(`clusterdesk: ${node}: ${message}\n`)
+
+/** `--accept-new-host-keys` for an SSH node, or for a batch node's login host. */
+function acceptNew(node: NodeSpec): NodeSpec {
+  if (node.kind === 'ssh') return { ...node, strictHostKeyChecking: 'accept-new' }
+  if ((node.kind === 'slurm' || node.kind === 'pbs') && node.login) {
+    const login = typeof node.login === 'string' ? loginTarget(node.login) : node.login
+    return { ...node, login: { ...login, strictHostKeyChecking: 'accept-new' } }
+  }
+  return node
+}
+
 export async function piCommand(options: PiCommandOptions): Promise<void> {
   const { samples, tasks, engines, kernel, seed, json = false, nodePath } = options
   const modes: PiMode[] = options.allModes ? [...PI_MODES] : [options.mode]
@@ -59,10 +73,10 @@ export async function piCommand(options: PiCommandOptions): Promise<void> {
   try {
     nodes = options.node?.length
       ? options.node.map((n) =>
-          n.kind === 'local' ? (nodePath ? { ...n, nodePath } : n) : options.acceptNewHostKeys ? { ...n, strictHostKeyChecking: 'accept-new' as const } : n,
+          n.kind === 'local' ? (nodePath ? { ...n, nodePath } : n) : options.acceptNewHostKeys ? acceptNew(n) : n,
         )
       : [{ kind: 'local', engines, ...(nodePath ? { nodePath } : {}) }]
-    cluster = new Cluster({ nodes })
+    cluster = new Cluster({ nodes, onProgress })
   } catch (err) {
     throw err instanceof ClusterConfigError ? new CliUsageError(err.message) : err
   }
@@ -94,7 +108,7 @@ export async function piCommand(options: PiCommandOptions): Promise<void> {
         if (interrupted) throw err
         nodes = await retry(err, nodes)
         if (interrupted) throw err
-        cluster = new Cluster({ nodes })
+        cluster = new Cluster({ nodes, onProgress })
       }
     }
     for (const mode of modes) results.push(await runOne(rc, { samples, tasks, mode, kernel, seed }, progress))

@@ -29,7 +29,7 @@ describe.skipIf(skip)(`the service's Slurm nodes${skip ? ` (skipped: ${skip})` :
     started.catch(() => undefined)
     const queued = await waitFor(async () => {
       const status = (await service.snapshot()).nodeStatus.find((s) => s.nodeId === node.id)
-      return status?.state === 'queued' && status.job?.reason === 'Dependency' && status
+      return status?.state === 'queued' && status.job?.reason === 'Dependency' ? status : null
     }, 'the node to show its job queued', 30_000)
     expect(queued.job).toMatchObject({ scheduler: 'slurm', state: 'PENDING', reason: 'Dependency' })
     execFileSync('scancel', [blocker])
