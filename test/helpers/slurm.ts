@@ -8,7 +8,7 @@
  * one out stops the daemons this helper started (never daemons it found running).
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, hostname, totalmem } from 'node:os'
 import { join } from 'node:path'
 import type { SlurmNodeSpec } from '../../src-main/cluster/options'
@@ -20,9 +20,9 @@ const MARK = '# written by clusterdesk test/helpers/slurm.ts'
 
 export interface TestSlurm {
   partition: string
-  /** Cancels every job of the test user still queued or running (tests call it in afterEach). */
+  /** Cancels this test file's jobs still queued or running (tests call it in afterEach). */
   cancelAll(): void
-  /** `squeue` lines of the jobs still known to Slurm (`id|state|name`). */
+  /** `squeue` lines (`id|state|name`) of this test file's jobs: those whose working directory is in one of its scopes. */
   jobs(): string[]
   /** Stops the daemons if this was the last test file using them and the helper started them. */
   release(): void
@@ -105,25 +105,62 @@ function waitIdle(): void {
   throw new Error(`Slurm did not come up: ${spawnSync('sinfo', [], { encoding: 'utf8' }).stdout}; see /var/log/slurm/`)
 }
 
-/** Starts (or joins) the test Slurm; call in beforeAll and `release()` in afterAll. */
-export function startSlurm(): TestSlurm {
+function withLock(fn: () => void): void {
+  const lock = join(STATE, 'lock')
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock)
+      break
+    } catch {
+      // A lock older than two minutes belongs to a test process that died holding it.
+      if (i > 480 || Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true })
+      spawnSync('sleep', ['0.25'])
+    }
+  }
+  try {
+    fn()
+  } finally {
+    rmSync(lock, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Starts (or joins) the test Slurm; call in beforeAll and `release()` in afterAll. Test files run
+ * at once on the same Slurm: each sees and cancels only the jobs whose working directory is under
+ * one of its `scopes` (a batch node's job runs in its job directory, under its `bundleDir`).
+ */
+export function startSlurm(scopes: string[]): TestSlurm {
   mkdirSync(join(STATE, 'users'), { recursive: true })
   const me = join(STATE, 'users', String(process.pid))
   writeFileSync(me, '')
-  writeConf()
-  startDaemons()
-  waitIdle()
-  const jobs = (): string[] =>
-    spawnSync('squeue', ['-h', '-o', '%i|%T|%j'], { encoding: 'utf8' })
+  // Test files start in parallel: one at a time writes the config and starts the daemons.
+  withLock(() => {
+    writeConf()
+    startDaemons()
+    waitIdle()
+  })
+  const mine = (): string[][] =>
+    spawnSync('squeue', ['-h', '-o', '%i|%T|%j|%Z'], { encoding: 'utf8' })
       .stdout.split('\n')
       .filter(Boolean)
+      .map((line) => line.split('|'))
+      .filter((fields) => scopes.some((scope) => fields[3]?.startsWith(scope)))
+  const jobs = (): string[] => mine().map((fields) => fields.slice(0, 3).join('|'))
   return {
     partition: 'debug',
     jobs,
     cancelAll() {
-      spawnSync('scancel', ['-u', 'root'])
+      const ids = mine().map((fields) => fields[0])
+      if (ids.length) spawnSync('scancel', ids)
     },
     release() {
+      withLock(() => stopIfLast(me, jobs))
+    },
+  }
+}
+
+/** The last test file out stops the daemons this helper started. */
+function stopIfLast(me: string, jobs: () => string[]): void {
       rmSync(me, { force: true })
       const alive = readdirSync(join(STATE, 'users')).filter((pid) => {
         try {
@@ -150,8 +187,6 @@ export function startSlurm(): TestSlurm {
         for (let i = 0; i < 60 && pid > 0 && existsSync(`/proc/${pid}`); i++) spawnSync('sleep', ['0.25'])
         rmSync(mark, { force: true })
       }
-    },
-  }
 }
 
 /** A Slurm node for the tests: its files under `bundleDir`, joining over loopback, polled often. */

@@ -63,9 +63,9 @@ export interface JobFiles {
   joinAddress: string
 }
 
-export function runCommand(file: string, args: string[], timeoutMs = 30000): Promise<CommandResult> {
+export function runCommand(file: string, args: string[], timeoutMs = 30000, cwd?: string): Promise<CommandResult> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, maxBuffer: 1 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: 1 << 20, encoding: 'utf8', cwd }, (err, stdout, stderr) => {
       const e = err as (NodeJS.ErrnoException & { code?: unknown }) | null
       if (e && typeof e.code === 'string') return resolve({ code: null, stdout, stderr, spawnError: e })
       resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr })

@@ -110,7 +110,8 @@ export class SubmitAgent {
 
   private async submit(files: JobFiles): Promise<void> {
     const command = this.scheduler.command(this.scheduler.submitCommand)
-    const r = await runCommand(command, this.scheduler.submitArgs(files, join(files.dir, 'job.sh')))
+    // Submitted from the job directory: PBS takes it as the job's working directory.
+    const r = await runCommand(command, this.scheduler.submitArgs(files, join(files.dir, 'job.sh')), 30000, files.dir)
     if (r.spawnError) {
       throw new Error(
         r.spawnError.code === 'ENOENT'

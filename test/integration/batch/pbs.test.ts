@@ -37,8 +37,8 @@ function cluster(nodes: Cluster['options']['nodes']): Cluster {
 
 describe.skipIf(skip)(`PBS nodes (Slurm's torque wrappers)${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 120_000 }, () => {
   beforeAll(() => {
-    slurm = startSlurm()
     dir = mkdtempSync(join(tmpdir(), 'clusterdesk-pbs-'))
+    slurm = startSlurm([dir])
   })
   afterEach(async () => {
     await Promise.all(clusters.splice(0).map((c) => c.stop()))

@@ -30,8 +30,8 @@ const jobIds = (): string[] => slurm.jobs().map((line) => line.split('|')[0])
 
 describe.skipIf(skip)(`Slurm nodes${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 120_000 }, () => {
   beforeAll(() => {
-    slurm = startSlurm()
     bundleDir = mkdtempSync(join(tmpdir(), 'clusterdesk-slurm-'))
+    slurm = startSlurm([bundleDir])
   })
   afterEach(async () => {
     await Promise.all(clusters.splice(0).map((c) => c.stop()))
@@ -70,7 +70,7 @@ describe.skipIf(skip)(`Slurm nodes${skip ? ` (skipped: ${skip})` : ''}`, { timeo
   })
 
   it('shows the job queued with Slurm\'s reason while it waits, and its engines once it runs', async () => {
-    const blocker = (execFileSync('sbatch', ['--parsable', '-p', 'debug', '-o', '/dev/null', '--wrap', 'sleep 300'], { encoding: 'utf8' }) as string).trim()
+    const blocker = (execFileSync('sbatch', ['--parsable', '-p', 'debug', '-o', '/dev/null', '-D', bundleDir, '--wrap', 'sleep 300'], { encoding: 'utf8' }) as string).trim()
     const progress: string[] = []
     const c = cluster({ nodes: [slurmNode({ sbatchArgs: [`--dependency=afterany:${blocker}`] })], onProgress: (_n, m) => progress.push(m) })
     const started = c.start()

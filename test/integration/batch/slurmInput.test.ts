@@ -34,8 +34,8 @@ async function failing(extra: Partial<SlurmNodeSpec>): Promise<Error> {
 
 describe.skipIf(skip)(`Slurm node input${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 120_000 }, () => {
   beforeAll(() => {
-    slurm = startSlurm()
     dir = mkdtempSync(join(tmpdir(), 'clusterdesk-slurm-input-'))
+    slurm = startSlurm([dir])
   })
   afterEach(async () => {
     await Promise.all(clusters.splice(0).map((c) => c.stop()))

@@ -28,8 +28,8 @@ function loginNode(extra: Partial<SlurmNodeSpec> = {}): SlurmNodeSpec {
 
 describe.skipIf(skip)(`Slurm through a login host${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 120_000 }, () => {
   beforeAll(async () => {
-    slurm = startSlurm()
     dir = mkdtempSync(join(tmpdir(), 'clusterdesk-slurm-login-'))
+    slurm = startSlurm([dir])
     sshd = await startSshd()
     writeFileSync(join(dir, 'known_hosts'), `${sshd.knownHostsLine}\n`)
   })

@@ -2,7 +2,7 @@
  * `clusterdesk pi --node slurm:…` as users run it (the built dist/cli.js), on the real test
  * Slurm: the job's progress on stderr, the same hits as on local engines, no job left.
  */
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,8 +22,8 @@ const pi = (...nodes: string[]) => {
 
 describe.skipIf(skip)(`clusterdesk pi on a Slurm node${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 120_000 }, () => {
   beforeAll(() => {
-    slurm = startSlurm()
     dir = mkdtempSync(join(tmpdir(), 'clusterdesk-cli-slurm-'))
+    slurm = startSlurm([dir])
   })
   afterAll(() => {
     slurm?.cancelAll()
@@ -45,6 +45,6 @@ describe.skipIf(skip)(`clusterdesk pi on a Slurm node${skip ? ` (skipped: ${skip
     const r = pi(`slurm:nosuch?time=1&bundleDir=${encodeURIComponent(dir)}`)
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/sbatch refused the job: .*invalid partition name specified/is)
-    expect(execFileSync('squeue', ['-h'], { encoding: 'utf8' })).toBe('')
+    expect(slurm.jobs()).toEqual([])
   })
 })

@@ -4,26 +4,33 @@
  * cancels the job. Uses the batch defaults (join address: this host's name, ~/.cache/clusterdesk).
  */
 import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { slurmUnavailable, startSlurm, type TestSlurm, until } from '../../helpers/slurm'
 import { openService, tempDir, waitFor } from '../../helpers/service'
 
 const skip = slurmUnavailable()
 let slurm: TestSlurm
+let blockerDir: string
 
 describe.skipIf(skip)(`the service's Slurm nodes${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 120_000 }, () => {
   beforeAll(() => {
-    slurm = startSlurm()
+    blockerDir = mkdtempSync(join(tmpdir(), 'clusterdesk-service-slurm-'))
+    // The service's jobs run in the default job directories, the blocker in its own.
+    slurm = startSlurm([join(homedir(), '.cache', 'clusterdesk', 'jobs'), blockerDir])
   })
   afterEach(() => slurm.cancelAll())
   afterAll(() => {
     slurm?.cancelAll()
     slurm?.release()
+    if (blockerDir) rmSync(blockerDir, { recursive: true, force: true })
   })
 
   it('shows the job queued with its reason, then ready; Stop cancels it', async () => {
     const service = openService(tempDir())
-    const blocker = (execFileSync('sbatch', ['--parsable', '-p', 'debug', '-o', '/dev/null', '--wrap', 'sleep 300'], { encoding: 'utf8' }) as string).trim()
+    const blocker = (execFileSync('sbatch', ['--parsable', '-p', 'debug', '-o', '/dev/null', '-D', blockerDir, '--wrap', 'sleep 300'], { encoding: 'utf8' }) as string).trim()
     const node = await service.saveNode({ name: 'hpc', kind: 'slurm', engines: 2, batch: { queue: 'debug', time: '00:05:00', extraArgs: [`--dependency=afterany:${blocker}`] } })
     const started = service.startNode(node.id)
     started.catch(() => undefined)
