@@ -9,8 +9,6 @@
  */
 import { parseArgs } from 'node:util'
 import { runAgent } from './agent'
-import { runComputeAgent } from './batch/computeAgent'
-import { runSubmitAgent } from './batch/submitAgent'
 import { runEngine } from './engine'
 
 // Engines run this very file; `__filename` is the bundle's path in the CommonJS bundle.
@@ -42,11 +40,13 @@ if ((engine !== undefined && !(Number.isInteger(engine) && engine >= 0)) || (hea
 }
 
 if (engine !== undefined) runEngine(engine, bundlePath)
-else if (values.submit) void runSubmitAgent({ bundlePath, heartbeatTimeout })
+// The batch modes load lazily: engines and ordinary agents, which start often, never evaluate them.
+else if (values.submit) void import('./batch/submitAgent').then((m) => m.runSubmitAgent({ bundlePath, heartbeatTimeout }))
 else if (values.join !== undefined) {
   if (!values['key-file']) {
     process.stderr.write('clusterdesk agent: --join needs --key-file <file> (the key is never given on the command line)\n')
     process.exit(2)
   }
-  void runComputeAgent({ bundlePath, join: values.join, keyFile: values['key-file'] })
+  const options = { bundlePath, join: values.join, keyFile: values['key-file'] }
+  void import('./batch/computeAgent').then((m) => m.runComputeAgent(options))
 } else runAgent({ bundlePath, heartbeatTimeout })
