@@ -232,11 +232,13 @@ export class NodeManager {
     )
   }
 
-  /** A batch node's job changed state while it starts: queued (with the scheduler's reason) or starting. */
+  /** A batch node's job changed state: while it starts, queued (with the scheduler's reason) or starting; later, just the job. */
   private progress(key: string, spec: NodeSpec | undefined): void {
-    const nodeId = spec && this.starting.get(spec)
+    const starting = spec && this.starting.get(spec)
+    const nodeId = starting ?? [...this.keys].find(([, k]) => k === key)?.[0]
     const job = this.cluster?.nodes.find((n) => n.key === key)?.job
     if (!nodeId || !job) return
+    if (!starting) return this.setStatus(nodeId, { ...this.statusOf(nodeId), job })
     this.setStatus(nodeId, { state: batchStateOf(job), job, ...(job.reason ? { reason: `${job.scheduler} job ${job.id} ${job.state}: ${job.reason}` } : {}) })
   }
 
@@ -250,7 +252,11 @@ export class NodeManager {
     const nodeId = [...this.keys].find(([, k]) => k === key)?.[0]
     if (!nodeId) return
     const lost = message.startsWith('lost: ')
-    this.setStatus(nodeId, { ...this.statusOf(nodeId), state: lost ? 'lost' : this.statusOf(nodeId).state, reason: lost ? message.slice(6) : message })
+    const status = this.statusOf(nodeId)
+    // A batch node whose job ended is lost for the scheduler's reason, not for its agent's exit.
+    const job = status.job && !/^(RUNNING|PENDING|QUEUED)$/.test(status.job.state) ? status.job : null
+    const why = lost && job ? `the ${job.scheduler} job ${job.id} ended: ${job.state}${job.reason ? ` (${job.reason})` : ''}` : lost ? message.slice(6) : message
+    this.setStatus(nodeId, { ...status, state: lost ? 'lost' : status.state, reason: why })
   }
 
   private refreshRunning(): void {

@@ -48,4 +48,18 @@ describe.skipIf(skip)(`the service's Slurm nodes${skip ? ` (skipped: ${skip})` :
     await service.stopNode(node.id)
     await until(() => !slurm.jobs().some((l) => l.startsWith(`${job}|`)), 20_000, 'the job to leave the queue')
   })
+
+  it("shows a job ended outside (scancel) as lost, with the scheduler's state", async () => {
+    const service = openService(tempDir())
+    const node = await service.saveNode({ name: 'hpc', kind: 'slurm', engines: 1, batch: { queue: 'debug', time: '00:05:00' } })
+    await service.startNode(node.id)
+    const job = (await service.snapshot()).nodeStatus.find((s) => s.nodeId === node.id)!.job!.id
+    execFileSync('scancel', [job])
+    const lost = await waitFor(async () => {
+      const status = (await service.snapshot()).nodeStatus.find((s) => s.nodeId === node.id)
+      return status?.state === 'lost' ? status : null
+    }, 'the node to be lost', 30_000)
+    expect(lost.reason).toBe(`the slurm job ${job} ended: CANCELLED`)
+    expect((await service.snapshot()).engines.every((e) => e.state === 'dead')).toBe(true)
+  })
 })
