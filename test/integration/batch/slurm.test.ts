@@ -137,6 +137,16 @@ setInterval(() => {}, 1000)
     }
   })
 
+  it("ends the job when the submit agent itself is SIGKILLed: the compute agents exit as their connection drops", async () => {
+    const c = cluster({ nodes: [slurmNode()] })
+    const rc = await c.start()
+    const { agentPid, job } = c.nodes[0]
+    const pids = enginePids(rc)
+    process.kill(agentPid!, 'SIGKILL')
+    await until(() => !jobIds().includes(job!.id), 30000, 'the job to end')
+    expect(await waitGone(pids, 15000)).toEqual([])
+  })
+
   it('gives the same π hits on local + Slurm engines as on local ones only', async () => {
     const opts = { samples: 2e6, tasks: 16, mode: 'lb-map' as const, seed: 7 }
     const local = cluster({ nodes: [{ kind: 'local', engines: 2 }] })
