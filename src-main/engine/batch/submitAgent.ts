@@ -7,9 +7,9 @@
  * to shut down; the compute agents exit when their connection drops.
  */
 import { Console } from 'node:console'
-import { createHash, randomBytes } from 'node:crypto'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { readFileSync, rmSync } from 'node:fs'
+import type { Server, Socket } from 'node:net'
 import os from 'node:os'
 import { join } from 'node:path'
 import { decodeFrame, encodeFrame, frameEngine } from '../../core/protocol/codec'
@@ -18,7 +18,8 @@ import { AGENT, PROTOCOL_VERSION, type EngineExitMessage, type FromAgent, type J
 import { StreamTransport } from '../../core/protocol/transport'
 import { ComputeLink } from './computeLink'
 import { readLine } from './joinWire'
-import { type BatchJobConfig, type JobFiles, type JobReading, runCommand, type Scheduler, schedulerFor } from './schedulers'
+import { type BatchJobConfig, type JobFiles, type JobReading, type Scheduler, schedulerFor } from './schedulers'
+import { prepareJob, submitJob } from './submitJob'
 
 type Input = NodeJS.ReadableStream & { pause(): unknown; resume(): unknown; unshift(chunk: Buffer): void }
 
@@ -66,8 +67,10 @@ export class SubmitAgent {
   async start(): Promise<void> {
     if (this.heartbeatTimeout > 0) this.heartbeat = setTimeout(() => void this.stop(`no ping from the controller for ${this.heartbeatTimeout} ms`, 1), this.heartbeatTimeout)
     try {
-      this.files = await this.prepare()
-      await this.submit(this.files)
+      const prepared = await prepareJob(this.config, this.scheduler, this.bundlePath, this.key, (socket) => this.joined(socket))
+      this.files = prepared.files
+      this.server = prepared.server
+      this.job = await submitJob(this.config, this.scheduler, this.files)
     } catch (err) {
       this.error((err as Error).message)
       return void this.stop('the job could not be submitted', 1)
@@ -79,52 +82,6 @@ export class SubmitAgent {
     })
     // The first reading right away: the controller shows the scheduler's own state from the start.
     void this.read().finally(() => this.poll())
-  }
-
-  /** Job directory with the key (0600), the bundle where compute nodes see it, the listener. */
-  private async prepare(): Promise<JobFiles> {
-    const base = this.config.bundleDir ?? join(os.homedir(), '.cache', 'clusterdesk')
-    const dir = join(base, 'jobs', `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`)
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
-    const keyFile = join(dir, 'key')
-    writeFileSync(keyFile, this.key, { mode: 0o600 })
-    chmodSync(keyFile, 0o600)
-    const content = readFileSync(this.bundlePath)
-    const bundle = join(base, `agent-${createHash('sha256').update(content).digest('hex').slice(0, 16)}.cjs`)
-    if (!existsSync(bundle) || !readFileSync(bundle).equals(content)) {
-      const temp = `${bundle}.${randomBytes(4).toString('hex')}.tmp`
-      copyFileSync(this.bundlePath, temp)
-      renameSync(temp, bundle)
-    }
-    this.server = createServer((socket) => this.joined(socket))
-    const port = await new Promise<number>((resolve, reject) => {
-      this.server!.once('error', (err) => reject(new Error(`cannot listen for the job's agents on ${this.config.listenHost ?? '0.0.0.0'}: ${err.message}; set listenHost`)))
-      this.server!.listen(0, this.config.listenHost ?? '0.0.0.0', () => resolve((this.server!.address() as AddressInfo).port))
-    })
-    const host = this.config.joinHost ?? os.hostname()
-    const files: JobFiles = { dir, bundle, keyFile, joinAddress: `${host.includes(':') ? `[${host}]` : host}:${port}` }
-    writeFileSync(join(dir, 'node.sh'), this.scheduler.nodeScript(files), { mode: 0o700 })
-    writeFileSync(join(dir, 'job.sh'), this.scheduler.jobScript(files), { mode: 0o700 })
-    return files
-  }
-
-  private async submit(files: JobFiles): Promise<void> {
-    const command = this.scheduler.command(this.scheduler.submitCommand)
-    // Submitted from the job directory: PBS takes it as the job's working directory.
-    const r = await runCommand(command, this.scheduler.submitArgs(files, join(files.dir, 'job.sh')), 30000, files.dir)
-    if (r.spawnError) {
-      throw new Error(
-        r.spawnError.code === 'ENOENT'
-          ? `${command} is not installed on ${os.hostname()} (not found${this.config.schedulerPath ? ` in ${this.config.schedulerPath}` : ' on PATH'}); is this a ${this.scheduler.name === 'slurm' ? 'Slurm' : 'PBS'} submit host? (set schedulerPath to its directory)`
-          : `cannot run ${command}: ${r.spawnError.message}`,
-      )
-    }
-    const id = r.code === 0 ? this.scheduler.parseSubmit(r.stdout) : null
-    if (!id) {
-      const words = (r.stderr || r.stdout).trim() || `exit code ${r.code}`
-      throw new Error(`${this.scheduler.submitCommand} refused the job: ${words}`)
-    }
-    this.job = id
   }
 
   // ---- the scheduler's view -------------------------------------------------------------
