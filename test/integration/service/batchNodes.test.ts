@@ -62,4 +62,12 @@ describe.skipIf(skip)(`the service's Slurm nodes${skip ? ` (skipped: ${skip})` :
     expect(lost.reason).toBe(`the slurm job ${job} ended: CANCELLED`)
     expect((await service.snapshot()).engines.every((e) => e.state === 'dead')).toBe(true)
   })
+
+  it('tests a Slurm node by asking sinfo for its partition, submitting nothing', async () => {
+    const service = openService(tempDir())
+    const input = { name: 'hpc', kind: 'slurm' as const, engines: 1, batch: { queue: 'debug', time: '1' } }
+    expect(await service.testNode(input)).toMatchObject({ ok: true, message: expect.stringMatching(/^Slurm partition debug\*? up 1 nodes/) })
+    expect(await service.testNode({ ...input, batch: { queue: 'nosuch', time: '1' } })).toMatchObject({ ok: false, message: "Slurm has no partition 'nosuch' (see sinfo)" })
+    expect(slurm.jobs()).toEqual([])
+  })
 })
