@@ -177,7 +177,7 @@ export class Cluster {
       if (failed) throw failed.reason
       const ready = (launched as PromiseFulfilledResult<RunningNode>[]).map((r) => r.value)
       const ids = ready.flatMap((node) => this.spawnIds(node, enginesOf(node.spec) ?? node.connection.agent!.cores))
-      await this.rc.waitForEngines(ids, startTimeout)
+      await this.rc.waitForEngines(ids, startTimeout).catch((err: Error) => this.explainQueued(err, ready))
       for (const node of ready) node.connection.setActive(false)
       this.started = true
       return this.rc
@@ -190,7 +190,7 @@ export class Cluster {
   /** Launches a node's agent and completes the handshake. */
   private async launch(spec: NodeSpec): Promise<RunningNode> {
     const { heartbeatMs } = this.options
-    const startTimeout = startTimeoutOf(this.options)
+    const startTimeout = startTimeoutOf(this.options, spec)
     const launcher = this.launchers(spec, this.options)
     const generation = this.generation
     const agent = await launcher.launch()
@@ -221,6 +221,16 @@ export class Cluster {
     return node
   }
 
+  /** A start that timed out while a batch job still waits says so, in the scheduler's words. */
+  private explainQueued(err: Error, nodes: RunningNode[]): never {
+    const waiting = nodes
+      .map((node) => [node.key, this.rc.jobOf(node.connection)] as const)
+      .filter(([, job]) => job && job.state !== 'RUNNING')
+      .map(([key, job]) => `${key}: ${job!.scheduler} job ${job!.id} is still ${job!.state}${job!.reason ? ` (${job!.reason})` : ''}; raise startTimeout to wait longer`)
+    if (waiting.length && /did not register/.test(err.message)) err.message += `\n  ${waiting.join('\n  ')}`
+    throw err
+  }
+
   private spawnIds(node: RunningNode, count: number): number[] {
     const ids = Array.from({ length: count }, () => this.nextEngineId++)
     node.engineIds.push(...ids)
@@ -234,7 +244,7 @@ export class Cluster {
     const ids = this.spawnIds(node, count)
     node.connection.setActive(true)
     try {
-      await this.rc.waitForEngines(ids, startTimeoutOf(this.options))
+      await this.rc.waitForEngines(ids, startTimeoutOf(this.options, node.spec)).catch((err: Error) => this.explainQueued(err, [node]))
     } finally {
       node.connection.setActive(false)
     }

@@ -92,8 +92,9 @@ export function enginesOf(spec: NodeSpec): number | null {
   return spec.engines ?? null
 }
 
-/** Default start timeout: a batch job may wait in the queue, so its nodes get ten minutes. */
-export const startTimeoutOf = (options: ClusterOptions): number => options.startTimeout ?? (options.nodes.some(isBatchSpec) ? 600_000 : 30_000)
+/** Default start timeout (of the cluster, or of one node being added): a batch job may wait in the queue, so it gets ten minutes. */
+export const startTimeoutOf = (options: ClusterOptions, spec?: NodeSpec): number =>
+  options.startTimeout ?? ((spec ? isBatchSpec(spec) : options.nodes.some(isBatchSpec)) ? 600_000 : 30_000)
 
 export interface ClusterOptions {
   nodes: NodeSpec[]

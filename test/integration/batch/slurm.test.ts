@@ -87,6 +87,13 @@ describe.skipIf(skip)(`Slurm nodes${skip ? ` (skipped: ${skip})` : ''}`, { timeo
     expect(await rc.view().apply(() => 6 * 7).get()).toEqual([42, 42])
   })
 
+  it("a start that times out while the job waits says so in Slurm's words, and cancels the job", async () => {
+    const blocker = (execFileSync('sbatch', ['--parsable', '-p', 'debug', '-o', '/dev/null', '-D', bundleDir, '--wrap', 'sleep 300'], { encoding: 'utf8' }) as string).trim()
+    const c = cluster({ startTimeout: 4000, nodes: [slurmNode({ sbatchArgs: [`--dependency=afterany:${blocker}`] })] })
+    await expect(c.start()).rejects.toThrow(/did not register within 4000 ms\n {2}slurm:\/\/debug: slurm job \d+ is still PENDING \(Dependency\); raise startTimeout/)
+    await until(() => jobIds().every((id) => id === blocker), 20000, 'the job to be cancelled')
+  })
+
   it('reports engines dead with the scheduler\'s reason when the job is cancelled outside; balanced tasks with retries finish locally', async () => {
     const c = cluster({ nodes: [{ kind: 'local', engines: 2 }, slurmNode()] })
     const rc = await c.start()
