@@ -3,7 +3,7 @@
  * No Electron, no GUI: the controller, its views and the π experiment.
  */
 export { Cluster, type LauncherFactory } from './cluster/Cluster'
-export { ClusterConfigError, type ClusterOptions, type LocalNodeSpec, type NodeSpec, type SshNodeSpec } from './cluster/options'
+export { ClusterConfigError, type ClusterOptions, type LocalNodeSpec, type NodeSpec, type SshNodeSpec, type SlurmNodeSpec, type PbsNodeSpec, type BatchLogin } from './cluster/options'
 export { Client, type ClientEvents } from './core/client/Client'
 export type { ControllerLink, ControllerStatus } from './core/controller/ControllerLink'
 export { connect, type ConnectOptions } from './cluster/connect'
@@ -20,7 +20,7 @@ export { DirectView, type ParallelFunction, type ScatterOptions } from './core/c
 export { LoadBalancedView, type LoadBalancedMapOptions, type LoadBalancedViewOptions } from './core/client/LoadBalancedView'
 export { AsyncResult, type ProgressListener } from './core/client/AsyncResult'
 export type { TaskMetadata } from './core/client/Task'
-export type { EngineInfo, EngineState, EngineExit } from './core/client/EngineHandle'
+export type { EngineInfo, EngineState, EngineExit, BatchJobInfo } from './core/client/EngineHandle'
 export type { Slice, Targets } from './core/client/targets'
 export { parseTargets } from './core/client/targets'
 export {

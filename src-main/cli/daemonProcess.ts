@@ -19,6 +19,8 @@ const log = (text: string): void => void process.stdout.write(`${new Date().toIS
 function describeNode(node: NodeSpec): string {
   const engines = node.engines === undefined ? 'one engine per core' : `${node.engines} engine${node.engines === 1 ? '' : 's'}`
   if (node.kind === 'local') return `local (${engines})`
+  if (node.kind === 'slurm') return `slurm:${node.partition ?? ''} (${engines} on each of ${node.nodes ?? 1} nodes)`
+  if (node.kind === 'pbs') return `pbs:${node.queue ?? ''} (${engines} on each of ${node.nodes ?? 1} nodes)`
   return `ssh://${node.user ? `${node.user}@` : ''}${node.host}${node.port ? `:${node.port}` : ''} (${engines})`
 }
 

@@ -1,12 +1,15 @@
 /**
  * `--node` values of the command line: `local`, `local:2`, or
- * `ssh://[user@]host[:port][?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new&knownHostsFile=…&agent=…&maxHeapMB=…]`.
+ * `ssh://[user@]host[:port][?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new&knownHostsFile=…&agent=…&maxHeapMB=…]`,
+ * or a batch node, `slurm:debug?time=01:00:00&nodes=2&engines=8` / `pbs://login1/batch?walltime=…` (batchNodeOption.ts).
  */
 import { InvalidArgumentError } from 'commander'
 import type { NodeSpec, SshNodeSpec } from '../cluster/options'
+import { loginTarget } from '../nodes/batch/BatchLauncher'
+import { parseBatchNodeOption } from './batchNodeOption'
 
 const SSH_PARAMS = ['engines', 'identityFile', 'nodePath', 'strictHostKeyChecking', 'knownHostsFile', 'agent', 'cwd', 'maxHeapMB'] as const
-const EXAMPLE = "like local:2 or 'ssh://bo@lab1:22?engines=2&identityFile=~/.ssh/id_ed25519'"
+const EXAMPLE = "like local:2, 'ssh://bo@lab1:22?engines=2&identityFile=~/.ssh/id_ed25519' or 'slurm:debug?time=01:00:00&engines=8'"
 
 /** No fixed maximum: the node's agent says how many engines it can hold, and start refuses more. */
 function engineCount(text: string): number {
@@ -19,6 +22,7 @@ function engineCount(text: string): number {
 export function parseNodeOption(text: string): NodeSpec {
   const local = /^local(?::(.*))?$/.exec(text)
   if (local) return local[1] === undefined ? { kind: 'local' } : { kind: 'local', engines: engineCount(local[1]) }
+  if (/^(slurm|pbs):/.test(text)) return parseBatchNodeOption(text)
   if (!text.startsWith('ssh://')) throw new InvalidArgumentError(`Expected a node ${EXAMPLE}.`)
   let url: URL
   try {
@@ -68,7 +72,15 @@ export interface NodeOptions {
 /** The nodes `--node`, `--engines`, `--node-path` and `--accept-new-host-keys` ask for. */
 export function nodesFromOptions({ engines, node, nodePath, acceptNewHostKeys }: NodeOptions): NodeSpec[] {
   if (!node?.length) return [{ kind: 'local', engines, ...(nodePath ? { nodePath } : {}) }]
-  return node.map((n) =>
-    n.kind === 'local' ? (nodePath ? { ...n, nodePath } : n) : acceptNewHostKeys ? { ...n, strictHostKeyChecking: 'accept-new' as const } : n,
-  )
+  return node.map((n) => (n.kind === 'local' ? (nodePath ? { ...n, nodePath } : n) : acceptNewHostKeys ? acceptNew(n) : n))
+}
+
+/** `--accept-new-host-keys` for an SSH node, or for a batch node's login host. */
+function acceptNew(node: NodeSpec): NodeSpec {
+  if (node.kind === 'ssh') return { ...node, strictHostKeyChecking: 'accept-new' }
+  if ((node.kind === 'slurm' || node.kind === 'pbs') && node.login) {
+    const login = typeof node.login === 'string' ? loginTarget(node.login) : node.login
+    return { ...node, login: { ...login, strictHostKeyChecking: 'accept-new' } }
+  }
+  return node
 }

@@ -53,6 +53,9 @@ export class InterruptedError extends Error {
 /** The command-line flag of each runPi option, to name it in errors. */
 const FLAGS: Record<string, string> = { samples: '--samples <n>', tasks: '--tasks <n>', mode: '--mode <mode>', kernel: '--kernel <kernel>', seed: '--seed <n>' }
 
+/** A batch node's job while the cluster starts (`slurm job 12: PENDING (Priority)`): a queued job does not look hung. */
+const onProgress = (node: string, message: string): void => void process.stderr.write(`clusterdesk: ${node}: ${message}\n`)
+
 export async function piCommand(options: PiCommandOptions): Promise<void> {
   const { samples, tasks, engines, kernel, seed, json = false } = options
   const modes: PiMode[] = options.allModes ? [...PI_MODES] : [options.mode]
@@ -76,7 +79,7 @@ export async function piCommand(options: PiCommandOptions): Promise<void> {
   let nodes: NodeSpec[]
   try {
     nodes = nodesFromOptions(options)
-    cluster = new Cluster({ nodes })
+    cluster = new Cluster({ nodes, onProgress })
   } catch (err) {
     throw err instanceof ClusterConfigError ? new CliUsageError(err.message) : err
   }
@@ -108,7 +111,7 @@ export async function piCommand(options: PiCommandOptions): Promise<void> {
         if (interrupted) throw err
         nodes = await retry(err, nodes)
         if (interrupted) throw err
-        cluster = new Cluster({ nodes })
+        cluster = new Cluster({ nodes, onProgress })
       }
     }
     for (const mode of modes) results.push(await runOne(rc, { samples, tasks, mode, kernel, seed }, progress))

@@ -102,7 +102,7 @@ export function createProgram(): Command {
     .addOption(new Option('--kernel <kernel>', 'seeded (reproducible), simd (reproducible, WebAssembly SIMD: faster) or math-random (the lecture\'s)').choices(PI_KERNELS).default('seeded'))
     .option('--seed <n>', 'seed of the seeded and simd kernels', wholeNumber(0, 2 ** 32 - 1, '42'), 42)
     .option('--json', 'print the result as one JSON value on stdout (an array with --all-modes) and nothing else')
-    .option('--node <spec>', 'a node to run engines on, repeatable: local, local:2, or ssh://user@host:port?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new (--engines is then not used)', collectNode)
+    .option('--node <spec>', 'a node to run engines on, repeatable: local, local:2, ssh://user@host:port?engines=2&identityFile=…&nodePath=…&strictHostKeyChecking=accept-new, a Slurm job slurm:PARTITION?time=01:00:00&nodes=2&engines=8 (slurm://user@login/PARTITION?… through a login host), or pbs:QUEUE?walltime=…&nodes=2 (--engines is then not used)', collectNode)
     .option('--accept-new-host-keys', 'trust and record the host key of an SSH node seen for the first time without asking (for scripts; a changed key is still refused)')
     .option('--node-path <path>', 'Node.js executable for the engines (default: this one)', nonEmpty('the path of a Node.js executable'))
     .option('--profile <name>', 'run on the cluster running under this profile (see `clusterdesk start`) and leave it running')

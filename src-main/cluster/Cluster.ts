@@ -5,12 +5,14 @@
  */
 import { Client } from '../core/client/Client'
 import { Controller } from '../core/controller/Controller'
+import type { BatchJobInfo } from '../core/client/EngineHandle'
 import { HandshakeError, NodeConnection } from '../core/client/NodeConnection'
 import type { LaunchedAgent, Launcher } from '../nodes/Launcher'
 import { LocalLauncher } from '../nodes/LocalLauncher'
 import { SshLauncher, type SshLauncherOptions } from '../nodes/ssh/SshLauncher'
 import { publishController, type Publication } from './publish'
-import { ClusterConfigError, type ClusterOptions, type NodeSpec, validateNode, validateOptions } from './options'
+import { PbsLauncher, SlurmLauncher } from '../nodes/batch/BatchLauncher'
+import { ClusterConfigError, type ClusterOptions, enginesOf, type NodeSpec, startTimeoutOf, validateNode, validateOptions } from './options'
 
 /** A node of the cluster while its agent runs. */
 export interface RunningNode {
@@ -31,6 +33,8 @@ export interface NodeInfo {
   cores: number | null
   nodeVersion: string | null
   engineIds: number[]
+  /** A batch node's job (queued with the scheduler's reason, running…); null for other nodes. */
+  job: BatchJobInfo | null
 }
 
 /** Makes the launcher for a node spec; the SSH issue adds its kind here. */
@@ -43,6 +47,8 @@ export type LauncherFactory = (spec: NodeSpec, options: ClusterOptions) => Launc
 export function launcherFor(spec: NodeSpec, options: ClusterOptions, ssh: Pick<SshLauncherOptions, 'onStage'> = {}): Launcher {
   const heartbeatTimeoutMs = Math.max(15000, (options.heartbeatMs ?? 2000) * 8)
   if (spec.kind === 'local') return new LocalLauncher({ nodePath: spec.nodePath, heartbeatTimeoutMs })
+  if (spec.kind === 'slurm') return new SlurmLauncher(spec, { heartbeatTimeoutMs, ssh })
+  if (spec.kind === 'pbs') return new PbsLauncher(spec, { heartbeatTimeoutMs, ssh })
   const { host, port, user, identityFile, passphrase, agent, nodePath, knownHostsFile, strictHostKeyChecking } = spec
   return new SshLauncher({ host, port, user, identityFile, passphrase, agent, nodePath, knownHostsFile, strictHostKeyChecking, heartbeatTimeoutMs, ...ssh })
 }
@@ -71,6 +77,8 @@ export class Cluster {
       },
       shutdown: () => this.stop(),
     }
+    const { onProgress } = this.options
+    if (onProgress) this.controller.subscribe({ onNodeEvent: (node, message) => onProgress(node, message, this.running.get(node)?.spec) })
   }
 
   /** The connection file, while the cluster is published under a profile. */
@@ -93,6 +101,7 @@ export class Cluster {
       cores: connection.agent?.cores ?? null,
       nodeVersion: connection.agent?.nodeVersion ?? null,
       engineIds: [...engineIds],
+      job: this.controller.jobOf(connection),
     }))
   }
 
@@ -123,7 +132,7 @@ export class Cluster {
     validateNode(spec, this.running.size)
     const node = await this.launch(spec)
     try {
-      await this.spawnOn(node, spec.engines ?? node.connection.agent!.cores)
+      await this.spawnOn(node, enginesOf(spec) ?? node.connection.agent!.cores)
       return node
     } catch (err) {
       await this.stopNode(node.key)
@@ -190,11 +199,13 @@ export class Cluster {
       const failed = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason
       const ready = (launched as PromiseFulfilledResult<RunningNode>[]).map((r) => r.value)
-      const counts = ready.map((node) => node.spec.engines ?? node.connection.agent!.cores)
+      const counts = ready.map((node) => enginesOf(node.spec) ?? node.connection.agent!.cores)
       // Every node's count is checked before any engine starts anywhere.
       ready.forEach((node, i) => this.checkCapacity(node, counts[i]))
       const ids = ready.flatMap((node, i) => this.spawnIds(node, counts[i]))
-      await this.controller.registry.waitForEngines(ids, this.registrationTimeout(ids.length))
+      await this.controller.registry
+        .waitForEngines(ids, startTimeoutOf(this.options, ids.length))
+        .catch((err: Error) => this.explainQueued(err, ready))
       for (const node of ready) node.connection.setActive(false)
       this.started = true
       return this.rc
@@ -208,7 +219,8 @@ export class Cluster {
 
   /** Launches a node's agent and completes the handshake. */
   private async launch(spec: NodeSpec): Promise<RunningNode> {
-    const { startTimeout = 30000, heartbeatMs } = this.options
+    const { heartbeatMs } = this.options
+    const startTimeout = startTimeoutOf(this.options, enginesOf(spec) ?? 0, spec)
     const launcher = this.launchers(spec, this.options)
     const generation = this.generation
     const agent = await launcher.launch()
@@ -239,11 +251,6 @@ export class Cluster {
     return node
   }
 
-  /** How long `count` engines may take to register: startTimeout, else more the more there are. */
-  private registrationTimeout(count: number): number {
-    return this.options.startTimeout ?? DEFAULT_START_MS + START_MS_PER_ENGINE * count
-  }
-
   /** Refuses more engines than the node's agent says it can hold (memory, open files). */
   private checkCapacity(node: RunningNode, count: number): void {
     const capacity = node.connection.agent?.capacity
@@ -257,6 +264,16 @@ export class Cluster {
       `${node.key}: ${asked} is more than this node can hold: ${capacity.why}; start at most ${room} ` +
         `${running > 0 ? 'more ' : ''}there, or spread them over more nodes`,
     )
+  }
+
+  /** A start that timed out while a batch job still waits says so, in the scheduler's words. */
+  private explainQueued(err: Error, nodes: RunningNode[]): never {
+    const waiting = nodes
+      .map((node) => [node.key, this.controller.jobOf(node.connection)] as const)
+      .filter(([, job]) => job && job.state !== 'RUNNING')
+      .map(([key, job]) => `${key}: ${job!.scheduler} job ${job!.id} is still ${job!.state}${job!.reason ? ` (${job!.reason})` : ''}; raise startTimeout to wait longer`)
+    if (waiting.length && /did not register/.test(err.message)) err.message += `\n  ${waiting.join('\n  ')}`
+    throw err
   }
 
   private spawnIds(node: RunningNode, count: number): number[] {
@@ -278,7 +295,9 @@ export class Cluster {
     const ids = this.spawnIds(node, count)
     node.connection.setActive(true)
     try {
-      await this.controller.registry.waitForEngines(ids, this.registrationTimeout(ids.length))
+      await this.controller.registry
+        .waitForEngines(ids, startTimeoutOf(this.options, ids.length, node.spec))
+        .catch((err: Error) => this.explainQueued(err, [node]))
     } finally {
       node.connection.setActive(false)
     }
@@ -286,9 +305,5 @@ export class Cluster {
     return ids
   }
 }
-
-const DEFAULT_START_MS = 30000
-/** Engines start a few per core at a time (see agent.ts), so many take a while on a small machine. */
-const START_MS_PER_ENGINE = 500
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref())

@@ -15,6 +15,8 @@ export interface LocalLauncherOptions {
    * data skips the agent's relay (default true).
    */
   direct?: boolean
+  /** Arguments for the agent bundle before the launcher's own (a batch node's `--submit`). */
+  agentArgs?: string[]
 }
 
 /** Raised when the node executable cannot be started. */
@@ -33,7 +35,7 @@ export class LocalLauncher implements Launcher {
 
   async launch(): Promise<LaunchedAgent> {
     const nodePath = this.options.nodePath ?? process.execPath
-    const args = [agentBundlePath(), '--heartbeat-timeout', String(this.options.heartbeatTimeoutMs ?? 15000)]
+    const args = [agentBundlePath(), ...(this.options.agentArgs ?? []), '--heartbeat-timeout', String(this.options.heartbeatTimeoutMs ?? 15000)]
     // Without the server engines simply stay on the relay, as on SSH nodes.
     const direct = this.options.direct === false ? null : await DirectServer.open().catch(() => null)
     // In Electron's main process execPath is the Electron binary: make it (and the engines the

@@ -19,6 +19,7 @@ import { EngineTracker } from './engineTracker'
 import { ErrorLog, NotFoundError } from './errorLog'
 import { EventBus, type EventListener, type EventSource } from './eventBus'
 import { NodeManager } from './nodeManager'
+import { isBatchKind, testBatchNode } from './batchNodes'
 import { testNode } from './nodeTest'
 import { testSshNode, trustHostKey, type HostKeyFiles } from './sshNodes'
 import { RunManager } from './runs/runManager'
@@ -106,6 +107,7 @@ export class ClusterService implements ClusterServiceApi, EventSource {
 
   async testNode(input: NodeInput, passphrase?: string): Promise<NodeTestResult> {
     const [node, secret] = parseArgs('testNode', [input, passphrase])
+    if (isBatchKind(node.kind)) return node.ssh?.host ? testSshNode({ ...node, kind: 'ssh' }, this.hostKeys, secret) : testBatchNode(node)
     return node.kind === 'ssh' ? testSshNode(node, this.hostKeys, secret) : testNode(node)
   }
 

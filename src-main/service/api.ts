@@ -9,7 +9,7 @@ import type { PiKernel, PiMode, PiResult } from '../experiments/pi/types'
 
 // ---- nodes ----------------------------------------------------------------------------------
 
-export type NodeKind = 'local' | 'ssh'
+export type NodeKind = 'local' | 'ssh' | 'slurm' | 'pbs'
 
 /** What a user enters for a node (the form). */
 export interface NodeInput {
@@ -30,6 +30,23 @@ export interface NodeInput {
     /** Use ssh-agent ($SSH_AUTH_SOCK). */
     useAgent?: boolean
   }
+  /**
+   * Batch settings (kinds 'slurm' and 'pbs'); `engines` is then per allocated node. With `ssh`
+   * set, the job is submitted through that login host; without, from this machine.
+   */
+  batch?: {
+    /** Slurm partition or PBS queue. */
+    queue: string
+    /** The job's time limit (`--time` / `walltime`), e.g. `01:00:00`. */
+    time: string
+    /** Machines to allocate (default 1). */
+    nodes?: number
+    account?: string
+    /** Shell lines run on each allocated node first (`module load nodejs/20`). */
+    setup?: string[]
+    /** More sbatch/qsub arguments, one word each. */
+    extraArgs?: string[]
+  }
 }
 
 export interface NodeRecord extends NodeInput {
@@ -38,7 +55,8 @@ export interface NodeRecord extends NodeInput {
   updatedAt: number
 }
 
-export type NodeState = 'stopped' | 'connecting' | 'uploading' | 'starting' | 'ready' | 'lost' | 'failed'
+/** `queued`: a batch node's job waits in the scheduler's queue (`job.reason` says why). */
+export type NodeState = 'stopped' | 'connecting' | 'uploading' | 'queued' | 'starting' | 'ready' | 'lost' | 'failed'
 
 export interface NodeStatus {
   nodeId: string
@@ -54,6 +72,8 @@ export interface NodeStatus {
   fingerprint?: string
   /** SSH only: the host key is unknown (not changed) and can be trusted with `trustHostKey`. */
   needsTrust?: boolean
+  /** Batch nodes: the job as its scheduler last reported it. */
+  job?: { scheduler: 'slurm' | 'pbs'; id: string; state: string; reason: string }
   host?: string
   cores?: number
   nodeVersion?: string

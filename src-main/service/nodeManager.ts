@@ -15,6 +15,7 @@ import type { NodeInput, NodeRecord, NodeStatus } from './api'
 import type { EngineNode, EngineTracker } from './engineTracker'
 import { NotFoundError } from './errorLog'
 import type { EventBus } from './eventBus'
+import { batchSpecOf, batchStateOf, isBatchKind } from './batchNodes'
 import { isUnknownHostKey, sshSpecOf, type HostKeyFiles } from './sshNodes'
 import type { Store } from './store'
 
@@ -42,6 +43,8 @@ export class NodeManager {
   private followed: Client | null = null
   /** The launch-stage callback of each spec being launched (the cluster hands the spec to the factory). */
   private readonly stageHooks = new WeakMap<NodeSpec, (stage: SshLaunchStage) => void>()
+  /** Which node record each spec being launched belongs to (a batch job reports progress by spec). */
+  private readonly starting = new Map<NodeSpec, string>()
 
   constructor(
     private readonly store: Store,
@@ -172,6 +175,7 @@ export class NodeManager {
     this.setStatus(node.id, { state: node.kind === 'ssh' ? 'connecting' : 'starting' })
     const spec = specOf(node, this.options.hostKeys, passphrase)
     this.stageHooks.set(spec, (stage) => this.setStatus(node.id, { state: STAGE_STATE[stage] }))
+    this.starting.set(spec, node.id)
     try {
       const running = await cluster.addNode(spec)
       this.keys.set(node.id, running.key)
@@ -190,6 +194,7 @@ export class NodeManager {
       throw err
     } finally {
       this.stageHooks.delete(spec)
+      this.starting.delete(spec)
     }
   }
 
@@ -221,9 +226,20 @@ export class NodeManager {
   private newCluster(): Cluster {
     // A Cluster is made with the nodes `start()` would launch; the service never calls start()
     // and adds every node with addNode() instead, so this placeholder list is never used.
-    return new Cluster({ nodes: [{ kind: 'local' }], heartbeatMs: this.options.heartbeatMs, startTimeout: this.options.startTimeout }, (spec, options) =>
-      this.launcherOf(spec, options),
+    return new Cluster(
+      { nodes: [{ kind: 'local' }], heartbeatMs: this.options.heartbeatMs, startTimeout: this.options.startTimeout, onProgress: (key, _message, spec) => this.progress(key, spec) },
+      (spec, options) => this.launcherOf(spec, options),
     )
+  }
+
+  /** A batch node's job changed state: while it starts, queued (with the scheduler's reason) or starting; later, just the job. */
+  private progress(key: string, spec: NodeSpec | undefined): void {
+    const starting = spec && this.starting.get(spec)
+    const nodeId = starting ?? [...this.keys].find(([, k]) => k === key)?.[0]
+    const job = this.cluster?.nodes.find((n) => n.key === key)?.job
+    if (!nodeId || !job) return
+    if (!starting) return this.setStatus(nodeId, { ...this.statusOf(nodeId), job })
+    this.setStatus(nodeId, { state: batchStateOf(job), job, ...(job.reason ? { reason: `${job.scheduler} job ${job.id} ${job.state}: ${job.reason}` } : {}) })
   }
 
   /** The cluster's launcher factory, with per-node stages for SSH (host keys are in the spec, see specOf). */
@@ -236,7 +252,11 @@ export class NodeManager {
     const nodeId = [...this.keys].find(([, k]) => k === key)?.[0]
     if (!nodeId) return
     const lost = message.startsWith('lost: ')
-    this.setStatus(nodeId, { ...this.statusOf(nodeId), state: lost ? 'lost' : this.statusOf(nodeId).state, reason: lost ? message.slice(6) : message })
+    const status = this.statusOf(nodeId)
+    // A batch node whose job ended is lost for the scheduler's reason, not for its agent's exit.
+    const job = status.job && !/^(RUNNING|PENDING|QUEUED)$/.test(status.job.state) ? status.job : null
+    const why = lost && job ? `the ${job.scheduler} job ${job.id} ended: ${job.state}${job.reason ? ` (${job.reason})` : ''}` : lost ? message.slice(6) : message
+    this.setStatus(nodeId, { ...status, state: lost ? 'lost' : status.state, reason: why })
   }
 
   private refreshRunning(): void {
@@ -245,7 +265,7 @@ export class NodeManager {
 
   private facts(key: string, state: NodeStatus['state']): Omit<NodeStatus, 'nodeId'> {
     const info = this.cluster?.nodes.find((n) => n.key === key)
-    return { state, host: info?.host, cores: info?.cores ?? undefined, nodeVersion: info?.nodeVersion ?? undefined, engineIds: info?.engineIds ?? [] }
+    return { state, host: info?.host, cores: info?.cores ?? undefined, nodeVersion: info?.nodeVersion ?? undefined, engineIds: info?.engineIds ?? [], ...(info?.job ? { job: info.job } : {}) }
   }
 
   private statusOf(nodeId: string): NodeStatus {
@@ -261,6 +281,7 @@ export class NodeManager {
 
 /** The cluster's spec of a node record; empty form fields mean "the default". */
 export function specOf(node: NodeRecord, hostKeys?: HostKeyFiles, passphrase?: string): NodeSpec {
+  if (isBatchKind(node.kind)) return batchSpecOf(node, hostKeys ?? {}, passphrase)
   if (node.kind === 'local') return { kind: 'local', engines: node.engines ?? undefined, nodePath: node.nodePath || undefined, cwd: node.cwd || undefined }
   return sshSpecOf(node, hostKeys ?? {}, passphrase)
 }

@@ -24,7 +24,7 @@ const targets = z.string({ error: "must be targets in console syntax ('all', '3'
 
 const nodeFields = z.strictObject({
   name: z.string({ error: 'must be a name (a string)' }).trim().min(1, { error: 'must not be empty' }).max(80, { error: 'must be at most 80 characters' }).regex(NO_CONTROL, { error: 'must not contain control characters' }),
-  kind: z.enum(['local', 'ssh'], { error: "must be 'local' or 'ssh'" }),
+  kind: z.enum(['local', 'ssh', 'slurm', 'pbs'], { error: "must be 'local', 'ssh', 'slurm' or 'pbs'" }),
   engines: z
     .number({ error: 'must be a number of engines, or null for one per core' })
     .int({ error: 'must be a whole number' })
@@ -42,9 +42,20 @@ const nodeFields = z.strictObject({
       useAgent: z.boolean({ error: 'must be true or false' }).optional(),
     })
     .optional(),
+  batch: z
+    .strictObject({
+      queue: z.string({ error: 'must be the partition or queue name' }).trim().min(1, { error: 'must name the partition or queue' }).max(200).regex(NO_CONTROL, { error: 'must not contain control characters' }),
+      time: z.string({ error: "must be a time limit like '01:00:00'" }).trim().min(1, { error: "must be a time limit like '01:00:00'" }).max(40).regex(NO_CONTROL),
+      nodes: z.number({ error: 'must be a number of nodes' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(100000).optional(),
+      account: z.string().max(200).regex(NO_CONTROL, { error: 'must not contain control characters' }).optional(),
+      setup: z.array(z.string().max(4096).regex(NO_CONTROL, { error: 'a setup line must be one line' })).max(100).optional(),
+      extraArgs: z.array(z.string().max(4096).regex(NO_CONTROL, { error: 'must not contain control characters' })).max(100).optional(),
+    })
+    .optional(),
 })
-const sshHasSettings = (n: { kind: string; ssh?: unknown }): boolean => n.kind !== 'ssh' || n.ssh !== undefined
-const sshMessage = { error: 'an SSH node needs ssh settings with at least a host', path: ['ssh'] }
+const sshHasSettings = (n: { kind: string; ssh?: unknown; batch?: unknown }): boolean =>
+  (n.kind !== 'ssh' || n.ssh !== undefined) && ((n.kind !== 'slurm' && n.kind !== 'pbs') || n.batch !== undefined)
+const sshMessage = { error: 'an SSH node needs ssh settings with at least a host; a Slurm or PBS node needs batch settings (queue, time)', path: ['ssh'] }
 
 // A form may send back the whole NodeRecord it was filled from: its bookkeeping fields are ignored.
 const recordFields = { id: id.optional(), createdAt: z.number().optional(), updatedAt: z.number().optional() }

@@ -41,6 +41,16 @@ export interface EngineInfo {
   /** V8's heap limit in MB, as the engine reported it (null before it registered). */
   heapLimitMB?: number | null
   exit: EngineExit | null
+  /** On a batch node: its job as the scheduler last reported it (queued with a reason, running…). */
+  job?: BatchJobInfo | null
+}
+
+/** A batch node's job, in the scheduler's words. */
+export interface BatchJobInfo {
+  scheduler: 'slurm' | 'pbs'
+  id: string
+  state: string
+  reason: string
 }
 
 /** The controller's view of one engine: its in-flight tasks, in the order the engine runs them. */
@@ -48,6 +58,7 @@ export class EngineHandle {
   pid: number | null = null
   state: EngineState = 'starting'
   exit: EngineExit | null = null
+  job: BatchJobInfo | null = null
   tasksDone = 0
   busyMs = 0
   heapLimitMB: number | null = null
@@ -84,7 +95,14 @@ export class EngineHandle {
       busyMs: this.busyMs,
       heapLimitMB: this.heapLimitMB,
       exit: this.exit,
+      job: this.job,
     }
+  }
+
+  /** The scheduler's latest word on the job this engine runs in. */
+  jobState(job: BatchJobInfo): void {
+    this.job = job
+    this.onChange?.(this)
   }
 
   registered(pid: number, heapLimitMB?: number): void {

@@ -5,7 +5,7 @@
  * Transport-agnostic: it sees nodes only as NodeConnections.
  */
 import type { FromAgent, FromEngine } from '../protocol/messages'
-import type { EngineInfo } from '../client/EngineHandle'
+import type { BatchJobInfo, EngineInfo } from '../client/EngineHandle'
 import type { NodeConnection } from '../client/NodeConnection'
 import type { Task } from '../client/Task'
 import type { ClientEvents, ControllerHost, ControllerLink, ControllerStatus } from './ControllerLink'
@@ -20,11 +20,13 @@ export class Controller implements ControllerLink {
   private readonly startedAt = Date.now()
   /** Connected clients, counted by the protocol server. */
   remoteClients = 0
+  /** Batch nodes' jobs as last reported, for engines expected after the report. */
+  private readonly jobs = new Map<NodeConnection, BatchJobInfo>()
   /** Set by the Cluster: adding nodes and stopping everything need its launchers. */
   host: ControllerHost | null = null
 
   constructor() {
-    this.registry = new EngineRegistry({
+    this.registry = new EngineRegistry((node) => this.jobOf(node), {
       onEngineChange: (h) => this.emit((l) => l.onEngineChange?.(h.info())),
       onStream: (h, taskId, name, text) => this.emit((l) => l.onStream?.(h.id, taskId, name, text)),
       onEngineDied: (h, tasks) => this.router.engineDied(h, tasks),
@@ -92,6 +94,11 @@ export class Controller implements ControllerLink {
     if (i >= 0) nodes.splice(i, 1)
   }
 
+  /** A batch node's job as its scheduler last reported it (null for other nodes). */
+  jobOf(node: NodeConnection): BatchJobInfo | null {
+    return this.jobs.get(node) ?? null
+  }
+
   // ---- internals ---------------------------------------------------------------------------
 
   /** The one place engine messages are told apart. */
@@ -109,7 +116,8 @@ export class Controller implements ControllerLink {
   private agentMessage(node: NodeConnection, msg: FromAgent): void {
     if (msg.type === 'engineExit') {
       const { code, signal, stderrTail, fatal } = msg
-      this.registry.died(msg.engine, { code, signal, stderrTail, reason: 'the engine process exited', ...(fatal ? { fatal } : {}) })
+      const reason = msg.reason ?? 'the engine process exited'
+      this.registry.died(msg.engine, { code, signal, stderrTail, reason, ...(fatal ? { fatal } : {}) })
     } else if (msg.type === 'engineLiveness') {
       const handle = this.registry.get(msg.engine)
       if (handle) this.router.liveness(handle, msg.responding)
@@ -118,6 +126,11 @@ export class Controller implements ControllerLink {
       if (handle) handle.pid = msg.pid
     } else if (msg.type === 'agentError') {
       this.emit((l) => l.onNodeEvent?.(node.label, msg.message))
+    } else if (msg.type === 'jobState') {
+      const job = { scheduler: msg.scheduler, id: msg.job, state: msg.state, reason: msg.reason }
+      this.jobs.set(node, job)
+      this.registry.jobState(node, job)
+      this.emit((l) => l.onNodeEvent?.(node.label, `${msg.scheduler} job ${msg.job}: ${msg.state}${msg.reason ? ` (${msg.reason})` : ''}`))
     }
   }
 

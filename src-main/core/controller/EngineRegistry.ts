@@ -2,7 +2,7 @@
  * The controller's engines: one EngineHandle per engine id (dead ones kept, with their exit), the
  * nodes they live on, and waiting for engines to register or exit.
  */
-import { EngineHandle, type EngineExit, type EngineInfo } from '../client/EngineHandle'
+import { type BatchJobInfo, EngineHandle, type EngineExit, type EngineInfo } from '../client/EngineHandle'
 import { NoEnginesError } from '../client/errors'
 import type { NodeConnection } from '../client/NodeConnection'
 import type { Task } from '../client/Task'
@@ -19,7 +19,11 @@ export class EngineRegistry {
   private readonly handles = new Map<number, EngineHandle>()
   private readonly waiters = new Set<() => void>()
 
-  constructor(private readonly events: RegistryEvents) {}
+  constructor(
+    /** A batch node's job as last reported, for engines expected after the report. */
+    private readonly jobOf: (node: NodeConnection) => BatchJobInfo | null,
+    private readonly events: RegistryEvents,
+  ) {}
 
   get(id: number): EngineHandle | undefined {
     return this.handles.get(id)
@@ -39,6 +43,7 @@ export class EngineRegistry {
   expect(node: NodeConnection, ids: number[]): void {
     for (const id of ids) {
       const handle = new EngineHandle(id, node)
+      handle.job = this.jobOf(node)
       handle.onChange = (h) => this.events.onEngineChange(h)
       handle.onStream = (h, msg) => this.events.onStream(h, msg.id, msg.name, msg.text)
       this.handles.set(id, handle)
@@ -48,6 +53,11 @@ export class EngineRegistry {
   registered(id: number, pid: number, heapLimitMB?: number): void {
     this.handles.get(id)?.registered(pid, heapLimitMB)
     this.wake()
+  }
+
+  /** The scheduler's latest word on a batch node's job, for each of its live engines. */
+  jobState(node: NodeConnection, job: BatchJobInfo): void {
+    for (const handle of this.handles.values()) if (handle.node === node && handle.alive) handle.jobState(job)
   }
 
   died(id: number, exit: EngineExit): void {

@@ -94,9 +94,10 @@ const FROM_AGENT: Record<FromAgent['type'], Shape> = {
   },
   pong: { seq: int },
   engineStarted: { engine: id, pid: id },
-  engineExit: { engine: id, code: orNull(int, 'an integer'), signal: orNull(str, 'a string'), stderrTail: str, fatal: optional(str) },
+  engineExit: { engine: id, code: orNull(int, 'an integer'), signal: orNull(str, 'a string'), stderrTail: str, fatal: optional(str), reason: optional(str) },
   engineLiveness: { engine: id, responding: must((v) => typeof v === 'boolean', 'a boolean'), silentMs: num },
   agentError: { message: str },
+  jobState: { scheduler: oneOf('slurm', 'pbs'), job: str, state: str, reason: str },
 }
 
 const RESULT_STATUS = ['ok', 'error', 'aborted'] as const

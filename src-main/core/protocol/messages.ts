@@ -159,6 +159,8 @@ export interface EngineExitMessage {
    * after it pushes it out of `stderrTail`.
    */
   fatal?: string
+  /** Why it ended, when the agent knows better than the exit status (a batch job the scheduler ended). */
+  reason?: string
 }
 /**
  * An engine stopped answering (its liveness beats went silent: SIGSTOPped or wedged), or answers
@@ -168,6 +170,33 @@ export interface EngineLivenessMessage { type: 'engineLiveness'; engine: number;
 /** An agent-level failure the controller should show (bad spawn request, fork failure…). */
 export interface AgentErrorMessage { type: 'agentError'; message: string }
 
-export type FromAgent = HelloMessage | PongMessage | EngineStartedMessage | EngineExitMessage | EngineLivenessMessage | AgentErrorMessage
+/**
+ * A batch node's job as its scheduler reports it: sent by the submit agent when the state or the
+ * reason changes (`PENDING` with `Priority`, `RUNNING`, `TIMEOUT`…, in the scheduler's own words).
+ */
+export interface JobStateMessage {
+  type: 'jobState'
+  scheduler: 'slurm' | 'pbs'
+  /** The scheduler's job id ('' before the submit answered). */
+  job: string
+  state: string
+  reason: string
+}
 
-export type AnyMessage = ToEngine | FromEngine | ToAgent | FromAgent | DirectHelloMessage
+export type FromAgent =
+  | HelloMessage
+  | PongMessage
+  | EngineStartedMessage
+  | EngineExitMessage
+  | EngineLivenessMessage
+  | AgentErrorMessage
+  | JobStateMessage
+
+// ---- compute agent <-> submit agent (a batch job's agents joining over TCP) --------------
+
+/** The submit agent's first frame to a joining compute agent: prove you hold the job's key. */
+export interface JoinChallengeMessage { type: 'joinChallenge'; version: number; nonce: string }
+/** HMAC-SHA256(key, nonce) in hex, and where the compute agent runs. */
+export interface JoinProofMessage { type: 'joinProof'; proof: string; host: string }
+
+export type AnyMessage = ToEngine | FromEngine | ToAgent | FromAgent | DirectHelloMessage | JoinChallengeMessage | JoinProofMessage

@@ -23,6 +23,8 @@ export interface SshLauncherOptions extends SshTarget {
   heartbeatTimeoutMs?: number
   /** Called as the launch goes through its stages (for the GUI's per-node state and for tests). */
   onStage?: (stage: SshLaunchStage) => void
+  /** Arguments for the agent bundle before the launcher's own (a batch node's `--submit`). */
+  agentArgs?: string[]
 }
 
 let bundle: { path: string; content: Buffer; hash: string } | null = null
@@ -57,7 +59,7 @@ export class SshLauncher implements Launcher {
       const { path } = await ensureUploaded(sftp, fileName, content, () => onStage?.('uploading')).finally(() => sftp.end())
       onStage?.('starting')
       // `exec` replaces the shell, so the channel's end is the agent's stdin end.
-      const command = `exec ${shellCommand([nodePath, path, '--heartbeat-timeout', String(Math.round(heartbeatTimeoutMs))])}`
+      const command = `exec ${shellCommand([nodePath, path, ...(this.options.agentArgs ?? []), '--heartbeat-timeout', String(Math.round(heartbeatTimeoutMs))])}`
       const channel = await new Promise<ClientChannel>((resolve, reject) =>
         connection.client.exec(command, (err, ch) => (err ? reject(new SshError('remote-exec', `cannot start the node agent on ${this.label}: ${err.message}`)) : resolve(ch))),
       )

@@ -26,6 +26,7 @@ export const NODE_STATE_TAG: Record<NodeState, TagType> = {
   stopped: 'default',
   connecting: 'info',
   uploading: 'info',
+  queued: 'warning',
   starting: 'info',
   ready: 'success',
   lost: 'warning',

@@ -58,7 +58,7 @@ describe.skipIf(why !== null)('SSH host in a network namespace', () => {
 
   it('survives the link cut mid-run: engines lost, load-balanced work finished locally, nothing left behind', async () => {
     const factory: LauncherFactory = (spec) =>
-      spec.kind === 'local'
+      spec.kind !== 'ssh'
         ? new LocalLauncher({})
         : new SshLauncher({ ...spec, heartbeatTimeoutMs: 2500, keepaliveIntervalMs: 1000 })
     const cluster = new Cluster(

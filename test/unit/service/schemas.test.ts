@@ -23,6 +23,8 @@ describe('service call schemas', () => {
     expect(parseCall('reconnectNode', ['n1']).args).toEqual(['n1'])
     const print = `SHA256:${'A'.repeat(43)}`
     expect(parseCall('trustHostKey', ['n1', print]).args).toEqual(['n1', print])
+    const slurm = { ...node, kind: 'slurm', ssh: { host: 'login1' }, batch: { queue: 'debug', time: '01:00:00', nodes: 2, setup: ["export A='x;y'"], extraArgs: ['--mem=4G'] } }
+    expect(parseCall('saveNode', [slurm]).args).toEqual([slurm])
   })
 
   test.each([
@@ -39,10 +41,13 @@ describe('service call schemas', () => {
     ['stopEngine', ['1'], /engineId must be an engine id/],
     ['saveNode', [{ ...node, engines: 0 }], /node\.engines must be at least 1 \(or null for one per core\)/],
     ['saveNode', [{ ...node, name: ' ' }], /node\.name must not be empty/],
-    ['saveNode', [{ ...node, kind: 'cloud' }], /node\.kind must be 'local' or 'ssh'/],
+    ['saveNode', [{ ...node, kind: 'cloud' }], /node\.kind must be 'local', 'ssh', 'slurm' or 'pbs'/],
     ['saveNode', [{ ...node, admin: true }], /node has unknown field admin/],
     ['saveNode', [{ ...node, nodePath: '/bin/node\n rm -rf ~' }], /control characters/],
     ['saveNode', [{ ...node, kind: 'ssh' }], /SSH node needs ssh settings/],
+    ['saveNode', [{ ...node, kind: 'slurm' }], /Slurm or PBS node needs batch settings/],
+    ['saveNode', [{ ...node, kind: 'slurm', batch: { queue: ' ', time: '1' } }], /node\.batch\.queue must name the partition or queue/],
+    ['saveNode', [{ ...node, kind: 'pbs', batch: { queue: 'q', time: '1', setup: ['a\nb'] } }], /a setup line must be one line/],
     ['testNode', [{ ...node, ssh: { host: 'a b' } }], /host name without spaces/],
     ['runPi', [{ ...pi, mode: 'fast' }], /request\.mode must be one of direct-map, lb-map/],
     ['runPi', [{ ...pi, tasks: 10, samples: 5 }], /request\.tasks must be at most the number of samples/],

@@ -12,25 +12,40 @@ export interface NodeActions {
   remove(node: NodeRow): void
 }
 
-const RUNNING = new Set(['connecting', 'uploading', 'starting', 'ready'])
+const RUNNING = new Set(['connecting', 'uploading', 'queued', 'starting', 'ready'])
 
 // A failed or lost node says why right under its state: that is what the user must fix.
 function stateTag(row: NodeRow) {
   const tag = h(NTag, { type: NODE_STATE_TAG[row.status.state], size: 'small', bordered: false, 'data-testid': 'node-state' }, () => row.status.state)
+  if (row.status.job && !['failed', 'lost'].includes(row.status.state)) return h('div', null, [tag, job(row)])
   if (!row.status.reason) return tag
   return h('div', null, [tag, h('div', { class: 'node-reason', 'data-testid': 'node-reason' }, row.status.reason)])
 }
 
+function kind(row: NodeRow): string {
+  if (row.kind === 'local') return 'local'
+  if (row.kind === 'ssh') return `ssh · ${row.ssh?.host ?? ''}`
+  return `${row.kind} · ${row.batch?.queue ?? ''}${row.ssh?.host ? ` via ${row.ssh.host}` : ''}`
+}
+
+/** A batch node's job in the scheduler's words (`slurm job 12: PENDING (Priority)`), while it has one. */
+function job(row: NodeRow) {
+  const j = row.status.job
+  if (!j) return null
+  return h('div', { class: 'node-reason', 'data-testid': 'node-job' }, `${j.scheduler} job ${j.id}: ${j.state}${j.reason ? ` (${j.reason})` : ''}`)
+}
+
 function engines(row: NodeRow): string {
   const running = row.liveEngines
-  const planned = row.engines === null ? `one per core${row.status.cores ? ` (${row.status.cores})` : ''}` : String(row.engines)
+  const perNode = row.batch ? ` × ${row.batch.nodes ?? 1} node${(row.batch.nodes ?? 1) > 1 ? 's' : ''}` : ''
+  const planned = row.engines === null ? (row.batch ? `1${perNode}` : `one per core${row.status.cores ? ` (${row.status.cores})` : ''}`) : `${row.engines}${perNode}`
   return running ? `${running} running of ${planned}` : planned
 }
 
 export function nodeColumns(actions: NodeActions): DataTableColumns<NodeRow> {
   return [
     { title: 'Name', key: 'name', width: 140, fixed: 'left', ellipsis: { tooltip: true }, render: (row) => h('strong', null, row.name) },
-    { title: 'Kind', key: 'kind', width: 120, ellipsis: { tooltip: true }, render: (row) => (row.kind === 'local' ? 'local' : `ssh · ${row.ssh?.host ?? ''}`) },
+    { title: 'Kind', key: 'kind', width: 120, ellipsis: { tooltip: true }, render: kind },
     { title: 'State', key: 'state', minWidth: 130, render: stateTag },
     { title: 'Engines', key: 'engines', minWidth: 140, render: engines },
     {
