@@ -18,6 +18,7 @@ import { engineCapacity } from './capacity'
 import { EngineProcess } from './engineProcess'
 import { LivenessWatch } from './liveness'
 import { OutputMux } from './outputMux'
+import { SpawnQueue } from './spawnQueue'
 
 export interface AgentOptions {
   /** The bundle engines run: this agent's own file. */
@@ -35,14 +36,6 @@ const SIGNALS = new Set<string>(['SIGINT', 'SIGTERM', 'SIGKILL'])
 /** Longest wait for SIGKILLed engines to be reaped before the agent exits anyway. */
 const STOP_TIMEOUT_MS = 5000
 const DISCARD: FrameSink = () => {}
-/**
- * Engines starting at once (forked, not yet speaking). Starting hundreds together starves every
- * process on the node, this agent's heartbeat answers included; a few per core keep it answering.
- */
-const SPAWN_PER_CORE = 2
-const MIN_SPAWN_BATCH = 4
-/** An engine that has not spoken after this long gives up its place in the batch anyway. */
-const SPAWN_SLOT_MS = 10000
 
 type Input = NodeJS.ReadableStream & { pause(): unknown; resume(): unknown }
 
@@ -54,10 +47,7 @@ export class Agent {
   private readonly touched = new Set<EngineProcess>()
   /** Engines whose socket is too full: the controller's stream is paused until they drain. */
   private readonly full = new Set<EngineProcess>()
-  /** Spawn requests not started yet, and the engines started that have not spoken yet. */
-  private readonly toStart: Array<{ id: number; message: SpawnMessage }> = []
-  private readonly starting = new Set<EngineProcess>()
-  private readonly spawnBatch: number
+  private readonly spawns = new SpawnQueue<EngineProcess>(cores(), (id, message) => this.startEngine(id, message))
   private readonly liveness = new LivenessWatch((engine, responding, silentMs) =>
     this.send({ type: 'engineLiveness', engine, responding, silentMs }),
   )
@@ -85,7 +75,6 @@ export class Agent {
     })
     // Runs after the transport's own 'data' listener has cut the chunk into frames.
     input.on('data', () => this.flushInput())
-    this.spawnBatch = Math.max(MIN_SPAWN_BATCH, SPAWN_PER_CORE * cores())
   }
 
   start(): void {
@@ -111,7 +100,7 @@ export class Agent {
   async stop(reason: string, exitCode: number): Promise<void> {
     if (this.stopping) return
     this.stopping = true
-    this.toStart.length = 0
+    this.spawns.close()
     if (this.heartbeat) clearTimeout(this.heartbeat)
     console.error(`clusterdesk agent: ${reason}; stopping ${this.engines.size} engine(s)`)
     const procs = [...this.engines.values()]
@@ -232,24 +221,16 @@ export class Agent {
         this.error(`cannot start engine ${id}: it is already running on this node (pid ${running.pid})`)
         continue
       }
-      if (this.toStart.some((queued) => queued.id === id)) {
+      if (this.spawns.has(id)) {
         this.error(`cannot start engine ${id}: it is already starting on this node`)
         continue
       }
-      this.toStart.push({ id, message })
+      this.spawns.add(id, message)
     }
-    this.startMore()
+    this.spawns.pump()
   }
 
-  /** Starts queued engines while fewer than a batch are starting; the rest wait their turn. */
-  private startMore(): void {
-    while (!this.stopping && this.starting.size < this.spawnBatch && this.toStart.length > 0) {
-      const { id, message } = this.toStart.shift()!
-      this.startEngine(id, message)
-    }
-  }
-
-  private startEngine(id: number, message: SpawnMessage): void {
+  private startEngine(id: number, message: SpawnMessage): EngineProcess | null {
     let proc: EngineProcess
     try {
       proc = new EngineProcess(
@@ -258,42 +239,32 @@ export class Agent {
         {
           inputQueued: (queued) => this.touched.add(queued),
           inputFull: (full) => this.inputFull(full),
-          started: (started) => this.started(started),
+          started: (started) => this.spawns.started(started),
         },
       )
     } catch (err) {
       this.error(`cannot start engine ${id}: ${(err as Error).message}`)
-      return
+      return null
     }
     this.engines.set(id, proc)
-    this.starting.add(proc)
     this.liveness.watch(proc, positive(message.notRespondingMs))
-    // One engine stuck in its startup must not hold back the rest (its start timeout reports it).
-    setTimeout(() => this.started(proc), SPAWN_SLOT_MS).unref()
     if (proc.pid !== undefined) this.send({ type: 'engineStarted', engine: id, pid: proc.pid })
     void proc.exited.then((exit) => {
       if (this.engines.get(id) === proc) this.engines.delete(id)
       this.touched.delete(proc)
       this.liveness.forget(proc)
-      this.started(proc)
+      this.spawns.started(proc)
       if (proc.pid === undefined) this.error(`cannot start engine ${id}: ${exit.stderrTail.trim()}`)
       this.send({ type: 'engineExit', engine: id, ...exit })
     })
-  }
-
-  /** An engine spoke (or died before it could): the next one may start. */
-  private started(proc: EngineProcess): void {
-    // After this turn, so that answering pings and relaying frames come between batches.
-    if (this.starting.delete(proc)) setImmediate(() => this.startMore())
+    return proc
   }
 
   private signal(message: SignalMessage): void {
     const proc = this.engines.get(message.engine)
     if (!SIGNALS.has(message.signal)) return this.error(`refusing to send ${message.signal}: only SIGINT, SIGTERM and SIGKILL`)
-    const queued = this.toStart.findIndex((entry) => entry.id === message.engine)
-    if (queued >= 0 && message.signal !== 'SIGINT') {
+    if (message.signal !== 'SIGINT' && this.spawns.remove(message.engine)) {
       // Stopped before its turn to start: it never runs.
-      this.toStart.splice(queued, 1)
       this.send({ type: 'engineExit', engine: message.engine, code: null, signal: message.signal, stderrTail: '' })
       return
     }

@@ -60,22 +60,26 @@ function unstick() {
     parentPort.postMessage('error: cannot stop code spinning after an await (' + (err && err.message) + ')')
   }
 }
-const beat = Buffer.from([1])
+const beatByte = Buffer.from([1])
+function beat() {
+  if (workerData.livenessFd === null) return
+  try {
+    require('node:fs').writeSync(workerData.livenessFd, beatByte)
+  } catch {
+    // The agent is gone (the ppid check ends the engine) or not reading: the next beat may pass.
+  }
+}
 const guard = {
   watch() {
     for (;;) {
-      if (workerData.livenessFd !== null) {
-        try {
-          require('node:fs').writeSync(workerData.livenessFd, beat)
-        } catch {
-          // The agent is gone (the ppid check ends the engine) or not reading: the next beat may pass.
-        }
-      }
+      beat()
       Atomics.wait(cell, 0, 0, ${ORPHAN_POLL_MS})
       if (process.ppid !== workerData.ppid) process.kill(process.pid, 'SIGKILL')
     }
   },
   hold() {
+    // The first beat comes before the engine may register: one stopped right after is noticed.
+    beat()
     parentPort.postMessage('armed')
     for (;;) {
       try {

@@ -63,6 +63,8 @@ export class EngineHandle {
   busyMs = 0
   heapLimitMB: number | null = null
   private beforeUnresponsive: EngineState = 'idle'
+  /** The agent's last word on its liveness was "not responding". */
+  private silent = false
   readonly inflight = new Map<number, Task>()
   /** Called on every state change and task completion (the client fans it out). */
   onChange: ((engine: EngineHandle) => void) | null = null
@@ -109,6 +111,11 @@ export class EngineHandle {
     this.pid = pid
     this.heapLimitMB = heapLimitMB ?? null
     this.setState('idle')
+    // Reported silent before its registration was handled: it is not answering now.
+    if (this.silent) {
+      this.beforeUnresponsive = 'idle'
+      this.setState('unresponsive')
+    }
   }
 
   send(task: Task): void {
@@ -156,6 +163,7 @@ export class EngineHandle {
    * it from this engine is ignored. Direct tasks stay: they are addressed to this engine.
    */
   unresponsive(): Task[] {
+    this.silent = true
     if (!this.alive || this.state === 'unresponsive' || this.state === 'starting') return []
     this.beforeUnresponsive = this.state
     this.setState('unresponsive')
@@ -167,6 +175,7 @@ export class EngineHandle {
 
   /** The engine answers again: back to what it was doing. */
   responding(): void {
+    this.silent = false
     if (this.state !== 'unresponsive') return
     const was = this.beforeUnresponsive
     this.setState(this.inflight.size === 0 ? 'idle' : was === 'interrupting' ? 'interrupting' : 'busy')

@@ -62,7 +62,7 @@ function messageLimit(setting: string | undefined): number {
   return setting && Number.isInteger(lowered) && lowered > HEADER && lowered < MAX_FRAME_BYTES ? lowered : MAX_FRAME_BYTES
 }
 
-/** Bytes as people read them: `2.1 GB`, `512 MB`, `4096 bytes`. */
+/** Bytes as people read them: `2.1 GiB`, `512 MiB`, `4096 bytes`. */
 export function formatBytes(bytes: number): string {
   if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(bytes >= 10 * 2 ** 30 ? 0 : 1).replace(/\.0$/, '')} GiB`
   if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1).replace(/\.0$/, '')} MiB`

@@ -32,3 +32,16 @@ describe('EngineHandle.deathError', () => {
     expect(handle.deathError('apply').evalue).toBe('engine 1 on local died (exit code 3): the engine process exited — last output: b | c | d')
   })
 })
+
+describe('EngineHandle liveness', () => {
+  it('is unresponsive at once when reported silent before its registration was handled', () => {
+    const handle = new EngineHandle(0, host)
+    expect(handle.unresponsive()).toEqual([])
+    expect(handle.state).toBe('starting')
+    handle.registered(1, 100)
+    expect(handle.state).toBe('unresponsive')
+    expect(handle.responsive).toBe(false)
+    handle.responding()
+    expect(handle.state).toBe('idle')
+  })
+})
