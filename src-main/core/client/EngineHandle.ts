@@ -156,18 +156,19 @@ export class EngineHandle {
   }
 
   /**
-   * The agent says the engine stopped answering: returns its load-balanced tasks, taken off the
-   * engine to be run elsewhere, and aborts them there so that they do not also run if it comes
-   * back. Only the first may have started (the engine runs them in order); it makes no progress
-   * while the engine is stopped, so it is run again elsewhere, like a retry, and a late result of
-   * it from this engine is ignored. Direct tasks stay: they are addressed to this engine.
+   * The agent says the engine stopped answering: returns its load-balanced tasks that have not
+   * started, taken off the engine to be run elsewhere, and aborts them there so that they do not
+   * also run if it comes back. The first in flight may have started (the engine runs them in
+   * order): it stays, since running it again elsewhere could run user code twice; it finishes when
+   * the engine answers again, or fails with EngineError (and is retried, with `retries`) if the
+   * engine is killed. Direct tasks stay too: they are addressed to this engine.
    */
   unresponsive(): Task[] {
     this.silent = true
     if (!this.alive || this.state === 'unresponsive' || this.state === 'starting') return []
     this.beforeUnresponsive = this.state
     this.setState('unresponsive')
-    const queued = [...this.inflight.values()].filter((task) => task.balanced)
+    const queued = [...this.inflight.values()].slice(1).filter((task) => task.balanced)
     for (const task of queued) this.inflight.delete(task.id)
     if (queued.length > 0) this.abort(queued.map((task) => task.id))
     return queued

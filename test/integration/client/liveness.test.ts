@@ -40,7 +40,7 @@ async function stateOf(rc: Client, id: number, state: EngineState, timeoutMs = 1
 }
 
 describe('an engine that stops answering', () => {
-  it('is shown unresponsive; a load-balanced map moves to the other engine and completes in order; SIGCONT brings it back', async () => {
+  it('is shown unresponsive; the tasks waiting on it move to the other engine, the one it runs waits; SIGCONT brings it back; nothing runs twice', async () => {
     const rc = await start(2)
     const pid = rc.engines[1].pid!
     const lv = rc.loadBalancedView()
@@ -57,23 +57,23 @@ describe('an engine that stops answering', () => {
     while (map.progress < 20) await new Promise((r) => setTimeout(r, 5))
     process.kill(pid, 'SIGSTOP')
     stopped.push(pid)
-    expect(await map).toEqual(items.map((x) => x * x))
     await stateOf(rc, 1, 'unresponsive')
     expect(rc.engines[0].state).not.toBe('unresponsive')
+    // Everything but the task engine 1 may have been running finishes on engine 0.
+    const deadline = Date.now() + 20_000
+    while (map.progress < items.length - 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    expect(map.progress).toBeGreaterThanOrEqual(items.length - 1)
     // Nothing new goes to it meanwhile.
     const meanwhile = await rc.loadBalancedView().map((x: number) => x + 1, [1, 2, 3, 4])
     expect(meanwhile).toEqual([2, 3, 4, 5])
-    expect(map.metadata.at(-1)!.engineId).toBe(0)
 
     process.kill(pid, 'SIGCONT')
+    expect(await map).toEqual(items.map((x) => x * x))
     await stateOf(rc, 1, 'idle')
     expect(await rc.view(1).apply(() => 'back')).toBe('back')
-    // The moved tasks were aborted on it: at most the one it may have been running ran twice.
+    // The moved tasks were aborted on it, and the one it was running was not run again elsewhere.
     const [on0, on1] = (await rc.view().pull('ran')) as number[][]
-    const counts = new Map<number, number>()
-    for (const x of [...on0, ...(on1 ?? [])]) counts.set(x, (counts.get(x) ?? 0) + 1)
-    expect([...counts.keys()].sort((a, b) => a - b)).toEqual(items)
-    expect([...counts.values()].filter((n) => n > 1).length).toBeLessThanOrEqual(1)
+    expect([...on0, ...(on1 ?? [])].sort((a, b) => a - b)).toEqual(items)
   }, 60_000)
 
   it('is not flagged while it runs a long CPU-bound task', async () => {
