@@ -31,6 +31,15 @@ describe('the simd π kernel on real local engines', () => {
     expect(paths).toEqual(rc.ids.map(() => 'wasm'))
   })
 
+  it('gives the same hits on engines that take the JS path (told they have no WebAssembly SIMD)', async () => {
+    const { rc } = await startLocal(2)
+    await rc.view(rc.ids).execute('globalThis.__clusterdeskPiSimd = null')
+    const r = await runPi(rc, { samples: SAMPLES, tasks: TASKS, mode: 'direct-map', seed: 42, kernel: 'simd' })
+    expect(r.hits).toBe(expectedHits)
+    const cached = await rc.view(rc.ids).apply(() => (globalThis as unknown as { __clusterdeskPiSimd?: unknown }).__clusterdeskPiSimd)
+    expect(cached).toEqual([null, null])
+  })
+
   it('lb-apply draws one engine\'s share with the same per-chunk hits', async () => {
     const { rc } = await startLocal(2)
     const r = await runPi(rc, { samples: SAMPLES, tasks: TASKS, mode: 'lb-apply', seed: 42, kernel: 'simd' })
