@@ -4,6 +4,7 @@
  * that says what happened.
  */
 import { connect as netConnect, type Socket } from 'node:net'
+import { hostname } from 'node:os'
 import { decodeFrame, encodeFrame } from '../protocol/codec'
 import { CLIENT_PROTOCOL_VERSION, type FromController, type ToController } from '../protocol/clientMessages'
 import { AGENT } from '../protocol/messages'
@@ -69,7 +70,7 @@ export function openRemote(options: OpenRemoteOptions): Promise<RemoteController
             return fail(`the controller of ${where} speaks client protocol ${message.version}, this client ${CLIENT_PROTOCOL_VERSION}: use the same clusterdesk version for both`)
           }
           serverNonce = message.nonce
-          send({ type: 'auth', version: CLIENT_PROTOCOL_VERSION, nonce: clientNonce, mac: proof(key, 'client', message.nonce, clientNonce) })
+          send({ type: 'auth', version: CLIENT_PROTOCOL_VERSION, nonce: clientNonce, mac: proof(key, 'client', message.nonce, clientNonce), pid: process.pid, host: hostname() })
         } else if (message.type === 'refused') {
           fail(
             message.reason === 'wrong key'
