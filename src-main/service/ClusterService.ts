@@ -73,7 +73,8 @@ export class ClusterService implements ClusterServiceApi, EventSource {
     this.version = options.version ?? packageVersion
     this.store = new Store(options.dataDir)
     this.bus = new EventBus({ intervalMs: options.eventIntervalMs })
-    this.tracker = new EngineTracker(this.bus, (key) => this.nodes.nodeOfKey(key) ?? this.attachedNode(key))
+    // An attached cluster's node keys ('local'…) may equal the app's own: its engines are its own.
+    this.tracker = new EngineTracker(this.bus, (key) => this.attachedNode(key) ?? this.nodes.nodeOfKey(key))
     this.hostKeys = { knownHostsFile: options.knownHostsFile, trustedHostsFile: join(options.dataDir, 'known_hosts') }
     this.nodes = new NodeManager(this.store, this.bus, this.tracker, {
       heartbeatMs: options.heartbeatMs,

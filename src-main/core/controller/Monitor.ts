@@ -12,6 +12,13 @@ import { taskErrorToWire } from '../remote/wireErrors'
 
 /** How often monitors get a batch. */
 export const MONITOR_INTERVAL_MS = 100
+/** How often at most the clients' counts are recounted and sent (a join or leave goes out at once). */
+export const CLIENTS_INTERVAL_MS = 500
+/**
+ * `submitted` events one batch carries at most: a map of 100,000 items is submitted at once, and
+ * its queued count is in the clients list anyway. Every `done` event is sent.
+ */
+export const MAX_SUBMITTED_PER_BATCH = 2000
 
 /** One step of a task's life, as every monitor sees it. Times are epoch milliseconds. */
 export interface TaskEvent {
@@ -68,6 +75,10 @@ export class Monitor {
   /** Submitted events of this batch, by task id: a task done in the same batch drops its own. */
   private submittedNow = new Map<number, number>()
   private clientsChanged = false
+  /** A client joined or left: the list goes out with the next batch, whenever the last one went. */
+  private clientsMoved = false
+  private lastClients = 0
+  private submittedCount = 0
   private timer: NodeJS.Timeout | null = null
 
   constructor(startedAt: number) {
@@ -93,11 +104,11 @@ export class Monitor {
 
   clientJoined(clientNo: number, pid: number | null, host: string | null): void {
     this.clients.set(clientNo, { info: { clientNo, pid, host, since: Date.now(), queued: 0, running: 0, done: 0, failed: 0 }, live: new Set() })
-    this.clientsChanged = true
+    this.clientsMoved = true
   }
 
   clientLeft(clientNo: number): void {
-    if (this.clients.delete(clientNo)) this.clientsChanged = true
+    if (this.clients.delete(clientNo)) this.clientsMoved = true
   }
 
   list(): ClientInfo[] {
@@ -115,6 +126,7 @@ export class Monitor {
     if (entry) entry.live.add(task)
     if (!this.active) return
     this.clientsChanged = true
+    if (++this.submittedCount > MAX_SUBMITTED_PER_BATCH) return
     this.submittedNow.set(task.id, this.events.length)
     this.events.push({
       kind: 'submitted',
@@ -162,8 +174,15 @@ export class Monitor {
     const events = this.events.filter((e) => e !== null)
     this.events = []
     this.submittedNow.clear()
-    const clients = this.clientsChanged ? this.list() : null
-    this.clientsChanged = false
+    this.submittedCount = 0
+    // Recounting walks every live task: at most every CLIENTS_INTERVAL_MS, unless one joined or left.
+    const now = Date.now()
+    const due = this.clientsMoved || (this.clientsChanged && now - this.lastClients >= CLIENTS_INTERVAL_MS)
+    const clients = due ? this.list() : null
+    if (due) {
+      this.clientsChanged = this.clientsMoved = false
+      this.lastClients = now
+    }
     for (const l of this.listeners) {
       if (events.length) l.onTasks?.(events)
       if (clients) l.onClients?.(clients)
@@ -175,5 +194,6 @@ export class Monitor {
     this.timer = null
     this.events = []
     this.submittedNow.clear()
+    this.submittedCount = 0
   }
 }
