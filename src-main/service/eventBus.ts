@@ -7,7 +7,7 @@
 import type { OutputLine, ServiceEvent, TaskBar } from './api'
 
 /** Finished tasks one batch carries at most (a script's 100,000 tasks are shown as their tail). */
-export const MAX_TASKS_PER_BATCH = 5000
+export const MAX_TASKS_PER_BATCH = 2000
 
 export type EventListener = (batch: ServiceEvent[]) => void
 
