@@ -232,6 +232,8 @@ export interface ProfileState {
   current: string | null
   /** True while the app shows a cluster started elsewhere (`clusterdesk start`, a script). */
   attached: boolean
+  /** Why the app went back to its own cluster by itself (the attached one stopped), if it did. */
+  lost?: string
 }
 
 /** A profile with a connection file, as listed by `listProfiles`. */

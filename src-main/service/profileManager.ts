@@ -21,6 +21,7 @@ export class ProfileManager {
   private ownError: string | null = null
   private attachedTo: { profile: string; client: Client } | null = null
   private publishing: Promise<void> | null = null
+  private lost: string | null = null
 
   constructor(
     private readonly bus: EventBus,
@@ -54,7 +55,8 @@ export class ProfileManager {
   }
 
   state(): ProfileState {
-    return { own: this.own, ownError: this.ownError, current: this.attachedTo?.profile ?? this.own, attached: this.attachedTo !== null }
+    const state: ProfileState = { own: this.own, ownError: this.ownError, current: this.attachedTo?.profile ?? this.own, attached: this.attachedTo !== null }
+    return this.lost ? { ...state, lost: this.lost } : state
   }
 
   /** The attached cluster's client, or null while the app shows its own. */
@@ -78,6 +80,17 @@ export class ProfileManager {
     const client = await connect({ profile, timeoutMs: 5000 })
     const previous = this.attachedTo
     this.attachedTo = { profile, client }
+    this.lost = null
+    // The attached cluster stopping (or its process dying) brings the app back to its own.
+    client.subscribe({
+      onClosed: (error) => {
+        if (this.attachedTo?.client !== client) return
+        this.attachedTo = null
+        this.lost = `profile '${profile}' went away: ${error.message}`
+        this.onShown(this.cluster().localClient)
+        this.changed()
+      },
+    })
     this.onShown(client)
     this.changed()
     await previous?.client.close().catch(() => undefined)
@@ -85,6 +98,7 @@ export class ProfileManager {
   }
 
   async detach(): Promise<ProfileState> {
+    this.lost = null
     const previous = this.attachedTo
     if (!previous) return this.state()
     this.attachedTo = null

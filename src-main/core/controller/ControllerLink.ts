@@ -19,6 +19,8 @@ export interface ClientEvents {
   onTaskDone?(task: Task): void
   /** A node's agent reported a problem or the node was lost. */
   onNodeEvent?(node: string, message: string): void
+  /** A connected client's controller went away (not sent for the client's own close()). */
+  onClosed?(error: Error): void
 }
 
 /** What `clusterdesk list` shows of a running controller. */

@@ -240,6 +240,10 @@ export class RemoteController implements ControllerLink {
     for (const task of this.outbox.splice(0)) task.lose(this.closedBy)
     for (const r of this.requests.values()) r.reject(this.closedBy)
     this.requests.clear()
+    if (!this.leaving) {
+      const error = this.closedBy
+      this.emit((l) => l.onClosed?.(error))
+    }
   }
 
   /** Referenced only while something is pending: an idle connected script may exit. */

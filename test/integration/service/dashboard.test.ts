@@ -74,4 +74,21 @@ describe('the dashboard service', () => {
     expect((await service.snapshot()).engines).toEqual([])
     expect(events.events.some((e) => e.type === 'tasksReset')).toBe(true)
   })
+
+  test('goes back to its own cluster by itself when the attached one stops', async () => {
+    freshHome()
+    const { cluster } = await startLocal(1, { profile: 'brief' })
+    const service = openService(tempDir(), { profile: undefined })
+    await service.published()
+    await service.attach('brief')
+    await waitFor(async () => (await service.snapshot()).engines.length === 1, 'the engine of brief')
+    await cluster.stop()
+    const state = await waitFor(async () => {
+      const s = await service.snapshot()
+      return s.profile.attached ? null : s.profile
+    }, 'the service to detach by itself')
+    expect(state).toMatchObject({ current: 'app', attached: false })
+    expect(state.lost).toMatch(/^profile 'brief' went away/)
+    expect((await service.snapshot()).engines).toEqual([])
+  })
 })
