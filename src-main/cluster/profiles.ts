@@ -85,12 +85,19 @@ export function readConnectionFile(target: ConnectionTarget = {}): ConnectionInf
   return { ...info, profile: info.profile ?? profile ?? DEFAULT_PROFILE, file }
 }
 
+/** Whether a controller process runs; one that has exited but is not yet reaped (a zombie) does not. */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    // No /proc (macOS): signal 0 is all there is to go by.
+    return true
   }
 }
 

@@ -12,7 +12,7 @@ import type { EngineInfo } from './EngineHandle'
 import { LoadBalancedView, type LoadBalancedViewOptions } from './LoadBalancedView'
 import type { NodeConnection } from './NodeConnection'
 import { resolveTargets, type Targets } from './targets'
-import { CLIENT_ID_BITS, Task } from './Task'
+import { TASKS_PER_CLIENT, Task } from './Task'
 
 export type { ClientEvents } from '../controller/ControllerLink'
 
@@ -97,18 +97,12 @@ export class Client {
 
   /** Makes a task (encoding it now, so bad arguments fail here) without sending it. */
   makeTask(op: TaskOp, engineId: number | null): Task {
-    return new Task(++this.taskCount * CLIENT_ID_BITS + this.link.clientNo, op, engineId)
+    return new Task(this.link.clientNo * TASKS_PER_CLIENT + ++this.taskCount, op, engineId)
   }
 
-  /** Sends a task to one engine. */
-  sendDirect(task: Task, engineId: number): void {
-    task.meta.engineId = engineId
-    this.link.submit([task])
-  }
-
-  /** Queues a load-balanced task. */
-  sendBalanced(task: Task): void {
-    this.link.submit([task])
+  /** Sends tasks to the controller: direct ones to the engine they were made for, balanced ones to the queue. */
+  dispatch(tasks: Task[]): void {
+    this.link.submit(tasks)
   }
 
   /** Wraps tasks in an AsyncResult wired to this client's abort. */

@@ -137,7 +137,7 @@ export class DirectView<Single extends boolean = boolean> {
   }
 
   private send<T>(tasks: ReturnType<Client['makeTask']>[], method: string, combine: (values: unknown[]) => T): AsyncResult<T> {
-    for (const task of tasks) this.client.sendDirect(task, task.meta.engineId!)
+    this.client.dispatch(tasks)
     return this.client.result(tasks, method, this.single, combine)
   }
 }

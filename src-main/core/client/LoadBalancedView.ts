@@ -48,7 +48,7 @@ export class LoadBalancedView {
   apply<R = unknown>(fn: (...args: never[]) => R | Promise<R>, ...args: unknown[]): AsyncResult<R> {
     return this.client.submit(() => {
       const task = this.task({ op: 'apply', fn: functionSource(fn, 'apply'), args })
-      this.client.sendBalanced(task)
+      this.client.dispatch([task])
       return this.client.result([task], 'apply', true, (values) => values[0] as R)
     })
   }
@@ -67,7 +67,7 @@ export class LoadBalancedView {
       const tasks = blockBounds(length, Math.ceil(length / chunkSize)).map(([a, b]) =>
         this.task({ op: 'map', fn: source, seqs: seqs.map((s) => sliceSeq(s, a, b) as unknown[]) }),
       )
-      for (const task of tasks) this.client.sendBalanced(task)
+      this.client.dispatch(tasks)
       return this.client.result(tasks, 'map', false, (values) => (values as R[][]).flat() as R[], !ordered)
     })
   }

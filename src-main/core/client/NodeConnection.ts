@@ -8,13 +8,13 @@ import { decodeFrame, encodeFrame, frameEngine, setFrameEngine } from '../protoc
 import {
   AGENT,
   PROTOCOL_VERSION,
-  type EngineExitMessage,
   type FromAgent,
   type FromEngine,
   type HelloMessage,
   type ToAgent,
 } from '../protocol/messages'
 import type { Transport } from '../protocol/transport'
+import { DirectChannels } from './DirectChannels'
 import type { EngineHost } from './EngineHandle'
 
 /** What the agent says about its node in the handshake. */
@@ -42,15 +42,6 @@ export interface NodeConnectionOptions {
   missedBeats?: number
 }
 
-/**
- * After the agent reported an engine's exit, how long to wait for the engine's direct channel to
- * deliver its last frames (and close) before the exit is processed anyway.
- */
-const DIRECT_DRAIN_MS = 500
-
-/** A direct channel: announced by the engine through the agent, then attached, then closed. */
-type DirectState = { transport: Transport | null; closed: boolean }
-
 export class NodeConnection implements EngineHost {
   readonly label: string
   agent: AgentInfo | null = null
@@ -62,13 +53,12 @@ export class NodeConnection implements EngineHost {
   private open = true
   private closeWaiters: Array<() => void> = []
   private active = true
-  /** Engines with a direct channel; its transport carries their frames both ways while open. */
-  private readonly directs = new Map<number, DirectState>()
-  private attachedDirects = 0
-  /** Exit reports waiting for the engine's direct channel to close. */
-  private readonly heldExits = new Map<number, { message: EngineExitMessage; timer: NodeJS.Timeout }>()
-  /** Engines whose exit was reported: a late direct channel of theirs is refused. */
-  private readonly exited = new Set<number>()
+  /** Local engines' direct channels: their frames go both ways there while open. */
+  private readonly directs = new DirectChannels({
+    onFrame: (frame) => this.frame(frame),
+    onExit: (message) => this.events?.onAgentMessage(message),
+    sendSwitch: (engine) => this.sendTo(engine, { type: 'directSwitch' }),
+  })
 
   constructor(
     private readonly transport: Transport,
@@ -122,11 +112,9 @@ export class NodeConnection implements EngineHost {
    */
   send(chunks: Uint8Array[], engine = frameEngine(chunks[0])): void {
     setFrameEngine(chunks[0], engine)
-    if (this.attachedDirects > 0) {
-      const direct = this.directs.get(engine)?.transport
-      if (direct) return direct.send(chunks)
-    }
-    this.transport.send(chunks)
+    const direct = this.directs.transportFor(engine)
+    if (direct) direct.send(chunks)
+    else this.transport.send(chunks)
   }
 
   /**
@@ -135,26 +123,7 @@ export class NodeConnection implements EngineHost {
    * this way, so it reads them only after everything sent through the agent before.
    */
   attachDirect(engine: number, transport: Transport): void {
-    const known = this.directs.get(engine)
-    // An engine whose exit waits for this very channel still gets it; after that it is too late.
-    const tooLate = this.exited.has(engine) && !this.heldExits.has(engine)
-    if (!this.open || tooLate || known?.transport || known?.closed) {
-      transport.close()
-      return
-    }
-    const state: DirectState = known ?? { transport: null, closed: false }
-    state.transport = transport
-    this.directs.set(engine, state)
-    this.attachedDirects++
-    transport.setHandlers({
-      // Only the engine's own frames: the channel speaks for that one engine.
-      onFrame: (frame) => {
-        if (frameEngine(frame) === engine) this.frame(frame)
-      },
-      onClose: () => this.directClosed(engine, state),
-    })
-    if (!this.active) transport.unref?.()
-    this.sendTo(engine, { type: 'directSwitch' })
+    this.directs.attach(engine, transport, this.open, this.active)
   }
 
   signal(engine: number, signal: 'SIGINT' | 'SIGTERM' | 'SIGKILL'): void {
@@ -166,10 +135,7 @@ export class NodeConnection implements EngineHost {
     this.active = active
     if (active) this.transport.ref?.()
     else this.transport.unref?.()
-    for (const { transport } of this.directs.values()) {
-      if (active) transport?.ref?.()
-      else transport?.unref?.()
-    }
+    this.directs.setActive(active)
   }
 
   /** Asks the agent to stop its engines and exit; resolves when the stream has closed. */
@@ -219,59 +185,15 @@ export class NodeConnection implements EngineHost {
     if (this.open) this.transport.send(encodeFrame(engine, message))
   }
 
-  private directClosed(engine: number, state: DirectState): void {
-    state.closed = true
-    if (state.transport) {
-      state.transport = null
-      this.attachedDirects--
-    }
-    // Later frames for the engine go through the agent; its exit report decides what happened.
-    this.releaseExit(engine)
-  }
-
-  /** Processes an exit report now, or once the engine's direct channel has said its last. */
-  private engineExit(message: EngineExitMessage): void {
-    this.exited.add(message.engine)
-    const direct = this.directs.get(message.engine)
-    if (!direct || direct.closed) {
-      this.directs.delete(message.engine)
-      this.events?.onAgentMessage(message)
-      return
-    }
-    const timer = setTimeout(() => this.releaseExit(message.engine), DIRECT_DRAIN_MS)
-    timer.unref()
-    this.heldExits.set(message.engine, { message, timer })
-  }
-
-  private releaseExit(engine: number): void {
-    const held = this.heldExits.get(engine)
-    if (!held) return
-    this.heldExits.delete(engine)
-    clearTimeout(held.timer)
-    const direct = this.directs.get(engine)
-    this.directs.delete(engine)
-    if (direct?.transport) {
-      // Waited long enough: whatever the channel still brings concerns a dead engine.
-      direct.transport.close()
-      direct.transport = null
-      this.attachedDirects--
-    }
-    this.events?.onAgentMessage(held.message)
-  }
-
   private frame(frame: Uint8Array): void {
     const { engine, message } = decodeFrame<FromAgent | FromEngine>(frame)
     if (engine !== AGENT) {
-      if ((message as FromEngine).type === 'directOpened') {
-        // In order with the agent's reports: from here the engine's exit waits for the channel.
-        if (!this.directs.has(engine) && !this.exited.has(engine)) this.directs.set(engine, { transport: null, closed: false })
-        return
-      }
+      if ((message as FromEngine).type === 'directOpened') return this.directs.opened(engine)
       this.events?.onEngineMessage(engine, message as FromEngine, frame)
       return
     }
     const msg = message as FromAgent
-    if (msg.type === 'engineExit') return this.engineExit(msg)
+    if (msg.type === 'engineExit') return this.directs.exit(msg)
     if (msg.type === 'hello') {
       if (msg.version !== PROTOCOL_VERSION || !msg.agent) {
         this.helloWaiter?.reject(
@@ -312,8 +234,7 @@ export class NodeConnection implements EngineHost {
     this.open = false
     if (this.heartbeat) clearInterval(this.heartbeat)
     // The agent's last word on each engine comes before the node's loss.
-    for (const engine of [...this.heldExits.keys()]) this.releaseExit(engine)
-    for (const direct of this.directs.values()) direct.transport?.close()
+    this.directs.closeAll()
     for (const w of this.closeWaiters.splice(0)) w()
     this.events?.onLost(reason)
   }

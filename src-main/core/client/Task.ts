@@ -24,12 +24,13 @@ export interface TaskMetadata {
 export type TaskState = 'queued' | 'sent' | 'done'
 
 /**
- * Task ids are unique across every client of a controller without any remapping: the low 20 bits
- * are the client's number (0 for the client in the controller's own process), the rest count that
- * client's tasks. So the controller relays a connected client's encoded task as it is.
+ * Task ids are unique across every client of a controller without any remapping: the client's
+ * number (0 for the client in the controller's own process, whose ids stay small) times 2^32, plus
+ * its count of tasks. So the controller relays a connected client's encoded task as it is. Exact
+ * as numbers up to 2^21 clients of one controller.
  */
-export const CLIENT_ID_BITS = 2 ** 20
-export const taskClient = (taskId: number): number => taskId % CLIENT_ID_BITS
+export const TASKS_PER_CLIENT = 2 ** 32
+export const taskClient = (taskId: number): number => Math.floor(taskId / TASKS_PER_CLIENT)
 
 /** One request to one engine. Encoded once when made, so bad arguments fail at the call. */
 export class Task {

@@ -28,7 +28,7 @@ export interface WelcomeMessage { type: 'welcome'; mac: Uint8Array; clientNo: nu
 export interface RefusedMessage { type: 'refused'; reason: string }
 
 export interface SubmitEntry {
-  /** The client's task id (its number in the low bits, see Task.ts). */
+  /** The client's task id (its client number times 2^32 plus its count, see Task.ts). */
   id: number
   method: TaskMethod
   /** The engine of a direct task; null for a load-balanced one. */

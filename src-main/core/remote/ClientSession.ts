@@ -31,6 +31,8 @@ export class ClientSession {
   private readonly transport: StreamTransport
   private readonly nonce = newNonce()
   private authed = false
+  /** Refused (wrong key, wrong version): nothing more it sends is read. */
+  private refused = false
   private closed = false
   private readonly tasks = new Map<number, Task>()
   /** Submit entries whose raw task frames are still to come, in order. */
@@ -101,7 +103,7 @@ export class ClientSession {
   }
 
   private frame(frame: Uint8Array): void {
-    if (this.closed) return
+    if (this.closed || this.refused) return
     if (this.expected.length > 0) return this.taskFrame(this.expected.shift()!, frame)
     let message: ToController
     try {
@@ -134,10 +136,12 @@ export class ClientSession {
         message.type === 'auth'
           ? `this controller speaks client protocol ${CLIENT_PROTOCOL_VERSION}, the client ${message.version}: use the same clusterdesk version on both`
           : 'the client did not authenticate'
+      this.refused = true
       this.send({ type: 'refused', reason })
       return this.end()
     }
     if (!(message.nonce instanceof Uint8Array) || !proofMatches(proof(this.key, 'client', this.nonce, message.nonce), message.mac)) {
+      this.refused = true
       this.send({ type: 'refused', reason: 'wrong key' })
       return this.end()
     }
@@ -165,7 +169,7 @@ export class ClientSession {
 
   private taskFrame(entry: SubmitEntry, frame: Uint8Array): void {
     // A client may only use its own ids: they are what routes results back to it.
-    if (!entry || typeof entry.id !== 'number' || taskClient(entry.id) !== this.clientNo || this.tasks.has(entry.id)) return this.drop()
+    if (!entry || !Number.isInteger(entry.id) || taskClient(entry.id) !== this.clientNo || this.tasks.has(entry.id)) return this.drop()
     const task = new Task(entry.id, { op: entry.method } as TaskOp, entry.engineId ?? null, [frame])
     if (entry.engineId === null || entry.engineId === undefined) {
       task.balanced = true

@@ -18,6 +18,9 @@ import type { Task } from '../client/Task'
 import type { ClientEvents, ControllerLink, ControllerStatus, MonitorEvents } from '../controller/ControllerLink'
 import { taskErrorFromWire } from './wireErrors'
 
+/** How long a request the controller answers at once (status, interrupt) may take. */
+const QUICK_REQUEST_MS = 10_000
+
 export class RemoteController implements ControllerLink {
   private readonly mirror = new Map<number, EngineInfo>()
   private readonly tasks = new Map<number, Task>()
@@ -73,7 +76,7 @@ export class RemoteController implements ControllerLink {
   }
 
   async interrupt(ids: number[]): Promise<void> {
-    await this.request('interrupt', ids)
+    await this.request('interrupt', ids, QUICK_REQUEST_MS)
   }
 
   subscribe(events: ClientEvents): () => void {
@@ -103,7 +106,7 @@ export class RemoteController implements ControllerLink {
   }
 
   async status(): Promise<ControllerStatus> {
-    return (await this.request('status')) as ControllerStatus
+    return (await this.request('status', undefined, QUICK_REQUEST_MS)) as ControllerStatus
   }
 
   async close(): Promise<void> {
@@ -126,11 +129,24 @@ export class RemoteController implements ControllerLink {
     await this.close()
   }
 
-  private request(method: RequestMethod, args?: unknown): Promise<unknown> {
+  /** `timeoutMs`: for requests the controller answers at once; adding nodes or stopping may take long. */
+  private request(method: RequestMethod, args?: unknown, timeoutMs = 0): Promise<unknown> {
     if (this.closedBy) return Promise.reject(this.closedBy)
     const rid = this.nextRid++
     return new Promise((resolve, reject) => {
-      this.requests.set(rid, { resolve, reject, method })
+      const timer = timeoutMs
+        ? setTimeout(() => {
+            if (!this.requests.delete(rid)) return
+            this.updateRef()
+            reject(new ConnectionError(`the controller of ${this.describe} did not answer ${method} within ${timeoutMs} ms: it may be stuck; \`clusterdesk list\` shows what runs`))
+          }, timeoutMs)
+        : null
+      timer?.unref()
+      const done = <T>(fn: (v: T) => void) => (v: T): void => {
+        if (timer) clearTimeout(timer)
+        fn(v)
+      }
+      this.requests.set(rid, { resolve: done(resolve), reject: done(reject), method })
       this.updateRef()
       this.flush()
       this.send({ type: 'request', rid, method, ...(args !== undefined ? { args } : {}) })

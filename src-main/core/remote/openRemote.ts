@@ -33,6 +33,11 @@ export function openRemote(options: OpenRemoteOptions): Promise<RemoteController
   return new Promise((resolve, reject) => {
     const socket: Socket = 'path' in address ? netConnect(address.path) : netConnect(address.port, address.host)
     socket.setNoDelay?.(true)
+    // Before the transport's own listener: a failed connect is explained here, not as a close.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') fail(`nothing is listening for ${where} (${err.code}): the cluster has stopped; ${hint}`)
+      else fail(`could not connect to ${where}: ${err.message}`)
+    })
     const transport = new StreamTransport(socket, socket)
     const clientNonce = newNonce()
     let serverNonce: Uint8Array | null = null
@@ -47,10 +52,6 @@ export function openRemote(options: OpenRemoteOptions): Promise<RemoteController
       reject(new ConnectionError(message))
     }
     const timer = setTimeout(() => fail(`the controller of ${where} did not answer within ${timeoutMs} ms: is it stuck? \`clusterdesk list\` shows what runs`), timeoutMs)
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') fail(`nothing is listening for ${where} (${err.code}): the cluster has stopped; ${hint}`)
-      else fail(`could not connect to ${where}: ${err.message}`)
-    })
     const send = (message: ToController): void => transport.send(encodeFrame(AGENT, message as never))
     transport.setHandlers({
       onClose: (err) => {

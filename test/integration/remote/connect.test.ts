@@ -6,6 +6,7 @@ import { statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Cluster } from '../../../src-main/cluster/Cluster'
+import { runPi } from '../../../src-main/experiments/pi/runPi'
 import { connect } from '../../../src-main/cluster/connect'
 import { connectionFile, listProfiles, readConnectionFile } from '../../../src-main/cluster/profiles'
 import { ClusterConfigError } from '../../../src-main/cluster/options'
@@ -46,6 +47,7 @@ describe('connect() to a published cluster', () => {
     const info = readConnectionFile({ profile: 'p1' })
     expect(info.pid).toBe(process.pid)
     expect(info.key).toMatch(/^[0-9a-f]{64}$/)
+    expect('path' in info.address && statSync(dirname(info.address.path)).mode & 0o777).toBe(0o700)
     const listed = await listProfiles()
     expect(listed).toEqual([expect.objectContaining({ profile: 'p1', state: 'running', pid: process.pid, engines: 1, clients: 0 })])
     await cluster.stop()
@@ -76,28 +78,15 @@ describe('connect() to a published cluster', () => {
     }
   })
 
-  it('streams a map as an async iterable, ordered and unordered', async () => {
+  it('runs π with the same bit-identical hits as the in-process client', async () => {
     freshHome()
-    await startLocal(2, { profile: 'imap' })
-    const rc = await connectClient('imap')
-    const lv = rc.loadBalancedView()
-    const ordered: number[] = []
-    for await (const v of lv.map((x: number) => x * 10, [1, 2, 3, 4])) ordered.push(v as number)
-    expect(ordered).toEqual([10, 20, 30, 40])
-    const slowFirst = lv.map(async (x: number) => {
-      await new Promise((r) => setTimeout(r, x === 1 ? 1500 : 0))
-      return x
-    }, [1, 2, 3], { ordered: false })
-    const unordered: number[] = []
-    const readyAtEach: boolean[] = []
-    for await (const v of slowFirst) {
-      unordered.push(v as number)
-      readyAtEach.push(slowFirst.ready())
+    const { rc: own } = await startLocal(2, { profile: 'pi' })
+    const rc = await connectClient('pi')
+    const options = { samples: 2_000_000, tasks: 8, kernel: 'seeded', seed: 7 } as const
+    const inProcess = await runPi(own, { ...options, mode: 'lb-map' })
+    for (const mode of ['lb-map', 'direct-map', 'scatter-execute'] as const) {
+      expect((await runPi(rc, { ...options, mode })).hits).toBe(inProcess.hits)
     }
-    // The fast results came out while the slow one still ran.
-    expect(readyAtEach[0]).toBe(false)
-    expect(unordered[0]).not.toBe(1)
-    expect([...unordered].sort()).toEqual([1, 2, 3])
   })
 
   it('says ConnectionError for a missing profile', async () => {

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect as netConnect, type Socket } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { connect } from '../../../src-main/cluster/connect'
-import { connectionFile, readConnectionFile, writeConnectionFile } from '../../../src-main/cluster/profiles'
+import { connectionFile, listProfiles, readConnectionFile, writeConnectionFile } from '../../../src-main/cluster/profiles'
 import { ConnectionError } from '../../../src-main/core/client/errors'
 import { connectClient, freshHome, startLocal, waitGone } from '../../helpers/cluster'
 import { clientProcess } from '../../helpers/clientProcess'
@@ -58,6 +58,17 @@ describe('connection files', () => {
     expect(existsSync(connectionFile('gone'))).toBe(false)
   })
 
+  it('lists a profile whose controller is dead as stale, and removes its file', async () => {
+    freshHome()
+    const { child } = await clientProcess(`console.log(process.pid)`)
+    await new Promise((r) => child.once('exit', r))
+    await startLocal(1, { profile: 'up' })
+    writeConnectionFile({ ...readConnectionFile({ profile: 'up' }), profile: 'dead', pid: child.pid! })
+    const listed = await listProfiles()
+    expect(listed.map((p) => [p.profile, p.state])).toEqual([['dead', 'stale'], ['up', 'running']])
+    expect(existsSync(connectionFile('dead'))).toBe(false)
+  })
+
   it('refuses a connection file others can read', async () => {
     freshHome()
     await startLocal(1, { profile: 'open' })
@@ -90,6 +101,23 @@ describe('a controller that dies under its client', () => {
 })
 
 describe('misbehaving connections', () => {
+  it('a client killed mid-scatter of 400 MB leaves the cluster serving, its namespaces as they were', async () => {
+    freshHome()
+    const { rc: own } = await startLocal(2, { profile: 'scatter' })
+    await own.view().push({ x: 'before' })
+    const { child, line } = await clientProcess(`
+      const rc = await connect({ profile: 'scatter' })
+      rc.view().scatter('x', new Float64Array(50_000_000).fill(1))
+      setTimeout(() => console.log('sending'), 50)
+    `)
+    expect(line).toBe('sending')
+    child.kill('SIGKILL')
+    await new Promise((r) => child.once('exit', r))
+    const rc = await connectClient('scatter')
+    expect(await rc.view().pull('x')).toEqual(['before', 'before'])
+    expect(rc.engines.map((e) => e.state)).toEqual(['idle', 'idle'])
+  })
+
   it('closes a connection that sends garbage, and keeps serving', async () => {
     freshHome()
     await startLocal(1, { profile: 'g' })
