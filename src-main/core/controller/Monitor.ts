@@ -71,7 +71,8 @@ interface ClientEntry {
 export class Monitor {
   private readonly listeners = new Set<MonitorEvents>()
   private readonly clients = new Map<number, ClientEntry>()
-  private events: TaskEvent[] = []
+  /** This batch's events; a submitted event is nulled when its task finishes in the same batch. */
+  private events: Array<TaskEvent | null> = []
   /** Submitted events of this batch, by task id: a task done in the same batch drops its own. */
   private submittedNow = new Map<number, number>()
   private clientsChanged = false
@@ -150,7 +151,7 @@ export class Monitor {
     const at = this.submittedNow.get(task.id)
     if (at !== undefined) {
       this.submittedNow.delete(task.id)
-      this.events[at] = null as never
+      this.events[at] = null
     }
     const error = task.meta.error
     const status = task.meta.status === 'pending' ? 'error' : task.meta.status
@@ -171,7 +172,7 @@ export class Monitor {
 
   /** Sends what gathered since the last batch. */
   flush(): void {
-    const events = this.events.filter((e) => e !== null)
+    const events = this.events.filter((e): e is TaskEvent => e !== null)
     this.events = []
     this.submittedNow.clear()
     this.submittedCount = 0
@@ -183,9 +184,10 @@ export class Monitor {
       this.clientsChanged = this.clientsMoved = false
       this.lastClients = now
     }
+    // Clients first: a task event's client is then always known to the monitor (a new one's pid).
     for (const l of this.listeners) {
-      if (events.length) l.onTasks?.(events)
       if (clients) l.onClients?.(clients)
+      if (events.length) l.onTasks?.(events)
     }
   }
 
