@@ -118,6 +118,7 @@ export class ClusterService implements ClusterServiceApi, EventSource {
       profile: this.profiles.state(),
       clients: this.stream.listClients(),
       tasks: this.stream.recent(),
+      tasksTotal: this.stream.total,
     }
   }
 

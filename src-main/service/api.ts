@@ -296,6 +296,8 @@ export interface ServiceSnapshot {
   clients: ClientView[]
   /** The most recent finished tasks (at most a few thousand), oldest first. */
   tasks: TaskBar[]
+  /** Tasks finished since the shown cluster was shown (all of them, not only those in `tasks`). */
+  tasksTotal: number
 }
 
 /** Events, delivered in batches (at most every 100 ms) so no number of engines floods the UI. */
@@ -325,8 +327,11 @@ export type ServiceEvent =
   | { type: 'errorsCleared' }
   | { type: 'profile'; profile: ProfileState }
   | { type: 'clients'; clients: ClientView[] }
-  /** Tasks finished since the last batch, to append to the stream (keep a bounded tail). */
-  | { type: 'tasks'; tasks: TaskBar[] }
+  /**
+   * Tasks finished since the last batch, to append to the stream (keep a bounded tail; a batch
+   * carries the newest 2,000), and `total`: how many finished since the cluster was shown.
+   */
+  | { type: 'tasks'; tasks: TaskBar[]; total: number }
   /** The shown cluster changed (attach, detach): the stream starts empty. */
   | { type: 'tasksReset' }
 

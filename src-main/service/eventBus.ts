@@ -65,7 +65,7 @@ export class EventBus implements EventSource {
         this.pending.delete(`chunks:${event.runId}`)
         break
       case 'tasks':
-        this.addTasks(event.tasks)
+        this.addTasks(event.tasks, event.total)
         return
       case 'tasksReset':
         this.pending.delete('tasks')
@@ -131,11 +131,11 @@ export class EventBus implements EventSource {
   }
 
   /** Finished tasks join those pending, keeping the newest MAX_TASKS_PER_BATCH (the stream is a tail). */
-  private addTasks(tasks: TaskBar[]): void {
+  private addTasks(tasks: TaskBar[], total: number): void {
     if (tasks.length === 0) return
     const earlier = this.pending.get('tasks') as Extract<ServiceEvent, { type: 'tasks' }> | undefined
     const merged = earlier ? earlier.tasks.concat(tasks) : tasks
-    this.set('tasks', { type: 'tasks', tasks: merged.length > MAX_TASKS_PER_BATCH ? merged.slice(-MAX_TASKS_PER_BATCH) : merged })
+    this.set('tasks', { type: 'tasks', tasks: merged.length > MAX_TASKS_PER_BATCH ? merged.slice(-MAX_TASKS_PER_BATCH) : merged, total })
   }
 
   /** New chunks of a run join those still pending, so a batch has one `runChunks` per run. */

@@ -27,6 +27,8 @@ export class TaskStream {
   /** Engine id (-1: never placed) → its finished tasks, oldest first. */
   private readonly bars = new Map<number, TaskBar[]>()
   private clients: ClientView[] = []
+  /** Tasks finished since this cluster was followed. */
+  private finished = 0
   private selfNo = 0
   private stop: (() => void) | null = null
   private errorWindow = { start: 0, count: 0 }
@@ -49,11 +51,16 @@ export class TaskStream {
     this.stop = null
     this.bars.clear()
     this.clients = []
+    this.finished = 0
     this.bus.publish({ type: 'tasksReset' })
     this.bus.publish({ type: 'clients', clients: [] })
     if (!client) return
     this.selfNo = client.link.clientNo
     this.stop = client.monitor({ onTasks: (events) => this.tasks(events), onClients: (clients) => this.clientsChanged(clients) })
+  }
+
+  get total(): number {
+    return this.finished
   }
 
   listClients(): ClientView[] {
@@ -93,9 +100,10 @@ export class TaskStream {
       // Trimmed in steps, not at every push: a quarter over the bound, cut back to it.
       if (ring.length > this.perEngine * 1.25) ring.splice(0, ring.length - this.perEngine)
       fresh.push(bar)
+      this.finished++
       if (e.error && e.client !== this.selfNo) this.clientError(e)
     }
-    if (fresh.length) this.bus.publish({ type: 'tasks', tasks: fresh })
+    if (fresh.length) this.bus.publish({ type: 'tasks', tasks: fresh, total: this.finished })
   }
 
   private clientError(e: TaskEvent): void {

@@ -23,7 +23,7 @@ export const useClusterStore = defineStore('cluster', () => {
   const clients = shallowRef<ClientView[]>([])
   /** Bumped at each redraw: the chart's computed reads `tasks()` again. */
   const tick = ref(0)
-  /** Tasks finished since the app showed this cluster (not only those kept). */
+  /** Tasks finished since the service showed this cluster (not only those kept). */
   const total = ref(0)
   let bars: TaskBar[] = []
   let redrawTimer: ReturnType<typeof setTimeout> | undefined
@@ -41,8 +41,8 @@ export const useClusterStore = defineStore('cluster', () => {
     if (redrawTimer === undefined) redrawTimer = setTimeout(redraw, Math.max(0, lastRedraw + STREAM_REDRAW_MS - Date.now()))
   }
 
-  function append(next: TaskBar[]): void {
-    total.value += next.length
+  function append(next: TaskBar[], finished: number): void {
+    total.value = finished
     bars = bars.length + next.length > MAX_STREAM_TASKS ? bars.concat(next).slice(-MAX_STREAM_TASKS) : bars.concat(next)
     scheduleRedraw()
   }
@@ -57,7 +57,7 @@ export const useClusterStore = defineStore('cluster', () => {
     clients.value = snapshot.clients
     bars = []
     total.value = 0
-    append(snapshot.tasks)
+    append(snapshot.tasks, snapshot.tasksTotal)
   }
 
   function apply(event: ClusterEvent): void {
@@ -65,7 +65,7 @@ export const useClusterStore = defineStore('cluster', () => {
       profile.value = event.profile
       void refreshProfiles()
     } else if (event.type === 'clients') clients.value = event.clients
-    else if (event.type === 'tasks') append(event.tasks)
+    else if (event.type === 'tasks') append(event.tasks, event.total)
     else {
       bars = []
       total.value = 0

@@ -47,7 +47,7 @@ describe('the Clients & tasks view', () => {
       await attachClient(client)
       const store = useClusterStore()
       const ticks = store.tick
-      for (let i = 0; i < 30; i++) client.emit([{ type: 'tasks', tasks: Array.from({ length: 1000 }, (_, j) => bar(i * 1000 + j)) }])
+      for (let i = 0; i < 30; i++) client.emit([{ type: 'tasks', tasks: Array.from({ length: 1000 }, (_, j) => bar(i * 1000 + j)), total: (i + 1) * 1000 }])
       expect(store.total).toBe(30_000)
       expect(store.tasks()).toHaveLength(MAX_STREAM_TASKS)
       expect(store.tasks().at(-1)!.id).toBe(29_999)

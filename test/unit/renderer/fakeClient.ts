@@ -31,6 +31,7 @@ export const emptySnapshot = (): ServiceSnapshot => ({
   profile: { own: 'app', ownError: null, current: 'app', attached: false },
   clients: [],
   tasks: [],
+  tasksTotal: 0,
 })
 
 export function engine(id: number, patch: Partial<EngineView> = {}): EngineView {
