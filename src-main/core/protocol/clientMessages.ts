@@ -22,8 +22,11 @@ export const CLIENT_PROTOCOL_VERSION = 1
 export const MAX_UNAUTHENTICATED_FRAME = 4096
 
 export interface ChallengeMessage { type: 'challenge'; version: number; nonce: Uint8Array }
-/** `pid` and `host` name the client in monitors' client lists (optional: older clients omit them). */
-export interface AuthMessage { type: 'auth'; version: number; nonce: Uint8Array; mac: Uint8Array; pid?: number; host?: string }
+/**
+ * `pid` and `host` name the client in monitors' client lists (optional: older clients omit them);
+ * `probe`: a connection that only asks (listProfiles' status, a profile claim), not listed there.
+ */
+export interface AuthMessage { type: 'auth'; version: number; nonce: Uint8Array; mac: Uint8Array; pid?: number; host?: string; probe?: boolean }
 export interface WelcomeMessage { type: 'welcome'; mac: Uint8Array; clientNo: number; engines: EngineInfo[] }
 export interface RefusedMessage { type: 'refused'; reason: string }
 

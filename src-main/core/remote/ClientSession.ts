@@ -40,6 +40,8 @@ export class ClientSession {
   private readonly authTimer: NodeJS.Timeout
   private unsubscribe: (() => void) | null = null
   private unmonitor: (() => void) | null = null
+  /** Only asks (status): not listed as a client by monitors. */
+  private probe = false
   private outDone: DoneEntry[] = []
   private outFrames: Uint8Array[] = []
   private outEngines = new Map<number, EngineInfo>()
@@ -89,7 +91,7 @@ export class ClientSession {
     if (pending.length) this.controller.abort(pending)
     if (this.authed) {
       this.controller.remoteClients--
-      this.controller.monitoring.clientLeft(this.clientNo)
+      if (!this.probe) this.controller.monitoring.clientLeft(this.clientNo)
     }
     this.onClosed(this)
   }
@@ -149,7 +151,8 @@ export class ClientSession {
     this.authed = true
     this.clientNo = this.nextClientNo()
     this.controller.remoteClients++
-    this.controller.monitoring.clientJoined(
+    this.probe = message.probe === true
+    if (!this.probe) this.controller.monitoring.clientJoined(
       this.clientNo,
       Number.isInteger(message.pid) ? message.pid! : null,
       typeof message.host === 'string' ? message.host.slice(0, 255) : null,

@@ -48,6 +48,10 @@ describe('the dashboard service', () => {
       ['app', 'running', true, true],
       ['app-2', 'running', false, false],
     ])
+    // Connections that only ask (the second app's claim of 'app', listProfiles' status) are no clients.
+    await new Promise((r) => setTimeout(r, 700))
+    const listed = new Set(events.events.flatMap((e) => (e.type === 'clients' ? e.clients.map((c) => c.clientNo) : [])))
+    expect([...listed].sort((a, b) => a - b)).toEqual([0, no])
   })
 
   test('attaches to a cluster started elsewhere, runs console code on it, and detaches', async () => {
