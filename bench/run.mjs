@@ -5,7 +5,10 @@ import { performance } from 'node:perf_hooks'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Cluster, connect, runPi } from '../dist/index.js'
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { Cluster } from '../dist/index.js'
+import { clientFigures } from './clientFigures.mjs'
 
 const json = process.argv.includes('--json')
 const engines = Number(process.env.BENCH_ENGINES ?? 2)
@@ -73,18 +76,23 @@ try {
   await cluster.stop()
 }
 // In-process and connected side by side: one cluster published under a profile (in a temporary
-// CLUSTERDESK_HOME), measured through its own client and through a connect()ed one.
+// CLUSTERDESK_HOME), measured through its own client and through a client that connect()s from
+// another process, as a notebook would.
 {
   const home = mkdtempSync(join(tmpdir(), 'clusterdesk-bench-'))
   process.env.CLUSTERDESK_HOME = home
   const published = new Cluster({ nodes: [{ kind: 'local', engines }], profile: 'bench' })
   const own = await published.start()
-  const remote = await connect({ profile: 'bench' })
   const sideBySide = []
   try {
-    for (const [mode, client] of [['in-process', own], ['connected', remote]]) sideBySide.push({ mode, ...(await clientFigures(client)) })
+    sideBySide.push({ mode: 'in-process', ...(await clientFigures(own)) })
+    const script = fileURLToPath(new URL('./clientFigures.mjs', import.meta.url))
+    // Async: this process is the controller and must keep serving while the client runs.
+    const out = await new Promise((resolve, reject) => {
+      execFile(process.execPath, [script, 'bench'], { env: process.env, maxBuffer: 1 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout)))
+    })
+    sideBySide.push({ mode: 'connected', ...JSON.parse(out) })
   } finally {
-    await remote.close()
     await published.stop()
     rmSync(home, { recursive: true, force: true })
   }
@@ -104,39 +112,6 @@ try {
 }
 
 if (json) console.log(JSON.stringify({ engines, node: process.version, results }, null, 2))
-
-/** The figures measured through one client (in-process or connected) of the same cluster. */
-async function clientFigures(client) {
-  const one = client.view(0)
-  const dv = client.view()
-  const lv = client.loadBalancedView()
-  for (let i = 0; i < 200; i++) await one.apply(() => 0)
-  const n = 2000
-  const seq = await timed(async () => {
-    for (let i = 0; i < n; i++) await one.apply(() => 0)
-  })
-  const tasks = 20000
-  await Promise.all(Array.from({ length: 2000 }, () => lv.apply(() => 0)))
-  const lbTime = await timed(() => Promise.all(Array.from({ length: tasks }, () => lv.apply(() => 0))))
-  const big = new Float64Array(10_000_000).map((_, i) => i)
-  await dv.scatter('a', big)
-  const scatterTimes = []
-  const gatherTimes = []
-  for (let i = 0; i < 3; i++) {
-    scatterTimes.push(await timed(() => dv.scatter('a', big)))
-    gatherTimes.push(await timed(() => dv.gather('a')))
-  }
-  await dv.execute('a = null')
-  const pi = await runPi(client, { samples: 1e8, tasks: 16, mode: 'lb-map', kernel: 'seeded', seed: 42 })
-  return {
-    applyMs: round(seq / n),
-    lbPerS: Math.round(tasks / (lbTime / 1000)),
-    scatterMBs: round(big.byteLength / 1e6 / (median(scatterTimes) / 1000), 0),
-    gatherMBs: round(big.byteLength / 1e6 / (median(gatherTimes) / 1000), 0),
-    piPerS: Math.round(pi.samplesPerSec),
-    piHits: pi.hits,
-  }
-}
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b)

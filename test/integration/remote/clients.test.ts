@@ -23,6 +23,30 @@ describe('several clients of one cluster', () => {
     expect((await a.status()).clients).toBe(3)
   })
 
+  it('aborts its own queued tasks, follows its tasks\' live output, and leaves another client\'s work alone', async () => {
+    freshHome()
+    await startLocal(2, { profile: 'abort' })
+    const [a, b] = await Promise.all([connectClient('abort'), connectClient('abort')])
+    const streamed: string[] = []
+    a.subscribe({ onStream: (_engine, _task, name, text) => streamed.push(`${name}:${text}`) })
+    const slow = (x: number) => {
+      const t = Date.now() + 150
+      while (Date.now() < t);
+      return x
+    }
+    const others = b.loadBalancedView().map(slow, [1, 2, 3, 4])
+    const mine = a.loadBalancedView().map(slow, Array.from({ length: 40 }, (_, i) => i))
+    await new Promise((r) => setTimeout(r, 100))
+    mine.abort()
+    const err = await mine.then(() => null, (e) => e)
+    expect(String(err)).toMatch(/TaskAborted/)
+    expect(mine.metadata.filter((m) => m.status === 'aborted').length).toBeGreaterThan(20)
+    expect(await others).toEqual([1, 2, 3, 4])
+    // Output is streamed while a task runs (the result carries it all at the end).
+    await a.view(0).execute('console.log("hello from 0"); await new Promise((r) => setTimeout(r, 400))')
+    expect(streamed.join('')).toContain('stdout:hello from 0')
+  })
+
   it('keeps values pushed by one client for the next one', async () => {
     freshHome()
     await startLocal(2, { profile: 'ns' })

@@ -4,7 +4,7 @@
  * both ways, errors rebuilt on the client, and disconnects.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, type Server } from 'node:net'
+import { connect as connectSocket, createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -16,7 +16,7 @@ import { encodeFrame, decodeFrame } from '../../../src-main/core/protocol/codec'
 import { CLIENT_PROTOCOL_VERSION } from '../../../src-main/core/protocol/clientMessages'
 import { AGENT } from '../../../src-main/core/protocol/messages'
 import { StreamTransport } from '../../../src-main/core/protocol/transport'
-import { newKey, newNonce } from '../../../src-main/core/remote/auth'
+import { newKey, newNonce, proof } from '../../../src-main/core/remote/auth'
 import { openRemote } from '../../../src-main/core/remote/openRemote'
 import { ProtocolServer } from '../../../src-main/core/remote/ProtocolServer'
 import { FakeAgent } from '../../helpers/fakeAgent'
@@ -122,6 +122,28 @@ describe('the client protocol', () => {
     expect(String(err)).toMatch(/went away/)
     await expect(rc.view(0).apply(() => 2)).rejects.toThrow(ConnectionError)
     await expect(rc.status()).rejects.toThrow(ConnectionError)
+  })
+
+  it('closes an authenticated connection that then sends garbage, and keeps serving the others', async () => {
+    const { path, key, server } = await controllerWithEngines(1)
+    const good = new Client(await open(path, key))
+    cleanups.push(() => good.close())
+    const socket = connectSocket(path)
+    const closed = new Promise<void>((r) => socket.once('close', () => r()))
+    const t = new StreamTransport(socket, socket)
+    const mine = newNonce()
+    t.setHandlers({
+      onFrame: (frame) => {
+        const { message } = decodeFrame<{ type: string; nonce: Uint8Array }>(frame)
+        if (message.type === 'challenge') t.send(encodeFrame(AGENT, { type: 'auth', version: CLIENT_PROTOCOL_VERSION, nonce: mine, mac: proof(key, 'client', message.nonce, mine) } as never))
+        // Authenticated: now a frame whose body is not MessagePack at all.
+        if (message.type === 'welcome') socket.write(Buffer.from([0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 4, 0xc1, 0xc1, 0xc1, 0xc1, 0, 0, 0, 0]))
+      },
+      onClose: () => undefined,
+    })
+    await closed
+    expect(server.clients).toBe(1)
+    expect(await good.view(0).apply(() => 'fine')).toBe('fine')
   })
 
   it('says so when nothing listens', async () => {
