@@ -5,7 +5,7 @@
 export { Cluster, type LauncherFactory } from './cluster/Cluster'
 export { ClusterConfigError, type ClusterOptions, type LocalNodeSpec, type NodeSpec, type SshNodeSpec, type SlurmNodeSpec, type PbsNodeSpec, type BatchLogin } from './cluster/options'
 export { Client, type ClientEvents } from './core/client/Client'
-export type { ControllerLink, ControllerStatus } from './core/controller/ControllerLink'
+export type { ClientInfo, ControllerLink, ControllerStatus, MonitorEvents, TaskEvent } from './core/controller/ControllerLink'
 export { connect, type ConnectOptions } from './cluster/connect'
 export {
   connectionFile,

@@ -86,6 +86,22 @@ export class Cluster {
     return this.publication?.file ?? null
   }
 
+  /**
+   * Publishes the controller under `profile` now, for a cluster grown with addNode() that never
+   * calls start() (the GUI's): scripts can `connect({ profile })` even before a node runs.
+   * Rejects with ClusterConfigError if that profile is running; resolves with the connection file.
+   */
+  async publish(profile: string): Promise<string> {
+    if (this.publication) throw new ClusterConfigError(`this cluster is already published (${this.publication.file})`)
+    this.publication = await publishController(this.controller, { profile, listen: this.options.listen, keepAlive: this.options.keepAlive })
+    return this.publication.file
+  }
+
+  /** The in-process client whether or not a node runs yet (the GUI follows it from the start). */
+  get localClient(): Client {
+    return this.rc
+  }
+
   /** The client, once `start()` has succeeded (null before and after `stop()`). */
   get client(): Client | null {
     return this.started ? this.rc : null

@@ -128,7 +128,7 @@ export function removeConnectionFile(profile: string, pid = process.pid): void {
 /** Asks a running controller for its status; null if it does not answer in time. */
 async function askStatus(info: ConnectionInfo, timeoutMs: number): Promise<{ engines: number; clients: number; uptimeS: number } | null> {
   try {
-    const link = await openRemote({ address: info.address, key: info.key, describe: `profile '${info.profile}'`, hint: startHint(info.profile), timeoutMs })
+    const link = await openRemote({ address: info.address, key: info.key, describe: `profile '${info.profile}'`, hint: startHint(info.profile), timeoutMs, probe: true })
     try {
       const s = await link.status()
       // This asking client is not one of the cluster's clients.

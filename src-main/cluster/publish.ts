@@ -52,7 +52,7 @@ async function claimProfile(profile: string): Promise<void> {
     return
   }
   if (isProcessAlive(info.pid)) {
-    const answering = await openRemote({ address: info.address, key: info.key, describe: `profile '${profile}'`, hint: startHint(profile), timeoutMs: 3000 })
+    const answering = await openRemote({ address: info.address, key: info.key, describe: `profile '${profile}'`, hint: startHint(profile), timeoutMs: 3000, probe: true })
       .then((link) => link.close().then(() => true))
       .catch(() => false)
     if (answering) {

@@ -11,6 +11,8 @@ import type {
   NodeRecord,
   NodeTestResult,
   PiRunRequest,
+  ProfileState,
+  ProfileView,
   RunRecord,
   ServiceSnapshot,
 } from './api'
@@ -23,7 +25,10 @@ import { isBatchKind, testBatchNode } from './batchNodes'
 import { testNode } from './nodeTest'
 import { testSshNode, trustHostKey, type HostKeyFiles } from './sshNodes'
 import { RunManager } from './runs/runManager'
+import { APP_PROFILE, ProfileManager } from './profileManager'
 import { parseArgs, ServiceInputError } from './schemas'
+import { TaskStream } from './taskStream'
+import type { Client } from '../core/client/Client'
 import { Store } from './store'
 
 export interface ClusterServiceOptions {
@@ -41,6 +46,12 @@ export interface ClusterServiceOptions {
    * (`<home>/known_hosts`, shared with the library and the CLI) is read and written.
    */
   knownHostsFile?: string
+  /**
+   * The profile the app's cluster is published under, for scripts' `connect({ profile })`
+   * (default 'app', or 'app-2'… if another app holds it; never 'default', the terminal's); null:
+   * not published.
+   */
+  profile?: string | null
 }
 
 export class ClusterService implements ClusterServiceApi, EventSource {
@@ -53,6 +64,10 @@ export class ClusterService implements ClusterServiceApi, EventSource {
   private readonly errors: ErrorLog
   private readonly runs: RunManager
   private readonly console: ConsoleManager
+  private readonly profiles: ProfileManager
+  private readonly stream: TaskStream
+  /** The client of the cluster shown now: the app's own, or the attached one. */
+  private shown: Client | null = null
   private closing: Promise<void> | null = null
   /** SSH host keys: ~/.ssh/known_hosts plus clusterdesk's trust store, or only the knownHostsFile given. */
   private readonly hostKeys: HostKeyFiles
@@ -62,15 +77,26 @@ export class ClusterService implements ClusterServiceApi, EventSource {
     this.version = options.version ?? packageVersion
     this.store = new Store(options.dataDir)
     this.bus = new EventBus({ intervalMs: options.eventIntervalMs })
-    this.tracker = new EngineTracker(this.bus, (key) => this.nodes.nodeOfKey(key))
+    // An attached cluster's node keys ('local'…) may equal the app's own: its engines are its own.
+    this.tracker = new EngineTracker(this.bus, (key) => this.attachedNode(key) ?? this.nodes.nodeOfKey(key))
     this.hostKeys = { knownHostsFile: options.knownHostsFile }
-    this.nodes = new NodeManager(this.store, this.bus, this.tracker, { heartbeatMs: options.heartbeatMs, hostKeys: this.hostKeys })
+    this.nodes = new NodeManager(this.store, this.bus, this.tracker, {
+      heartbeatMs: options.heartbeatMs,
+      hostKeys: this.hostKeys,
+      onClient: (client) => {
+        if (!this.profiles.attachedClient) this.show(client)
+      },
+    })
     this.errors = new ErrorLog(this.store, this.bus)
+    this.stream = new TaskStream(this.bus, this.errors, (engineId) => this.tracker.nodeNameOf(engineId))
+    this.profiles = new ProfileManager(this.bus, () => this.nodes.ownCluster, (client) => this.show(client), options.profile === undefined ? APP_PROFILE : options.profile)
+    this.show(this.nodes.ownCluster.localClient)
+    void this.profiles.publish()
     const deps = {
       store: this.store,
       bus: this.bus,
       errors: this.errors,
-      client: () => this.nodes.client,
+      client: () => this.profiles.attachedClient ?? this.nodes.client,
       nodeNameOf: (engineId: number) => this.tracker.nodeNameOf(engineId),
     }
     this.runs = new RunManager(deps)
@@ -93,7 +119,45 @@ export class ClusterService implements ClusterServiceApi, EventSource {
       progress: this.runs.progress(),
       console: this.console.list(),
       errors: this.errors.list(),
+      profile: this.profiles.state(),
+      clients: this.stream.listClients(),
+      tasks: this.stream.recent(),
+      tasksTotal: this.stream.total,
     }
+  }
+
+  /** Resolves once the app's own cluster is published (or failed to be: see `profile.ownError`). */
+  async published(): Promise<ProfileState> {
+    await this.profiles.publish()
+    return this.profiles.state()
+  }
+
+  async listProfiles(): Promise<ProfileView[]> {
+    parseArgs('listProfiles', [])
+    return this.profiles.list()
+  }
+
+  async attach(profile: string): Promise<ProfileState> {
+    return this.profiles.attach(...parseArgs('attach', [profile]))
+  }
+
+  async detach(): Promise<ProfileState> {
+    parseArgs('detach', [])
+    return this.profiles.detach()
+  }
+
+  /** Shows a cluster: its engines, clients and task stream. */
+  private show(client: Client): void {
+    if (this.shown === client) return
+    this.shown = client
+    this.tracker.switchTo(client)
+    this.stream.follow(client)
+  }
+
+  /** The engines of an attached cluster belong to none of the app's nodes: named by their node's key. */
+  private attachedNode(key: string): { nodeId: string; nodeName: string; local: boolean } | null {
+    const profile = this.profiles?.attachedProfile
+    return profile ? { nodeId: `${profile}:${key}`, nodeName: `${key} (${profile})`, local: false } : null
   }
 
   async saveNode(input: NodeInput & { id?: string }): Promise<NodeRecord> {
@@ -140,7 +204,10 @@ export class ClusterService implements ClusterServiceApi, EventSource {
   }
 
   async interrupt(engineIds?: number[]): Promise<void> {
-    await this.nodes.interrupt(...parseArgs('interrupt', [engineIds]))
+    const [ids] = parseArgs('interrupt', [engineIds])
+    const attached = this.profiles.attachedClient
+    if (attached) await attached.interrupt(ids)
+    else await this.nodes.interrupt(ids)
   }
 
   async runPi(request: PiRunRequest): Promise<RunRecord> {
@@ -180,6 +247,8 @@ export class ClusterService implements ClusterServiceApi, EventSource {
     this.closing ??= (async () => {
       // A run that ignores its interrupt ends when its engines are stopped below.
       await Promise.race([this.runs.close(), delay(5000)])
+      this.stream.close()
+      await this.profiles.close()
       await this.nodes.close()
       await Promise.race([Promise.all([this.runs.close(), this.console.close()]), delay(2000)])
       this.bus.flush()

@@ -204,8 +204,9 @@ export interface RunProgress {
 export interface ErrorRecord {
   id: string
   at: number
-  source: 'run' | 'console'
-  /** The run or console entry it came from. */
+  /** 'client': a task of another client of the cluster (a script that connected to its profile). */
+  source: 'run' | 'console' | 'client'
+  /** The run or console entry it came from; for 'client', `client-<n>`. */
   sourceId: string
   engineId: number | null
   nodeName: string | null
@@ -242,6 +243,63 @@ export interface ConsoleEntry {
   error: string | null
 }
 
+// ---- profiles, clients, task stream -----------------------------------------------------------
+
+/** Which cluster the app shows: its own (published under `own`) or one it attached to. */
+export interface ProfileState {
+  /** The profile the app's own cluster is published under; null if publishing failed (`ownError`). */
+  own: string | null
+  ownError: string | null
+  /** The profile whose cluster the app shows now (engines, console, runs, clients, task stream). */
+  current: string | null
+  /** True while the app shows a cluster started elsewhere (`clusterdesk start`, a script). */
+  attached: boolean
+  /** Why the app went back to its own cluster by itself (the attached one stopped), if it did. */
+  lost?: string
+}
+
+/** A profile with a connection file, as listed by `listProfiles`. */
+export interface ProfileView {
+  profile: string
+  state: 'running' | 'stale'
+  pid: number
+  engines: number | null
+  clients: number | null
+  uptimeS: number | null
+  /** The app's own cluster's profile. */
+  own: boolean
+  /** The profile shown now. */
+  current: boolean
+}
+
+/** One client of the shown cluster (client 0 is the process that runs its controller). */
+export interface ClientView {
+  clientNo: number
+  pid: number | null
+  host: string | null
+  /** Epoch ms it connected (client 0: when the controller started). */
+  since: number
+  queued: number
+  running: number
+  done: number
+  failed: number
+  /** This app's own client. */
+  self: boolean
+}
+
+/** A finished task, as the task stream draws it. Times are epoch ms. */
+export interface TaskBar {
+  id: number
+  client: number
+  /** The engine that ran it (null: it never reached one). */
+  engineId: number | null
+  method: string
+  submitted: number
+  started: number | null
+  completed: number | null
+  status: 'ok' | 'error' | 'aborted'
+}
+
 // ---- the service ------------------------------------------------------------------------------
 
 /** Lists are ordered: runs and errors newest first, console entries oldest first (as a terminal). */
@@ -256,6 +314,12 @@ export interface ServiceSnapshot {
   progress: RunProgress[]
   console: ConsoleEntry[]
   errors: ErrorRecord[]
+  profile: ProfileState
+  clients: ClientView[]
+  /** The most recent finished tasks (at most a few thousand), oldest first. */
+  tasks: TaskBar[]
+  /** Tasks finished since the shown cluster was shown (all of them, not only those in `tasks`). */
+  tasksTotal: number
 }
 
 /** Events, delivered in batches (at most every 100 ms) so no number of engines floods the UI. */
@@ -283,6 +347,15 @@ export type ServiceEvent =
   | { type: 'console'; entry: ConsoleEntry }
   | { type: 'error'; error: ErrorRecord }
   | { type: 'errorsCleared' }
+  | { type: 'profile'; profile: ProfileState }
+  | { type: 'clients'; clients: ClientView[] }
+  /**
+   * Tasks finished since the last batch, to append to the stream (keep a bounded tail; a batch
+   * carries the newest 2,000), and `total`: how many finished since the cluster was shown.
+   */
+  | { type: 'tasks'; tasks: TaskBar[]; total: number }
+  /** The shown cluster changed (attach, detach): the stream starts empty. */
+  | { type: 'tasksReset' }
 
 /** Every call the renderer can make. Implemented by ClusterService; adapters only forward. */
 export interface ClusterServiceApi {
@@ -327,6 +400,16 @@ export interface ClusterServiceApi {
    */
   execute(code: string, targets: string): Promise<ConsoleEntry>
   clearErrors(): Promise<void>
+  /** Every profile with a connection file (the app's own included), asking each controller for its status. */
+  listProfiles(): Promise<ProfileView[]>
+  /**
+   * Shows the cluster running under `profile` (started with `clusterdesk start`, or by a script):
+   * its engines, clients and task stream; the console and π runs use it. The app's own nodes keep
+   * running. Attaching to the app's own profile is a detach.
+   */
+  attach(profile: string): Promise<ProfileState>
+  /** Back to the app's own cluster; the attached one keeps running. */
+  detach(): Promise<ProfileState>
 }
 
 export type ServiceMethod = keyof ClusterServiceApi

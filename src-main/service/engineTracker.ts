@@ -51,6 +51,7 @@ export class EngineTracker {
   private readonly timer: NodeJS.Timeout
   private readonly keepDead: number
   private client: Client | null = null
+  private unsubscribe: (() => void) | null = null
 
   constructor(
     private readonly bus: EventBus,
@@ -66,12 +67,28 @@ export class EngineTracker {
   attach(client: Client): void {
     if (this.client === client) return
     this.client = client
-    client.subscribe({
+    this.unsubscribe = client.subscribe({
       onEngineChange: (info) => this.update(info),
       onStream: (engineId, taskId, name, text) => this.output(engineId, this.engines.get(engineId)?.tail.stream(taskId, name, text)),
       onTaskDone: (task) => this.taskDone(task),
     })
     this.sync()
+  }
+
+  /**
+   * Follows another cluster's client instead (attaching to a profile, or back to the app's own):
+   * the engines shown so far are dropped first, as engine ids of two clusters overlap.
+   */
+  switchTo(client: Client): void {
+    if (this.client === client) return
+    this.unsubscribe?.()
+    this.unsubscribe = null
+    this.client = null
+    const gone = [...this.engines.keys()]
+    this.engines.clear()
+    this.removed.clear()
+    if (gone.length) this.bus.publish({ type: 'enginesRemoved', engineIds: gone })
+    this.attach(client)
   }
 
   /** Catches up with engines that changed before the client could be followed, or whose node just became known. */

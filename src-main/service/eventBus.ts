@@ -4,7 +4,10 @@
  * 10,000 times between two flushes is one `engine` event with its latest view, so 32 engines ×
  * 10,000 tasks is at most 32 engine events per batch, whatever the task rate.
  */
-import type { OutputLine, ServiceEvent } from './api'
+import type { OutputLine, ServiceEvent, TaskBar } from './api'
+
+/** Finished tasks one batch carries at most (a script's 100,000 tasks are shown as their tail). */
+export const MAX_TASKS_PER_BATCH = 2000
 
 export type EventListener = (batch: ServiceEvent[]) => void
 
@@ -60,6 +63,12 @@ export class EventBus implements EventSource {
         this.pending.delete(`run:${event.runId}`)
         this.pending.delete(`progress:${event.runId}`)
         this.pending.delete(`chunks:${event.runId}`)
+        break
+      case 'tasks':
+        this.addTasks(event.tasks, event.total)
+        return
+      case 'tasksReset':
+        this.pending.delete('tasks')
         break
       case 'errorsCleared':
         for (const key of [...this.pending.keys()]) if (key.startsWith('error:')) this.pending.delete(key)
@@ -121,6 +130,14 @@ export class EventBus implements EventSource {
     this.set(key, { type: 'output', engineId, lines: merged.slice(-this.maxOutputLines) })
   }
 
+  /** Finished tasks join those pending, keeping the newest MAX_TASKS_PER_BATCH (the stream is a tail). */
+  private addTasks(tasks: TaskBar[], total: number): void {
+    if (tasks.length === 0) return
+    const earlier = this.pending.get('tasks') as Extract<ServiceEvent, { type: 'tasks' }> | undefined
+    const merged = earlier ? earlier.tasks.concat(tasks) : tasks
+    this.set('tasks', { type: 'tasks', tasks: merged.length > MAX_TASKS_PER_BATCH ? merged.slice(-MAX_TASKS_PER_BATCH) : merged, total })
+  }
+
   /** New chunks of a run join those still pending, so a batch has one `runChunks` per run. */
   private addChunks(event: Extract<ServiceEvent, { type: 'runChunks' }>): void {
     if (event.chunks.length === 0) return
@@ -155,6 +172,10 @@ function keyOf(event: ServiceEvent): string | null {
       return `console:${event.entry.id}`
     case 'error':
       return `error:${event.error.id}`
+    case 'profile':
+      return 'profile'
+    case 'clients':
+      return 'clients'
     default:
       return null
   }

@@ -29,6 +29,8 @@ export interface NodeManagerOptions {
   startTimeout?: number
   /** Where SSH host keys are checked and recorded (default: ~/.ssh/known_hosts + clusterdesk's trust store). */
   hostKeys?: HostKeyFiles
+  /** Called when the own cluster's client starts following engines (default: the tracker attaches it). */
+  onClient?: (client: Client) => void
 }
 
 /** The node state an SSH launch stage shows. */
@@ -53,6 +55,11 @@ export class NodeManager {
     private readonly options: NodeManagerOptions = {},
   ) {
     if (store.created) store.putNode({ ...DEFAULT_NODE, createdAt: Date.now(), updatedAt: Date.now() })
+  }
+
+  /** The app's own cluster (made on first use; the service publishes it before any node runs). */
+  get ownCluster(): Cluster {
+    return (this.cluster ??= this.newCluster())
   }
 
   /** The cluster's client once a node has started (it stays the same client afterwards). */
@@ -201,7 +208,8 @@ export class NodeManager {
   private follow(client: Client): void {
     if (this.followed === client) return
     this.followed = client
-    this.tracker.attach(client)
+    if (this.options.onClient) this.options.onClient(client)
+    else this.tracker.attach(client)
     client.subscribe({ onNodeEvent: (key, message) => this.nodeEvent(key, message) })
   }
 

@@ -122,6 +122,12 @@ const methods = {
     names: ['code', 'targets'],
   },
   clearErrors: { args: z.tuple([]), names: [] },
+  listProfiles: { args: z.tuple([]), names: [] },
+  attach: {
+    args: z.tuple([z.string({ error: 'must be a profile name (a string)' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: "must be a profile name: letters, digits, '.', '_' or '-' (at most 64)" })]),
+    names: ['profile'],
+  },
+  detach: { args: z.tuple([]), names: [] },
 } satisfies Record<ServiceMethod, { args: z.ZodTuple; names: string[] }>
 
 // Fails to compile, naming the method, when a schema's output drifts from the API's parameters.

@@ -31,9 +31,12 @@ export function tempDir(prefix = 'clusterdesk-test-'): string {
   return dir
 }
 
-/** A service on `dataDir`, closed (engines stopped) after the test. */
+/**
+ * A service on `dataDir`, closed (engines stopped) after the test. Not published under a profile
+ * unless `options.profile` asks (tests that publish set a fresh CLUSTERDESK_HOME).
+ */
 export function openService(dataDir: string, options: Partial<ClusterServiceOptions> = {}): ClusterService {
-  const service = new ClusterService({ dataDir, ...options })
+  const service = new ClusterService({ dataDir, profile: null, ...options })
   onCleanup(() => service.close())
   return service
 }

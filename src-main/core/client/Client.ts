@@ -5,7 +5,7 @@
  */
 import type { TaskOp } from '../protocol/messages'
 import { Controller } from '../controller/Controller'
-import type { ClientEvents, ControllerLink, ControllerStatus } from '../controller/ControllerLink'
+import type { ClientEvents, ControllerLink, ControllerStatus, MonitorEvents } from '../controller/ControllerLink'
 import { AsyncResult, failedResult } from './AsyncResult'
 import { DirectView } from './DirectView'
 import type { EngineInfo } from './EngineHandle'
@@ -60,6 +60,14 @@ export class Client {
   /** Follows engine and task events; returns a function that stops following. */
   subscribe(events: ClientEvents): () => void {
     return this.link.subscribe(events)
+  }
+
+  /**
+   * Follows the work of every client of the cluster (task events, connected clients), in batches;
+   * returns a function that stops following. See ControllerLink.monitor.
+   */
+  monitor(events: MonitorEvents): () => void {
+    return this.link.monitor(events)
   }
 
   /**

@@ -10,6 +10,7 @@ import type { NodeConnection } from '../client/NodeConnection'
 import type { Task } from '../client/Task'
 import type { ClientEvents, ControllerHost, ControllerLink, ControllerStatus } from './ControllerLink'
 import { EngineRegistry } from './EngineRegistry'
+import { Monitor, type MonitorEvents } from './Monitor'
 import { TaskRouter } from './TaskRouter'
 
 export class Controller implements ControllerLink {
@@ -22,6 +23,8 @@ export class Controller implements ControllerLink {
   remoteClients = 0
   /** Batch nodes' jobs as last reported, for engines expected after the report. */
   private readonly jobs = new Map<NodeConnection, BatchJobInfo>()
+  /** Every client's task events and the connected clients, for monitors (see `monitor`). */
+  readonly monitoring = new Monitor(this.startedAt)
   /** Set by the Cluster: adding nodes and stopping everything need its launchers. */
   host: ControllerHost | null = null
 
@@ -31,7 +34,10 @@ export class Controller implements ControllerLink {
       onStream: (h, taskId, name, text) => this.emit((l) => l.onStream?.(h.id, taskId, name, text)),
       onEngineDied: (h, tasks) => this.router.engineDied(h, tasks),
     })
-    this.router = new TaskRouter(this.registry, (task) => this.emit((l) => l.onTaskDone?.(task)))
+    this.router = new TaskRouter(this.registry, (task) => {
+      this.monitoring.done(task)
+      this.emit((l) => l.onTaskDone?.(task))
+    })
   }
 
   // ---- ControllerLink ----------------------------------------------------------------------
@@ -41,7 +47,10 @@ export class Controller implements ControllerLink {
   }
 
   submit(tasks: Task[]): void {
-    for (const task of tasks) this.router.submit(task)
+    for (const task of tasks) {
+      this.monitoring.submitted(task)
+      this.router.submit(task)
+    }
   }
 
   abort(tasks: Task[]): void {
@@ -55,6 +64,10 @@ export class Controller implements ControllerLink {
   subscribe(events: ClientEvents): () => void {
     this.listeners.add(events)
     return () => this.listeners.delete(events)
+  }
+
+  monitor(events: MonitorEvents): () => void {
+    return this.monitoring.subscribe(events)
   }
 
   async addNodes(specs: object[]): Promise<number[]> {

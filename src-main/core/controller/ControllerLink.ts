@@ -6,6 +6,9 @@
  */
 import type { EngineInfo } from '../client/EngineHandle'
 import type { Task } from '../client/Task'
+import type { MonitorEvents } from './Monitor'
+
+export type { ClientInfo, MonitorEvents, TaskEvent } from './Monitor'
 
 export interface ClientEvents {
   /** An engine registered, changed state, or died. */
@@ -16,6 +19,8 @@ export interface ClientEvents {
   onTaskDone?(task: Task): void
   /** A node's agent reported a problem or the node was lost. */
   onNodeEvent?(node: string, message: string): void
+  /** A connected client's controller went away (not sent for the client's own close()). */
+  onClosed?(error: Error): void
 }
 
 /** What `clusterdesk list` shows of a running controller. */
@@ -43,6 +48,12 @@ export interface ControllerLink {
   /** Interrupts the running task of each engine (SIGINT). */
   interrupt(ids: number[]): Promise<void>
   subscribe(events: ClientEvents): () => void
+  /**
+   * Follows the work of every client of the controller: task events (submitted, done) and the
+   * connected clients, in batches (every 100 ms). Opt-in: nothing is recorded or sent until a
+   * monitor subscribes. Returns the unsubscribe function.
+   */
+  monitor(events: MonitorEvents): () => void
   /** Starts more nodes (NodeSpec objects) on the running cluster; resolves with the new engine ids. */
   addNodes(specs: object[]): Promise<number[]>
   status(): Promise<ControllerStatus>

@@ -12,6 +12,7 @@
  * frames (entries with `frame: true`), relayed back the same way.
  */
 import type { EngineInfo } from '../client/EngineHandle'
+import type { ClientInfo, TaskEvent } from '../controller/Monitor'
 import type { TaskMethod, WireError } from './messages'
 
 /** Bumped whenever a client-protocol message changes shape. */
@@ -21,7 +22,11 @@ export const CLIENT_PROTOCOL_VERSION = 1
 export const MAX_UNAUTHENTICATED_FRAME = 4096
 
 export interface ChallengeMessage { type: 'challenge'; version: number; nonce: Uint8Array }
-export interface AuthMessage { type: 'auth'; version: number; nonce: Uint8Array; mac: Uint8Array }
+/**
+ * `pid` and `host` name the client in monitors' client lists (optional: older clients omit them);
+ * `probe`: a connection that only asks (listProfiles' status, a profile claim), not listed there.
+ */
+export interface AuthMessage { type: 'auth'; version: number; nonce: Uint8Array; mac: Uint8Array; pid?: number; host?: string; probe?: boolean }
 export interface WelcomeMessage { type: 'welcome'; mac: Uint8Array; clientNo: number; engines: EngineInfo[] }
 export interface RefusedMessage { type: 'refused'; reason: string }
 
@@ -40,7 +45,8 @@ export interface SubmitEntry {
 export interface SubmitMessage { type: 'submit'; tasks: SubmitEntry[] }
 export interface AbortTasksMessage { type: 'abort'; ids: number[] }
 
-export type RequestMethod = 'interrupt' | 'status' | 'addNodes' | 'shutdown'
+/** `monitor` with args true starts the client's monitoring feed (`monitor` messages), false stops it. */
+export type RequestMethod = 'interrupt' | 'status' | 'addNodes' | 'shutdown' | 'monitor'
 export interface RequestMessage { type: 'request'; rid: number; method: RequestMethod; args?: unknown }
 
 /** An error decided by the controller (not an engine's result), as plain data. */
@@ -66,7 +72,9 @@ export interface DoneMessage { type: 'done'; tasks: DoneEntry[] }
 export interface EnginesMessage { type: 'engines'; engines: EngineInfo[] }
 export interface ClientStreamMessage { type: 'stream'; engineId: number; taskId: number; name: 'stdout' | 'stderr'; text: string }
 export interface NodeEventMessage { type: 'node'; node: string; message: string }
+/** A monitoring batch: every client's task events, and the clients when they changed. */
+export interface MonitorMessage { type: 'monitor'; tasks?: TaskEvent[]; clients?: ClientInfo[] }
 export interface ReplyMessage { type: 'reply'; rid: number; value?: unknown; error?: { name: string; message: string } }
 
 export type ToController = AuthMessage | SubmitMessage | AbortTasksMessage | RequestMessage
-export type FromController = ChallengeMessage | WelcomeMessage | RefusedMessage | DoneMessage | EnginesMessage | ClientStreamMessage | NodeEventMessage | ReplyMessage
+export type FromController = ChallengeMessage | WelcomeMessage | RefusedMessage | DoneMessage | EnginesMessage | ClientStreamMessage | NodeEventMessage | ReplyMessage | MonitorMessage

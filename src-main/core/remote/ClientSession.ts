@@ -39,6 +39,9 @@ export class ClientSession {
   private readonly expected: SubmitEntry[] = []
   private readonly authTimer: NodeJS.Timeout
   private unsubscribe: (() => void) | null = null
+  private unmonitor: (() => void) | null = null
+  /** Only asks (status): not listed as a client by monitors. */
+  private probe = false
   private outDone: DoneEntry[] = []
   private outFrames: Uint8Array[] = []
   private outEngines = new Map<number, EngineInfo>()
@@ -80,12 +83,16 @@ export class ClientSession {
     clearTimeout(this.authTimer)
     if (this.endTimer) clearTimeout(this.endTimer)
     this.unsubscribe?.()
+    this.unmonitor?.()
     this.socket.destroy()
     // Its tasks that have not started are dropped; running ones finish, their results unseen.
     const pending = [...this.tasks.values()].filter((t) => t.state !== 'done')
     this.tasks.clear()
     if (pending.length) this.controller.abort(pending)
-    if (this.authed) this.controller.remoteClients--
+    if (this.authed) {
+      this.controller.remoteClients--
+      if (!this.probe) this.controller.monitoring.clientLeft(this.clientNo)
+    }
     this.onClosed(this)
   }
 
@@ -144,6 +151,12 @@ export class ClientSession {
     this.authed = true
     this.clientNo = this.nextClientNo()
     this.controller.remoteClients++
+    this.probe = message.probe === true
+    if (!this.probe) this.controller.monitoring.clientJoined(
+      this.clientNo,
+      Number.isInteger(message.pid) ? message.pid! : null,
+      typeof message.host === 'string' ? message.host.slice(0, 255) : null,
+    )
     this.unsubscribe = this.controller.subscribe({
       onEngineChange: (info) => {
         this.outEngines.set(info.id, info)
@@ -192,12 +205,26 @@ export class ClientSession {
       else if (method === 'status') value = await this.controller.status()
       else if (method === 'addNodes') value = await this.controller.addNodes(Array.isArray(args) ? args : [])
       else if (method === 'shutdown') value = await this.controller.shutdown()
+      else if (method === 'monitor') value = this.setMonitoring(args === true)
       else throw new Error(`unknown request ${JSON.stringify(method)}`)
       this.send({ type: 'reply', rid, value })
     } catch (err) {
       const e = err as Error
       this.send({ type: 'reply', rid, error: { name: e.name ?? 'Error', message: e.message ?? String(err) } })
     }
+  }
+
+  /** Starts or stops this client's monitoring feed (opt-in: ordinary clients get none). */
+  private setMonitoring(on: boolean): boolean {
+    this.unmonitor?.()
+    this.unmonitor = null
+    if (on) {
+      this.unmonitor = this.controller.monitor({
+        onTasks: (tasks) => this.send({ type: 'monitor', tasks }),
+        onClients: (clients) => this.send({ type: 'monitor', clients }),
+      })
+    }
+    return on
   }
 
   private scheduleFlush(): void {

@@ -15,7 +15,7 @@ import { StreamTransport } from '../protocol/transport'
 import type { EngineInfo } from '../client/EngineHandle'
 import { ConnectionError } from '../client/errors'
 import type { Task } from '../client/Task'
-import type { ClientEvents, ControllerLink, ControllerStatus } from '../controller/ControllerLink'
+import type { ClientEvents, ControllerLink, ControllerStatus, MonitorEvents } from '../controller/ControllerLink'
 import { taskErrorFromWire } from './wireErrors'
 
 /** How long a request the controller answers at once (status, interrupt) may take. */
@@ -25,6 +25,7 @@ export class RemoteController implements ControllerLink {
   private readonly mirror = new Map<number, EngineInfo>()
   private readonly tasks = new Map<number, Task>()
   private readonly listeners = new Set<ClientEvents>()
+  private readonly monitors = new Set<MonitorEvents>()
   private readonly requests = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; method: RequestMethod }>()
   private nextRid = 1
   private outbox: Task[] = []
@@ -81,6 +82,23 @@ export class RemoteController implements ControllerLink {
   subscribe(events: ClientEvents): () => void {
     this.listeners.add(events)
     return () => this.listeners.delete(events)
+  }
+
+  /** The first monitor asks the controller for the feed; the last one leaving stops it. */
+  monitor(events: MonitorEvents): () => void {
+    this.monitors.add(events)
+    if (this.monitors.size === 1) this.setMonitoring(true)
+    return () => {
+      if (this.monitors.delete(events) && this.monitors.size === 0) this.setMonitoring(false)
+    }
+  }
+
+  private setMonitoring(on: boolean): void {
+    if (this.closedBy) return
+    // Not a pending request: a monitoring client may still exit when its own work is done.
+    const rid = this.nextRid++
+    this.flush()
+    this.send({ type: 'request', rid, method: 'monitor', args: on })
   }
 
   async addNodes(specs: object[]): Promise<number[]> {
@@ -181,6 +199,12 @@ export class RemoteController implements ControllerLink {
       case 'node':
         this.emit((l) => l.onNodeEvent?.(message.node, message.message))
         return
+      case 'monitor':
+        for (const m of this.monitors) {
+          if (message.tasks) m.onTasks?.(message.tasks)
+          if (message.clients) m.onClients?.(message.clients)
+        }
+        return
       case 'reply': {
         const pending = this.requests.get(message.rid)
         if (!pending) return
@@ -232,6 +256,10 @@ export class RemoteController implements ControllerLink {
     for (const task of this.outbox.splice(0)) task.lose(this.closedBy)
     for (const r of this.requests.values()) r.reject(this.closedBy)
     this.requests.clear()
+    if (!this.leaving) {
+      const error = this.closedBy
+      this.emit((l) => l.onClosed?.(error))
+    }
   }
 
   /** Referenced only while something is pending: an idle connected script may exit. */

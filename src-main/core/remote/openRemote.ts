@@ -4,6 +4,7 @@
  * that says what happened.
  */
 import { connect as netConnect, type Socket } from 'node:net'
+import { hostname } from 'node:os'
 import { decodeFrame, encodeFrame } from '../protocol/codec'
 import { CLIENT_PROTOCOL_VERSION, type FromController, type ToController } from '../protocol/clientMessages'
 import { AGENT } from '../protocol/messages'
@@ -22,12 +23,14 @@ export interface OpenRemoteOptions {
   /** What to run when there is nothing there, for the messages. */
   hint: string
   timeoutMs: number
+  /** A connection that only asks (status, is it alive): monitors do not list it as a client (default false). */
+  probe?: boolean
 }
 
 export const addressText = (a: ListenAddress): string => ('path' in a ? a.path : `${a.host}:${a.port}`)
 
 export function openRemote(options: OpenRemoteOptions): Promise<RemoteController> {
-  const { address, key, describe, hint, timeoutMs } = options
+  const { address, key, describe, hint, timeoutMs, probe } = options
   const where = `${describe} at ${addressText(address)}`
   return new Promise((resolve, reject) => {
     const socket: Socket = 'path' in address ? netConnect(address.path) : netConnect(address.port, address.host)
@@ -70,7 +73,7 @@ export function openRemote(options: OpenRemoteOptions): Promise<RemoteController
             return fail(`the controller of ${where} speaks client protocol ${message.version}, this client ${CLIENT_PROTOCOL_VERSION}: use the same clusterdesk version for both`)
           }
           serverNonce = message.nonce
-          send({ type: 'auth', version: CLIENT_PROTOCOL_VERSION, nonce: clientNonce, mac: proof(key, 'client', message.nonce, clientNonce) })
+          send({ type: 'auth', version: CLIENT_PROTOCOL_VERSION, nonce: clientNonce, mac: proof(key, 'client', message.nonce, clientNonce), pid: process.pid, host: hostname(), ...(probe ? { probe: true } : {}) })
         } else if (message.type === 'refused') {
           fail(
             message.reason === 'wrong key'

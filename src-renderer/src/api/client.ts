@@ -42,6 +42,9 @@ const METHODS = {
   deleteRun: true,
   execute: true,
   clearErrors: true,
+  listProfiles: true,
+  attach: true,
+  detach: true,
 } satisfies Record<ServiceMethod, true>
 
 export const SERVICE_METHODS = Object.keys(METHODS) as ServiceMethod[]

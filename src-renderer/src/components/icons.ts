@@ -14,6 +14,7 @@ const shapes = {
   pi: () => svg(path('M4 7h16M9 7v12M15 7v9.5c0 1.5.8 2.5 2.5 2.5')),
   exceptions: () => svg(path('M12 3 2 20h20L12 3z'), path('M12 10v4M12 17h.01')),
   console: () => svg(h('rect', { x: 3, y: 4, width: 18, height: 16, rx: 2 }), path('M7 9l3 3-3 3M13 15h4')),
+  cluster: () => svg(h('circle', { cx: 12, cy: 5, r: 2 }), h('circle', { cx: 5, cy: 19, r: 2 }), h('circle', { cx: 19, cy: 19, r: 2 }), path('M12 7v5M12 12l-6 5M12 12l6 5')),
   minus: () => svg(path('M5 12h14')),
   plus: () => svg(path('M12 5v14M5 12h14')),
 }

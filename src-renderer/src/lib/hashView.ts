@@ -5,7 +5,7 @@
  */
 import { onBeforeUnmount, ref, watch, type Ref } from 'vue'
 
-export const VIEWS = ['nodes', 'engines', 'pi', 'exceptions', 'console'] as const
+export const VIEWS = ['nodes', 'engines', 'cluster', 'pi', 'exceptions', 'console'] as const
 export type ViewName = (typeof VIEWS)[number]
 
 export function viewFromHash(hash: string): ViewName {

@@ -6,6 +6,7 @@ import { defineStore } from 'pinia'
 import { markRaw, ref, shallowRef } from 'vue'
 import type { ServiceEvent, ServiceSnapshot } from '../../../src-main/service/api'
 import type { ConnectionStatus, ServiceClient } from '../api/client'
+import { useClusterStore } from './cluster'
 import { useConsoleStore } from './console'
 import { useEnginesStore } from './engines'
 import { useErrorsStore } from './errors'
@@ -43,6 +44,7 @@ export const useSessionStore = defineStore('session', () => {
     useRunsStore().load(snapshot)
     useConsoleStore().load(snapshot)
     useErrorsStore().load(snapshot)
+    useClusterStore().load(snapshot)
     loaded.value = true
   }
 
@@ -57,6 +59,7 @@ export const useSessionStore = defineStore('session', () => {
     const runs = useRunsStore()
     const consoleStore = useConsoleStore()
     const errors = useErrorsStore()
+    const cluster = useClusterStore()
     for (const event of batch) {
       switch (event.type) {
         case 'nodes':
@@ -80,6 +83,12 @@ export const useSessionStore = defineStore('session', () => {
         case 'error':
         case 'errorsCleared':
           errors.apply(event)
+          break
+        case 'profile':
+        case 'clients':
+        case 'tasks':
+        case 'tasksReset':
+          cluster.apply(event)
           break
       }
     }

@@ -10,6 +10,8 @@ import type {
   NodeRecord,
   NodeTestResult,
   PiRunRequest,
+  ProfileState,
+  ProfileView,
   RunRecord,
   ServiceEvent,
   ServiceSnapshot,
@@ -26,6 +28,10 @@ export const emptySnapshot = (): ServiceSnapshot => ({
   progress: [],
   console: [],
   errors: [],
+  profile: { own: 'app', ownError: null, current: 'app', attached: false },
+  clients: [],
+  tasks: [],
+  tasksTotal: 0,
 })
 
 export function engine(id: number, patch: Partial<EngineView> = {}): EngineView {
@@ -216,5 +222,23 @@ export class FakeClient implements ServiceClient {
 
   async clearErrors(): Promise<void> {
     this.record('clearErrors', [])
+  }
+
+  /** What `listProfiles` answers. */
+  profileList: ProfileView[] = []
+
+  async listProfiles(): Promise<ProfileView[]> {
+    this.record('listProfiles', [])
+    return this.profileList
+  }
+
+  async attach(profile: string): Promise<ProfileState> {
+    this.record('attach', [profile])
+    return { own: 'app', ownError: null, current: profile, attached: true }
+  }
+
+  async detach(): Promise<ProfileState> {
+    this.record('detach', [])
+    return { own: 'app', ownError: null, current: 'app', attached: false }
   }
 }

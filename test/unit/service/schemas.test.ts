@@ -7,7 +7,7 @@ const pi = { samples: 1e6, tasks: 16, mode: 'lb-map', kernel: 'seeded', seed: 42
 describe('service call schemas', () => {
   test('list every method of the API', () => {
     expect([...SERVICE_METHODS].sort()).toEqual(
-      ['cancelRun', 'clearErrors', 'deleteNode', 'deleteRun', 'execute', 'getRun', 'interrupt', 'reconnectNode', 'restartEngine', 'runAllModes', 'runPi', 'saveNode', 'snapshot', 'startNode', 'stopEngine', 'stopNode', 'testNode', 'trustHostKey'].sort(),
+      ['cancelRun', 'clearErrors', 'deleteNode', 'deleteRun', 'execute', 'getRun', 'interrupt', 'reconnectNode', 'restartEngine', 'runAllModes', 'runPi', 'saveNode', 'snapshot', 'startNode', 'stopEngine', 'stopNode', 'testNode', 'trustHostKey', 'listProfiles', 'attach', 'detach'].sort(),
     )
   })
 
@@ -21,6 +21,8 @@ describe('service call schemas', () => {
     expect(parseCall('execute', ['T_T', '::2']).args).toEqual(['T_T', '::2'])
     expect(parseCall('startNode', ['n1', 'secret']).args).toEqual(['n1', 'secret'])
     expect(parseCall('reconnectNode', ['n1']).args).toEqual(['n1'])
+    expect(parseCall('attach', ['lab']).args).toEqual(['lab'])
+    expect(() => parseCall('attach', ['../etc'])).toThrow(/attach: profile must be a profile name/)
     const print = `SHA256:${'A'.repeat(43)}`
     expect(parseCall('trustHostKey', ['n1', print]).args).toEqual(['n1', print])
     const slurm = { ...node, kind: 'slurm', ssh: { host: 'login1' }, batch: { queue: 'debug', time: '01:00:00', nodes: 2, setup: ["export A='x;y'"], extraArgs: ['--mem=4G'] } }

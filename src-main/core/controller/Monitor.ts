@@ -1,0 +1,201 @@
+/**
+ * The controller's monitoring feed: what every client submitted and how it ended, and who is
+ * connected. Nothing is recorded until someone monitors (ordinary clients pay nothing), and what
+ * is recorded goes out in batches (every MONITOR_INTERVAL_MS), so 100,000 tasks make a few dozen
+ * messages, not 100,000. A task submitted and finished within one batch is sent once, as `done`.
+ */
+import { hostname } from 'node:os'
+import { TaskAborted } from '../client/errors'
+import { taskClient, type Task } from '../client/Task'
+import type { WireTaskError } from '../protocol/clientMessages'
+import { taskErrorToWire } from '../remote/wireErrors'
+
+/** How often monitors get a batch. */
+export const MONITOR_INTERVAL_MS = 100
+/** How often at most the clients' counts are recounted and sent (a join or leave goes out at once). */
+export const CLIENTS_INTERVAL_MS = 500
+/**
+ * `submitted` events one batch carries at most: a map of 100,000 items is submitted at once, and
+ * its queued count is in the clients list anyway. Every `done` event is sent.
+ */
+export const MAX_SUBMITTED_PER_BATCH = 2000
+
+/** One step of a task's life, as every monitor sees it. Times are epoch milliseconds. */
+export interface TaskEvent {
+  kind: 'submitted' | 'done'
+  id: number
+  /** The client that submitted it (0: the controller's own process). */
+  client: number
+  method: string
+  /** Balanced: the load balancer chose (or chooses) the engine. */
+  balanced: boolean
+  /** The target engine (null: balanced, not yet placed); for `done`, the engine that ran it. */
+  engineId: number | null
+  submitted: number
+  /** `done` only: when the engine started and finished it (null if it never ran). */
+  started?: number | null
+  completed?: number | null
+  status?: 'ok' | 'error' | 'aborted'
+  /** `done` with status 'error': the error's wire form (RemoteError, EngineError, TaskTimeout…). */
+  error?: WireTaskError
+}
+
+/** One client of the controller. */
+export interface ClientInfo {
+  clientNo: number
+  pid: number | null
+  host: string | null
+  /** When it connected (epoch ms); the controller's own process: when the controller started. */
+  since: number
+  /** Its tasks waiting for an engine (in the load balancer's queue). */
+  queued: number
+  /** Its tasks sent to an engine (running, or next in that engine's queue). */
+  running: number
+  done: number
+  failed: number
+}
+
+export interface MonitorEvents {
+  /** A batch of task events, in the order they happened. */
+  onTasks?(events: TaskEvent[]): void
+  /** The clients, whenever one joined, left, or its counts changed (at most once a batch). */
+  onClients?(clients: ClientInfo[]): void
+}
+
+interface ClientEntry {
+  info: ClientInfo
+  /** Its tasks not yet done (for the queued / running counts). */
+  live: Set<Task>
+}
+
+export class Monitor {
+  private readonly listeners = new Set<MonitorEvents>()
+  private readonly clients = new Map<number, ClientEntry>()
+  /** This batch's events; a submitted event is nulled when its task finishes in the same batch. */
+  private events: Array<TaskEvent | null> = []
+  /** Submitted events of this batch, by task id: a task done in the same batch drops its own. */
+  private submittedNow = new Map<number, number>()
+  private clientsChanged = false
+  /** A client joined or left: the list goes out with the next batch, whenever the last one went. */
+  private clientsMoved = false
+  private lastClients = 0
+  private submittedCount = 0
+  private timer: NodeJS.Timeout | null = null
+
+  constructor(startedAt: number) {
+    this.clients.set(0, { info: { clientNo: 0, pid: process.pid, host: hostname(), since: startedAt, queued: 0, running: 0, done: 0, failed: 0 }, live: new Set() })
+  }
+
+  get active(): boolean {
+    return this.listeners.size > 0
+  }
+
+  /** Follows the feed; the current clients are sent at once. */
+  subscribe(events: MonitorEvents): () => void {
+    this.listeners.add(events)
+    events.onClients?.(this.list())
+    this.timer ??= setInterval(() => this.flush(), MONITOR_INTERVAL_MS)
+    // A monitor never keeps the process alive on its own.
+    this.timer.unref()
+    return () => {
+      this.listeners.delete(events)
+      if (this.listeners.size === 0) this.stop()
+    }
+  }
+
+  clientJoined(clientNo: number, pid: number | null, host: string | null): void {
+    this.clients.set(clientNo, { info: { clientNo, pid, host, since: Date.now(), queued: 0, running: 0, done: 0, failed: 0 }, live: new Set() })
+    this.clientsMoved = true
+  }
+
+  clientLeft(clientNo: number): void {
+    if (this.clients.delete(clientNo)) this.clientsMoved = true
+  }
+
+  list(): ClientInfo[] {
+    for (const entry of this.clients.values()) {
+      let queued = 0
+      for (const t of entry.live) if (t.state === 'queued') queued++
+      entry.info.queued = queued
+      entry.info.running = entry.live.size - queued
+    }
+    return [...this.clients.values()].map((e) => ({ ...e.info })).sort((a, b) => a.clientNo - b.clientNo)
+  }
+
+  submitted(task: Task): void {
+    const entry = this.clients.get(taskClient(task.id))
+    if (entry) entry.live.add(task)
+    if (!this.active) return
+    this.clientsChanged = true
+    if (++this.submittedCount > MAX_SUBMITTED_PER_BATCH) return
+    this.submittedNow.set(task.id, this.events.length)
+    this.events.push({
+      kind: 'submitted',
+      id: task.id,
+      client: taskClient(task.id),
+      method: task.method,
+      balanced: task.balanced,
+      engineId: task.meta.engineId,
+      submitted: task.meta.submitted.getTime(),
+    })
+  }
+
+  done(task: Task): void {
+    const entry = this.clients.get(taskClient(task.id))
+    if (entry?.live.delete(task)) {
+      entry.info.done++
+      if (task.meta.status !== 'ok') entry.info.failed++
+    }
+    if (!this.active) return
+    this.clientsChanged = true
+    const at = this.submittedNow.get(task.id)
+    if (at !== undefined) {
+      this.submittedNow.delete(task.id)
+      this.events[at] = null
+    }
+    const error = task.meta.error
+    const status = task.meta.status === 'pending' ? 'error' : task.meta.status
+    this.events.push({
+      kind: 'done',
+      id: task.id,
+      client: taskClient(task.id),
+      method: task.method,
+      balanced: task.balanced,
+      engineId: task.meta.engineId,
+      submitted: task.meta.submitted.getTime(),
+      started: task.meta.started?.getTime() ?? null,
+      completed: task.meta.completed?.getTime() ?? null,
+      status,
+      ...(error && !(error instanceof TaskAborted) ? { error: taskErrorToWire(error, task.timeoutMs) } : {}),
+    })
+  }
+
+  /** Sends what gathered since the last batch. */
+  flush(): void {
+    const events = this.events.filter((e): e is TaskEvent => e !== null)
+    this.events = []
+    this.submittedNow.clear()
+    this.submittedCount = 0
+    // Recounting walks every live task: at most every CLIENTS_INTERVAL_MS, unless one joined or left.
+    const now = Date.now()
+    const due = this.clientsMoved || (this.clientsChanged && now - this.lastClients >= CLIENTS_INTERVAL_MS)
+    const clients = due ? this.list() : null
+    if (due) {
+      this.clientsChanged = this.clientsMoved = false
+      this.lastClients = now
+    }
+    // Clients first: a task event's client is then always known to the monitor (a new one's pid).
+    for (const l of this.listeners) {
+      if (clients) l.onClients?.(clients)
+      if (events.length) l.onTasks?.(events)
+    }
+  }
+
+  private stop(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    this.events = []
+    this.submittedNow.clear()
+    this.submittedCount = 0
+  }
+}

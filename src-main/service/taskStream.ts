@@ -1,0 +1,126 @@
+/**
+ * The dashboard's view of every client's work on the shown cluster: it follows the controller's
+ * monitoring feed, keeps a bounded tail of finished tasks per engine (the task stream), the
+ * connected clients, and records other clients' remote errors in the Exceptions log. The app's
+ * own runs and console record their errors themselves, so the app's own client is skipped there.
+ */
+import type { Client } from '../core/client/Client'
+import type { ClientInfo, TaskEvent } from '../core/controller/Monitor'
+import { taskErrorFromWire } from '../core/remote/wireErrors'
+import type { ClientView, TaskBar } from './api'
+import { remoteRecord, type ErrorLog } from './errorLog'
+import type { EventBus } from './eventBus'
+
+export interface TaskStreamOptions {
+  /** Finished tasks kept per engine (default 2000). */
+  perEngine?: number
+  /** Other clients' errors recorded per second at most (default 50); the rest are counted only. */
+  errorsPerSecond?: number
+}
+
+/** Finished tasks a snapshot carries at most (the newest). */
+export const SNAPSHOT_TASKS = 5000
+
+export class TaskStream {
+  private readonly perEngine: number
+  private readonly errorsPerSecond: number
+  /** Engine id (-1: never placed) → its finished tasks, oldest first. */
+  private readonly bars = new Map<number, TaskBar[]>()
+  private clients: ClientView[] = []
+  /** Tasks finished since this cluster was followed. */
+  private finished = 0
+  private selfNo = 0
+  private stop: (() => void) | null = null
+  private errorWindow = { start: 0, count: 0 }
+  /** Errors of other clients not recorded because of the rate limit. */
+  droppedErrors = 0
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly errors: ErrorLog,
+    private readonly nodeNameOf: (engineId: number) => string | null,
+    options: TaskStreamOptions = {},
+  ) {
+    this.perEngine = options.perEngine ?? 2000
+    this.errorsPerSecond = options.errorsPerSecond ?? 50
+  }
+
+  /** Follows `client`'s cluster (null: none); the stream and clients start over. */
+  follow(client: Client | null): void {
+    this.stop?.()
+    this.stop = null
+    this.bars.clear()
+    this.clients = []
+    this.finished = 0
+    this.bus.publish({ type: 'tasksReset' })
+    this.bus.publish({ type: 'clients', clients: [] })
+    if (!client) return
+    this.selfNo = client.link.clientNo
+    this.stop = client.monitor({ onTasks: (events) => this.tasks(events), onClients: (clients) => this.clientsChanged(clients) })
+  }
+
+  get total(): number {
+    return this.finished
+  }
+
+  listClients(): ClientView[] {
+    return this.clients
+  }
+
+  /** The newest finished tasks of every engine, oldest first. */
+  recent(limit = SNAPSHOT_TASKS): TaskBar[] {
+    const all = [...this.bars.values()].flat()
+    all.sort((a, b) => (a.completed ?? a.submitted) - (b.completed ?? b.submitted))
+    return all.slice(-limit)
+  }
+
+  close(): void {
+    this.stop?.()
+    this.stop = null
+  }
+
+  private tasks(events: TaskEvent[]): void {
+    const fresh: TaskBar[] = []
+    for (const e of events) {
+      if (e.kind !== 'done') continue
+      const bar: TaskBar = {
+        id: e.id,
+        client: e.client,
+        engineId: e.engineId,
+        method: e.method,
+        submitted: e.submitted,
+        started: e.started ?? null,
+        completed: e.completed ?? null,
+        status: e.status ?? 'error',
+      }
+      const key = e.engineId ?? -1
+      let ring = this.bars.get(key)
+      if (!ring) this.bars.set(key, (ring = []))
+      ring.push(bar)
+      // Trimmed in steps, not at every push: a quarter over the bound, cut back to it.
+      if (ring.length > this.perEngine * 1.25) ring.splice(0, ring.length - this.perEngine)
+      fresh.push(bar)
+      this.finished++
+      if (e.error && e.client !== this.selfNo) this.clientError(e)
+    }
+    if (fresh.length) this.bus.publish({ type: 'tasks', tasks: fresh, total: this.finished })
+  }
+
+  private clientError(e: TaskEvent): void {
+    const now = Date.now()
+    if (now - this.errorWindow.start >= 1000) this.errorWindow = { start: now, count: 0 }
+    if (++this.errorWindow.count > this.errorsPerSecond) {
+      this.droppedErrors++
+      return
+    }
+    const client = this.clients.find((c) => c.clientNo === e.client)
+    const who = client?.pid ? `client ${e.client} (pid ${client.pid}${client.host ? ` on ${client.host}` : ''})` : `client ${e.client}`
+    const record = remoteRecord(taskErrorFromWire(e.error!), { source: 'client', sourceId: `client-${e.client}`, code: `${e.method} from ${who}`, nodeNameOf: this.nodeNameOf }, null)
+    this.errors.record([record])
+  }
+
+  private clientsChanged(clients: ClientInfo[]): void {
+    this.clients = clients.map((c) => ({ ...c, self: c.clientNo === this.selfNo }))
+    this.bus.publish({ type: 'clients', clients: this.clients })
+  }
+}

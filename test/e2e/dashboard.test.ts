@@ -1,0 +1,161 @@
+/// <reference lib="dom" />
+/**
+ * The app as everyone's dashboard, in real headless Chromium against `clusterdesk serve` (with a
+ * fresh CLUSTERDESK_HOME): a script connected from outside runs tasks and the page shows its
+ * client, its tasks and its error; the page attaches to a cluster a terminal started; and the
+ * page's longest main-thread block while a script runs 100,000 tiny tasks is measured (reported,
+ * not asserted).
+ */
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromiumPath, openApp, removeDir, screenshot, type OpenApp } from '../helpers/browser'
+import { clientProcess } from '../helpers/clientProcess'
+
+const noBrowser = !existsSync(chromiumPath) && !process.env.CI
+if (noBrowser) console.warn(`skipping the dashboard end-to-end tests: no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`)
+
+describe.skipIf(noBrowser)('the app as a dashboard of every client, in Chromium', () => {
+  let app: OpenApp
+  let page: Page
+  let home: string
+  const previousHome = process.env.CLUSTERDESK_HOME
+
+  beforeAll(async () => {
+    // serve and the scripts inherit it: they find each other's profiles there, and only there.
+    home = mkdtempSync(join(tmpdir(), 'cdh-e2e-'))
+    process.env.CLUSTERDESK_HOME = home
+    app = await openApp()
+    page = app.page
+  }, 60_000)
+
+  afterAll(async () => {
+    await app?.close()
+    if (previousHome === undefined) delete process.env.CLUSTERDESK_HOME
+    else process.env.CLUSTERDESK_HOME = previousHome
+    if (home) removeDir(home)
+  })
+
+  const view = async (name: string): Promise<void> => {
+    await page.getByTestId(`nav-${name}`).click()
+    // The first view (nodes) may keep an empty hash.
+    await page.waitForFunction((n) => location.hash.includes(n) || (n === 'nodes' && location.hash === ''), name)
+  }
+
+  it("shows a script's client, its tasks in the stream and its error in Exceptions", async () => {
+    await view('nodes')
+    await page.getByTestId('node-add').click()
+    await page.getByTestId('node-name').fill('Two engines')
+    await page.getByTestId('node-engines').fill('2')
+    await page.getByTestId('node-save').click()
+    const row = page.getByTestId('node-row').filter({ hasText: 'Two engines' })
+    await row.waitFor()
+    await row.getByTestId('node-start').click()
+    await row.getByTestId('node-state').filter({ hasText: 'ready' }).waitFor({ timeout: 20_000 })
+
+    await view('cluster')
+    await page.locator('[data-testid="profile-current"][data-profile="app"]').waitFor()
+    const snippet = await page.getByTestId('connect-snippet').textContent()
+    expect(snippet).toContain("connect({ profile: 'app' })")
+    // The script is what the snippet says, run from outside the app.
+    const { child, line } = await clientProcess(`
+      const rc = await connect({ profile: 'app' })
+      await rc.loadBalancedView().map((x) => x * x, Array.from({ length: 40 }, (_, i) => i))
+      await rc.view(1).apply(() => { throw new TypeError('the script failed on purpose') }).catch(() => {})
+      console.log(String(rc.link.clientNo))
+      setInterval(() => {}, 1000)
+    `)
+    const no = Number(line)
+    const clientRow = page.locator(`[data-testid="client-row-${no}"][data-done="41"][data-failed="1"]`)
+    await clientRow.waitFor({ timeout: 15_000 })
+    expect(await clientRow.getAttribute('data-pid')).toBe(String(child.pid))
+    await expect.poll(async () => Number(await page.getByTestId('task-stream-count').getAttribute('data-count')), { timeout: 10_000 }).toBeGreaterThanOrEqual(41)
+    expect(Number(await page.getByTestId('task-stream-count').getAttribute('data-failed'))).toBeGreaterThanOrEqual(1)
+    const canvas = page.getByTestId('task-stream').locator('canvas').first()
+    await canvas.waitFor()
+    expect((await canvas.boundingBox())!.width).toBeGreaterThan(100)
+    await screenshot(page, 'dashboard-1-clients-and-tasks')
+
+    await view('exceptions')
+    const group = page.getByTestId('exception-group').filter({ hasText: `Client ${no} (pid ${child.pid}` })
+    await group.waitFor({ timeout: 10_000 })
+    expect(await group.textContent()).toContain('the script failed on purpose')
+    await screenshot(page, 'dashboard-2-exceptions')
+    child.kill('SIGKILL')
+    await view('cluster')
+    await page.getByTestId(`client-row-${no}`).waitFor({ state: 'detached', timeout: 10_000 })
+  }, 90_000)
+
+  it('attaches to a cluster started from a terminal, shows its engines and clients, and detaches', async () => {
+    await clientProcess(`
+      const cluster = new Cluster({ nodes: [{ kind: 'local', engines: 3 }], profile: 'term' })
+      await cluster.start()
+      console.log('ready')
+      setInterval(() => {}, 1000)
+    `)
+    await view('cluster')
+    await page.getByTestId('profiles-refresh').click()
+    await page.getByTestId('profile-attach-term').click()
+    await page.locator('[data-testid="profile-current"][data-profile="term"]').waitFor({ timeout: 10_000 })
+    expect(await page.getByTestId('connect-snippet').textContent()).toContain("connect({ profile: 'term' })")
+    const { line } = await clientProcess(`
+      const rc = await connect({ profile: 'term' })
+      await rc.view().apply(() => process.pid)
+      console.log(String(rc.link.clientNo))
+      setInterval(() => {}, 1000)
+    `)
+    await page.locator(`[data-testid="client-row-${line}"][data-done="3"]`).waitFor({ timeout: 15_000 })
+    await view('engines')
+    for (const id of [0, 1, 2]) await page.getByTestId(`engine-row-${id}`).filter({ hasText: 'term' }).waitFor({ timeout: 10_000 })
+    await screenshot(page, 'dashboard-3-attached-engines')
+    await view('cluster')
+    await page.getByTestId('profile-detach').click()
+    await page.locator('[data-testid="profile-current"][data-profile="app"]').waitFor({ timeout: 10_000 })
+  }, 90_000)
+
+  it('stays responsive while a script runs 100,000 tiny tasks (the longest main-thread block is reported)', async () => {
+    await view('cluster')
+    await page.evaluate(() => {
+      const w = window as unknown as { longest: number; gaps: number; long: number; over200: number }
+      w.longest = 0
+      w.gaps = 0
+      w.long = 0
+      w.over200 = 0
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          w.longest = Math.max(w.longest, e.duration)
+          w.long++
+          if (e.duration > 200) w.over200++
+        }
+      }).observe({ type: 'longtask', buffered: false })
+      // Frame gaps too: a long task is only what the browser reports as one.
+      let last = performance.now()
+      const frame = (now: number): void => {
+        w.gaps = Math.max(w.gaps, now - last)
+        last = now
+        requestAnimationFrame(frame)
+      }
+      requestAnimationFrame(frame)
+    })
+    const started = Date.now()
+    const { line } = await clientProcess(`
+      const rc = await connect({ profile: 'app' })
+      await rc.loadBalancedView().map((x) => x + 1, Array.from({ length: 100000 }, (_, i) => i))
+      console.log(String(rc.link.clientNo))
+      setInterval(() => {}, 1000)
+    `)
+    const wallS = (Date.now() - started) / 1000
+    await page.locator(`[data-testid="client-row-${line}"][data-done="100000"]`).waitFor({ timeout: 200_000 })
+    const { longest, gaps, long, over200 } = await page.evaluate(() => {
+      const w = window as unknown as { longest: number; gaps: number; long: number; over200: number }
+      return { longest: w.longest, gaps: w.gaps, long: w.long, over200: w.over200 }
+    })
+    await screenshot(page, 'dashboard-4-100k-tasks')
+    console.log(`100,000 tasks from a script in ${wallS.toFixed(1)} s: the page's longest task ${longest.toFixed(0)} ms, longest frame gap ${gaps.toFixed(0)} ms; ${long} tasks over 50 ms, ${over200} over 200 ms`)
+    // The stream is a tail (batches keep their newest 2,000), but its count is of every task.
+    await expect.poll(async () => Number(await page.getByTestId('task-stream-count').getAttribute('data-count')), { timeout: 10_000 }).toBeGreaterThanOrEqual(100_000)
+    expect(app.pageErrors).toEqual([])
+  }, 300_000)
+})
