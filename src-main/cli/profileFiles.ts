@@ -23,20 +23,6 @@ export function checkProfileName(profile: string): string {
 /** `<home>/profiles/<profile>/controller.log`: the daemon's stdout and stderr, appended to at each start. */
 export const controllerLog = (profile: string): string => join(profileDir(profile), 'controller.log')
 
-/** Alive and not a zombie. */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch {
-    return process.platform !== 'linux'
-  }
-}
 
 /** The connection file still exists and names `pid`. */
 export function fileNames(file: string, pid: number): boolean {

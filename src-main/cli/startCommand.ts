@@ -10,7 +10,8 @@ import { spawnDaemon, type SpawnedDaemon } from './daemon'
 import { staleNote } from './listCommand'
 import { nodesFromOptions, type NodeOptions } from './nodeOption'
 import { CliUsageError, InterruptedError } from './piCommand'
-import { checkProfileName, fileNames, isRunning } from './profileFiles'
+import { isProcessAlive } from '../cluster/profiles'
+import { checkProfileName, fileNames } from './profileFiles'
 import { connect, profileStatus } from './remote'
 import { createSshRetry, PromptInterrupted } from './sshPrompts'
 
@@ -48,7 +49,7 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
   const status = await profileStatus(profile)
   if (status?.state === 'stale') say(staleNote(status))
   // A controller that is alive but does not answer would be left running, unseen, by a new one.
-  const stuck = status?.state === 'stale' && status.pid > 0 && isRunning(status.pid) && fileNames(status.file, status.pid)
+  const stuck = status?.state === 'stale' && status.pid > 0 && isProcessAlive(status.pid) && fileNames(status.file, status.pid)
   if (stuck) throw new ProfileRunningError(profile, status.pid, 'but does not answer')
   if (status?.state === 'running') {
     if (!options.node?.length) throw new ProfileRunningError(profile, status.pid)

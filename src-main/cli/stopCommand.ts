@@ -8,7 +8,8 @@
  */
 import { readFileSync, rmSync } from 'node:fs'
 import { staleNote } from './listCommand'
-import { checkProfileName, fileNames, isRunning } from './profileFiles'
+import { isProcessAlive } from '../cluster/profiles'
+import { checkProfileName, fileNames } from './profileFiles'
 import { connect, listProfiles, type ProfileStatus } from './remote'
 
 export interface StopCommandOptions {
@@ -40,7 +41,7 @@ export async function stopCommand(options: StopCommandOptions): Promise<void> {
   const statuses = (await listProfiles()).filter((p) => profile === null || p.profile === profile)
   for (const s of statuses.filter((p) => p.state === 'stale')) say(staleNote(s))
   // A controller that is alive but does not answer is stopped too (by signal, if it is a daemon).
-  const running = statuses.filter((p) => p.state === 'running' || (p.pid > 0 && isRunning(p.pid) && fileNames(p.file, p.pid)))
+  const running = statuses.filter((p) => p.state === 'running' || (p.pid > 0 && isProcessAlive(p.pid) && fileNames(p.file, p.pid)))
   if (running.length === 0) {
     if (profile !== null) throw new ProfileNotRunningError(profile)
     say('no cluster is running; nothing to stop.')
@@ -81,7 +82,7 @@ async function stopOne({ profile, pid, file }: ProfileStatus, graceMs: number): 
     signal(pid, 'SIGTERM')
   }
   // A daemon stops by exiting; a script's own published cluster stops and lives on, its file removed.
-  const stopped = (): boolean => !isRunning(pid) || (!daemon && !fileNames(file, pid))
+  const stopped = (): boolean => !isProcessAlive(pid) || (!daemon && !fileNames(file, pid))
   if (await until(stopped, graceMs)) return
   if (!daemon) throw new StopFailedError(`profile '${profile}': its controller (pid ${pid}) did not stop; it is not a clusterdesk daemon, so it was left running`)
   say(`profile '${profile}': the controller (pid ${pid}) is still running; sending SIGTERM…`)
