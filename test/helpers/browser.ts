@@ -36,10 +36,11 @@ export interface Served {
 
 /**
  * Starts `clusterdesk serve` on a random port with a fresh (or given) data directory, which is also
- * its CLUSTERDESK_HOME and HOME: host keys trusted in the GUI and ~/.ssh stay inside it.
+ * its HOME and, unless the test has set CLUSTERDESK_HOME itself (to share profiles with scripts it
+ * starts), its CLUSTERDESK_HOME: host keys trusted in the GUI and ~/.ssh stay inside it.
  */
 export async function serve(dataDir = mkdtempSync(join(tmpdir(), 'clusterdesk-e2e-'))): Promise<Served> {
-  const env = { ...process.env, CLUSTERDESK_HOME: dataDir, HOME: dataDir }
+  const env = { ...process.env, CLUSTERDESK_HOME: process.env.CLUSTERDESK_HOME ?? dataDir, HOME: dataDir }
   const server = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
