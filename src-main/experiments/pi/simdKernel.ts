@@ -32,6 +32,16 @@
 /** Streams per chunk of the `simd` kernel. */
 export const SIMD_LANES = 16
 
+/**
+ * The part of the WebAssembly API the kernel uses: Node has it, but @types/node does not declare it
+ * (the DOM lib does, which the library's declaration build does not load). Emits nothing.
+ */
+declare const WebAssembly: {
+  validate(bytes: Uint8Array): boolean
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object) => { exports: unknown }
+}
+
 /** What an engine keeps once it has looked for WebAssembly SIMD: the module, or null for none. */
 export interface PiSimdModule {
   /** Hits of 8 lanes whose states sit at byte `base` over `rounds` rounds; advances them. */
@@ -67,7 +77,7 @@ export function piChunkSimd(seed: number, index: number, n: number): number {
         }
       }
       if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) {
-        const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as { hits: PiSimdModule['hits']; memory: WebAssembly.Memory }
+        const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as { hits: PiSimdModule['hits']; memory: { buffer: ArrayBuffer } }
         wasm = { hits: exports.hits, state: new Int32Array(exports.memory.buffer, 0, 4 * LANES) }
       }
     } catch {
