@@ -48,7 +48,8 @@ describe.runIf(enabled)('the packed package, installed into an empty project', (
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'clusterdesk-package-'))
     const json = sh('npm', ['pack', '--json', '--pack-destination', work], root, 400_000)
-    packed = (JSON.parse(json.slice(json.indexOf('['))) as PackResult[])[0]
+    // prepack's build logs come first (with colour codes, whose '[' is not the JSON's, under CI).
+    packed = (JSON.parse(json.slice(json.search(/^\[\s*$/m))) as PackResult[])[0]
     project = join(work, 'project')
     mkdirSync(project)
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'someones-project', version: '1.0.0', private: true, type: 'module' }))
