@@ -22,9 +22,10 @@ describe('an engine out of memory', () => {
   it('fails the task with "out of memory (heap limit N MB)" and names maxHeapMB; the other engine works on', async () => {
     const rc = await start(32, 2)
     const limit = rc.engines[0].heapLimitMB!
-    // --max-old-space-size=32 plus V8's young generation.
+    // --max-old-space-size=32 plus V8's young generation (~80 MB on Node 20, ~190 MB on Node 24);
+    // Node's own default on this machine is gigabytes.
     expect(limit).toBeGreaterThanOrEqual(32)
-    expect(limit).toBeLessThan(200)
+    expect(limit).toBeLessThan(512)
     const err = await rc.view(0).apply(() => {
       const hoard: number[][] = []
       for (;;) hoard.push(new Array(1e5).fill(1.5))
