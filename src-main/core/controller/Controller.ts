@@ -75,6 +75,11 @@ export class Controller implements ControllerLink {
     return this.host.addNodes(specs)
   }
 
+  async stopNode(key: string): Promise<void> {
+    if (!this.host) throw new Error('this controller runs no launchers: stop nodes through its Cluster')
+    await this.host.stopNode(key)
+  }
+
   async status(): Promise<ControllerStatus> {
     return { pid: process.pid, engines: this.registry.live().length, clients: this.remoteClients, uptimeS: Math.round((Date.now() - this.startedAt) / 1000) }
   }
