@@ -136,6 +136,7 @@ export class ClusterService implements ClusterServiceApi, EventSource {
       clients: this.stream.listClients(),
       tasks: this.stream.recent(),
       tasksTotal: this.stream.total,
+      running: this.stream.runningNow(),
     }
   }
 
