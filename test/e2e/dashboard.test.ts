@@ -136,6 +136,13 @@ describe.skipIf(noBrowser)('the app as a dashboard of every client, in Chromium'
       await page.getByTestId('profiles-refresh').click()
       await page.getByTestId('profile-attach-desk').click()
       await page.locator('[data-testid="profile-current"][data-profile="desk"]').waitFor({ timeout: 10_000 })
+      // At 1280 px the profile table shows all its columns, the last one (Show) included.
+      const table = page.getByTestId('profiles-table')
+      const show = page.getByTestId('profile-attach-app')
+      await show.waitFor()
+      const [box, button] = [await table.boundingBox(), await show.boundingBox()]
+      expect(button!.x + button!.width).toBeLessThanOrEqual(box!.x + box!.width)
+      await screenshot(page, 'dashboard-5a-attached-profiles')
 
       await view('nodes')
       await page.locator('[data-testid="nodes-attached"][data-profile="desk"]').waitFor()

@@ -219,7 +219,12 @@ export class Monitor {
       this.heads.delete(engineId)
       return
     }
-    this.heads.set(engineId, { task, since: at, announced: quiet })
+    // Reused per engine: this runs once per finished task while monitored.
+    if (known) {
+      known.task = task
+      known.since = at
+      known.announced = quiet
+    } else this.heads.set(engineId, { task, since: at, announced: quiet })
   }
 
   /**
