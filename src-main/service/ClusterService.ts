@@ -217,11 +217,7 @@ export class ClusterService implements ClusterServiceApi, EventSource {
     const [nodeId, secret] = parseArgs('startNode', [id, passphrase])
     const attached = this.attachedTarget()
     if (!attached) return this.nodes.start(nodeId, secret)
-    const nodes = nodeId === undefined ? this.nodes.list() : [this.nodes.record(nodeId)]
-    const results = await Promise.allSettled(nodes.map((n) => this.attachedNodes.start(attached.profile, attached.client, n, secret)))
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ node: nodes[i], error: r.reason as Error }] : []))
-    if (failed.length === 1 && nodes.length === 1) throw failed[0].error
-    if (failed.length) throw new Error(`${failed.length} of ${nodes.length} nodes failed to start on profile '${attached.profile}':\n${failed.map((f) => `${f.node.name}: ${f.error.message}`).join('\n')}`)
+    await this.attachedNodes.startAll(attached.profile, attached.client, nodeId === undefined ? this.nodes.list() : [this.nodes.record(nodeId)], secret)
   }
 
   async reconnectNode(id: string, passphrase?: string): Promise<void> {

@@ -70,10 +70,20 @@ export class AttachedNodes {
     this.set(profile, node.id, { state: 'ready', engineIds: ids, ...(engines[0] ? { host: engines[0].host } : {}) }, engines[0]?.node ?? null)
   }
 
+  /** Starts several nodes at once; one failure fails the call with every node's reason. */
+  async startAll(profile: string, client: Client, nodes: NodeRecord[], passphrase?: string): Promise<void> {
+    const results = await Promise.allSettled(nodes.map((n) => this.start(profile, client, n, passphrase)))
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ node: nodes[i], error: r.reason as Error }] : []))
+    if (failed.length === 1 && nodes.length === 1) throw failed[0].error
+    if (failed.length) throw new Error(`${failed.length} of ${nodes.length} nodes failed to start on profile '${profile}':\n${failed.map((f) => `${f.node.name}: ${f.error.message}`).join('\n')}`)
+  }
+
   /** Stops the node on the attached cluster: its engines and agent are gone when this resolves. */
   async stop(profile: string, client: Client, node: NodeRecord): Promise<void> {
     const placed = this.byProfile.get(profile)?.get(node.id)
-    if (!placed) return
+    if (!placed || placed.status.state === 'stopped') return
+    // A failed start left nothing on that cluster.
+    if (placed.status.state === 'failed') return this.set(profile, node.id, { state: 'stopped' }, null)
     const key = placed.key ?? keyOf(client, placed.status.engineIds)
     if (!key) throw new AttachedNodeError(`${node.name} has no engine on profile '${profile}' yet, so its node there is not known: \`clusterdesk stop --profile ${profile}\` stops that whole cluster`)
     await client.stopNode(key)

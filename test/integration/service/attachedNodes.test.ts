@@ -97,7 +97,8 @@ describe("the app's nodes on an attached cluster", () => {
     const tested = await service.testNode(input)
     expect(tested).toMatchObject({ needsTrust: true, fingerprint: fingerprint(sshd.hostKeyBlob) })
     await service.trustHostKey(node.id, tested.fingerprint!)
-    await service.startNode(node.id)
+    // Reconnect, as the page offers for a failed node: what failed left nothing to stop there.
+    await service.reconnectNode(node.id)
     const ready = await statusOf(service, node.id)
     expect(ready).toMatchObject({ state: 'ready', host: expect.any(String) })
     expect(ready.engineIds).toHaveLength(1)
