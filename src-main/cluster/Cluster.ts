@@ -75,6 +75,7 @@ export class Cluster {
         for (const spec of specs as NodeSpec[]) ids.push(...(await this.addNode(spec)).engineIds)
         return ids
       },
+      stopNode: (key) => this.stopNode(key),
       shutdown: () => this.stop(),
     }
     const { onProgress } = this.options

@@ -22,6 +22,11 @@ export interface ServerOptions {
   service?: ClusterService
   /** The access token (default: 32 random bytes, hex). */
   token?: string
+  /**
+   * The profile a new service publishes its own cluster under (see ClusterServiceOptions.profile;
+   * default 'app'; ignored when `service` is given).
+   */
+  profile?: string | null
 }
 
 export interface RunningServer {
@@ -44,7 +49,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (host !== '127.0.0.1' && host !== 'localhost') throw new ServeError(`the GUI is served on loopback only (127.0.0.1), not on ${JSON.stringify(host)}`)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServeError(`port must be 0 (any free port) or 1-65535, got ${port}`)
   const token = options.token ?? newToken()
-  const service = options.service ?? new ClusterService({ dataDir })
+  const service = options.service ?? new ClusterService({ dataDir, ...(options.profile !== undefined ? { profile: options.profile } : {}) })
   const server = createServer()
   let actualPort: number
   try {

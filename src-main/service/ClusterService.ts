@@ -4,11 +4,13 @@
  * Electron window and `clusterdesk serve` reach it through two small adapters of this API.
  */
 import { version as packageVersion } from '../../package.json'
+import { AttachedNodes } from './attachedNodes'
 import type {
   ClusterServiceApi,
   ConsoleEntry,
   NodeInput,
   NodeRecord,
+  NodeStatus,
   NodeTestResult,
   PiRunRequest,
   ProfileState,
@@ -66,6 +68,9 @@ export class ClusterService implements ClusterServiceApi, EventSource {
   private readonly console: ConsoleManager
   private readonly profiles: ProfileManager
   private readonly stream: TaskStream
+  /** The app's nodes started on attached clusters. */
+  private readonly attachedNodes: AttachedNodes
+  private unfollowNodes: (() => void) | null = null
   /** The client of the cluster shown now: the app's own, or the attached one. */
   private shown: Client | null = null
   private closing: Promise<void> | null = null
@@ -86,10 +91,18 @@ export class ClusterService implements ClusterServiceApi, EventSource {
       onClient: (client) => {
         if (!this.profiles.attachedClient) this.show(client)
       },
+      shown: () => !this.profiles?.attachedClient,
     })
+    this.attachedNodes = new AttachedNodes(this.bus, this.hostKeys)
     this.errors = new ErrorLog(this.store, this.bus)
     this.stream = new TaskStream(this.bus, this.errors, (engineId) => this.tracker.nodeNameOf(engineId))
-    this.profiles = new ProfileManager(this.bus, () => this.nodes.ownCluster, (client) => this.show(client), options.profile === undefined ? APP_PROFILE : options.profile)
+    this.profiles = new ProfileManager(
+      this.bus,
+      () => this.nodes.ownCluster,
+      (client) => this.show(client),
+      options.profile === undefined ? APP_PROFILE : options.profile,
+      (profile) => this.attachedNodes.forget(profile),
+    )
     this.show(this.nodes.ownCluster.localClient)
     void this.profiles.publish()
     const deps = {
@@ -113,7 +126,7 @@ export class ClusterService implements ClusterServiceApi, EventSource {
       version: this.version,
       dataDir: this.dataDir,
       nodes: this.nodes.list(),
-      nodeStatus: this.nodes.statuses(),
+      nodeStatus: this.nodeStatuses(),
       engines: this.tracker.views(),
       runs: this.runs.list(),
       progress: this.runs.progress(),
@@ -123,6 +136,7 @@ export class ClusterService implements ClusterServiceApi, EventSource {
       clients: this.stream.listClients(),
       tasks: this.stream.recent(),
       tasksTotal: this.stream.total,
+      running: this.stream.runningNow(),
     }
   }
 
@@ -146,12 +160,33 @@ export class ClusterService implements ClusterServiceApi, EventSource {
     return this.profiles.detach()
   }
 
-  /** Shows a cluster: its engines, clients and task stream. */
+  /** Shows a cluster: its engines, clients, task stream and the app's nodes on it. */
   private show(client: Client): void {
     if (this.shown === client) return
     this.shown = client
     this.tracker.switchTo(client)
     this.stream.follow(client)
+    this.unfollowNodes?.()
+    this.unfollowNodes = null
+    const profile = this.profiles?.attachedProfile
+    if (profile) {
+      this.unfollowNodes = client.subscribe({ onNodeEvent: (key, message) => this.attachedNodes.nodeEvent(profile, client, key, message) })
+    }
+    // The first show is from the constructor, before the node manager has published anything.
+    if (this.profiles) for (const status of this.nodeStatuses()) this.bus.publish({ type: 'nodeStatus', status })
+  }
+
+  /** The node states of the cluster shown: the own one's, or the app's nodes on the attached one. */
+  private nodeStatuses(): NodeStatus[] {
+    const profile = this.profiles.attachedProfile
+    return profile ? this.attachedNodes.statuses(profile, this.nodes.list()) : this.nodes.statuses()
+  }
+
+  /** The attached cluster, when the app shows one: node actions go to its controller. */
+  private attachedTarget(): { profile: string; client: Client } | null {
+    const profile = this.profiles.attachedProfile
+    const client = this.profiles.attachedClient
+    return profile && client ? { profile, client } : null
   }
 
   /** The engines of an attached cluster belong to none of the app's nodes: named by their node's key. */
@@ -166,7 +201,10 @@ export class ClusterService implements ClusterServiceApi, EventSource {
   }
 
   async deleteNode(id: string): Promise<void> {
-    await this.nodes.delete(...parseArgs('deleteNode', [id]))
+    const [nodeId] = parseArgs('deleteNode', [id])
+    const attached = this.attachedTarget()
+    if (attached && this.attachedNodes.has(attached.profile, nodeId)) await this.attachedNodes.stop(attached.profile, attached.client, this.nodes.record(nodeId))
+    await this.nodes.delete(nodeId)
   }
 
   async testNode(input: NodeInput, passphrase?: string): Promise<NodeTestResult> {
@@ -176,11 +214,19 @@ export class ClusterService implements ClusterServiceApi, EventSource {
   }
 
   async startNode(id?: string, passphrase?: string): Promise<void> {
-    await this.nodes.start(...parseArgs('startNode', [id, passphrase]))
+    const [nodeId, secret] = parseArgs('startNode', [id, passphrase])
+    const attached = this.attachedTarget()
+    if (!attached) return this.nodes.start(nodeId, secret)
+    await this.attachedNodes.startAll(attached.profile, attached.client, nodeId === undefined ? this.nodes.list() : [this.nodes.record(nodeId)], secret)
   }
 
   async reconnectNode(id: string, passphrase?: string): Promise<void> {
-    await this.nodes.reconnect(...parseArgs('reconnectNode', [id, passphrase]))
+    const [nodeId, secret] = parseArgs('reconnectNode', [id, passphrase])
+    const attached = this.attachedTarget()
+    if (!attached) return this.nodes.reconnect(nodeId, secret)
+    const node = this.nodes.record(nodeId)
+    await this.attachedNodes.stop(attached.profile, attached.client, node)
+    await this.attachedNodes.start(attached.profile, attached.client, node, secret)
   }
 
   async trustHostKey(node: string | NodeInput, fingerprint: string): Promise<void> {
@@ -192,15 +238,29 @@ export class ClusterService implements ClusterServiceApi, EventSource {
   }
 
   async stopNode(id?: string): Promise<void> {
-    await this.nodes.stop(...parseArgs('stopNode', [id]))
+    const [nodeId] = parseArgs('stopNode', [id])
+    const attached = this.attachedTarget()
+    if (!attached) return this.nodes.stop(nodeId)
+    const nodes = nodeId === undefined ? this.nodes.list() : [this.nodes.record(nodeId)]
+    await Promise.all(nodes.map((n) => this.attachedNodes.stop(attached.profile, attached.client, n)))
   }
 
   async stopEngine(engineId: number): Promise<void> {
-    await this.nodes.stopEngine(...parseArgs('stopEngine', [engineId]))
+    const [id] = parseArgs('stopEngine', [engineId])
+    this.ownEnginesOnly('stop')
+    await this.nodes.stopEngine(id)
   }
 
   async restartEngine(engineId: number): Promise<number> {
-    return this.nodes.restartEngine(...parseArgs('restartEngine', [engineId]))
+    const [id] = parseArgs('restartEngine', [engineId])
+    this.ownEnginesOnly('restart')
+    return this.nodes.restartEngine(id)
+  }
+
+  /** Engine ids of two clusters overlap: an attached cluster's engine is never one of the app's own. */
+  private ownEnginesOnly(what: string): void {
+    const attached = this.attachedTarget()
+    if (attached) throw new ServiceInputError(`the app shows profile '${attached.profile}', whose controller cannot ${what} one engine: stop its node on the Nodes page (or detach to act on the app's own engines)`)
   }
 
   async interrupt(engineIds?: number[]): Promise<void> {
@@ -248,6 +308,7 @@ export class ClusterService implements ClusterServiceApi, EventSource {
       // A run that ignores its interrupt ends when its engines are stopped below.
       await Promise.race([this.runs.close(), delay(5000)])
       this.stream.close()
+      this.unfollowNodes?.()
       await this.profiles.close()
       await this.nodes.close()
       await Promise.race([Promise.all([this.runs.close(), this.console.close()]), delay(2000)])

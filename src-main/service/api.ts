@@ -6,8 +6,8 @@
 
 export type { PiEngineShare, PiKernel, PiMode, PiResult } from '../experiments/pi/types'
 import type { PiKernel, PiMode, PiResult } from '../experiments/pi/types'
-import type { ClientView, ProfileState, ProfileView, TaskBar } from './dashboardApi'
-export type { ClientView, ProfileState, ProfileView, TaskBar } from './dashboardApi'
+import type { ClientView, ProfileState, ProfileView, RunningTask, TaskBar } from './dashboardApi'
+export type { ClientView, ProfileState, ProfileView, RunningTask, TaskBar } from './dashboardApi'
 
 // ---- nodes ----------------------------------------------------------------------------------
 
@@ -265,6 +265,8 @@ export interface ServiceSnapshot {
   tasks: TaskBar[]
   /** Tasks finished since the shown cluster was shown (all of them, not only those in `tasks`). */
   tasksTotal: number
+  /** The tasks running now, one per busy engine at most. */
+  running: RunningTask[]
 }
 
 /** Events, delivered in batches (at most every 100 ms) so no number of engines floods the UI. */
@@ -299,6 +301,11 @@ export type ServiceEvent =
    * carries the newest 2,000), and `total`: how many finished since the cluster was shown.
    */
   | { type: 'tasks'; tasks: TaskBar[]; total: number }
+  /**
+   * Tasks that started running since the last batch (each replaces what its engine ran before);
+   * a `tasks` event with the same id ends one.
+   */
+  | { type: 'tasksStarted'; tasks: RunningTask[] }
   /** The shown cluster changed (attach, detach): the stream starts empty. */
   | { type: 'tasksReset' }
 

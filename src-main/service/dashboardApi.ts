@@ -38,7 +38,9 @@ export interface ClientView {
   host: string | null
   /** Epoch ms it connected (client 0: when the controller started). */
   since: number
+  /** Waiting: for an engine, or behind another task on its engine. */
   queued: number
+  /** Running on an engine now. */
   running: number
   done: number
   failed: number
@@ -57,4 +59,18 @@ export interface TaskBar {
   started: number | null
   completed: number | null
   status: 'ok' | 'error' | 'aborted'
+}
+
+/**
+ * A task running on an engine now (one per engine at most: engines run their tasks one at a time).
+ * `started` is when the controller saw it reach the engine's head (engines announce no start);
+ * its TaskBar, with the same id, replaces it when it finishes.
+ */
+export interface RunningTask {
+  id: number
+  client: number
+  engineId: number
+  method: string
+  submitted: number
+  started: number
 }

@@ -31,6 +31,11 @@ export interface NodeManagerOptions {
   hostKeys?: HostKeyFiles
   /** Called when the own cluster's client starts following engines (default: the tracker attaches it). */
   onClient?: (client: Client) => void
+  /**
+   * Whether the own cluster's node states are shown now (default: always); while not (the app
+   * shows an attached cluster), they change without events, and `republish()` sends them all.
+   */
+  shown?: () => boolean
 }
 
 /** The node state an SSH launch stage shows. */
@@ -75,6 +80,11 @@ export class NodeManager {
     return this.list().map((n) => this.statusOf(n.id))
   }
 
+  /** Sends every node's state (the own cluster is shown again). */
+  republish(): void {
+    for (const status of this.statuses()) this.bus.publish({ type: 'nodeStatus', status })
+  }
+
   /** The node record behind a cluster key (for engines). */
   nodeOfKey(key: string): EngineNode | null {
     for (const [nodeId, k] of this.keys) {
@@ -95,6 +105,11 @@ export class NodeManager {
     this.bus.publish({ type: 'nodes', nodes: this.list() })
     if (!existing) this.setStatus(record.id, { state: 'stopped' })
     return record
+  }
+
+  /** A node's record (NotFoundError if there is none). */
+  record(id: string): NodeRecord {
+    return this.get(id)
   }
 
   async delete(id: string): Promise<void> {
@@ -283,7 +298,7 @@ export class NodeManager {
   private setStatus(nodeId: string, status: Partial<Omit<NodeStatus, 'nodeId'>> & { state: NodeStatus['state'] }): void {
     const full: NodeStatus = { engineIds: [], ...status, nodeId }
     this.status.set(nodeId, full)
-    this.bus.publish({ type: 'nodeStatus', status: full })
+    if (this.options.shown?.() ?? true) this.bus.publish({ type: 'nodeStatus', status: full })
   }
 }
 

@@ -30,6 +30,8 @@ export class ProfileManager {
     private readonly onShown: (client: Client) => void,
     /** The profile to publish under (null: not published). */
     private readonly preferred: string | null = APP_PROFILE,
+    /** The attached cluster went away (stopped, or its process died). */
+    private readonly onLost: (profile: string) => void = () => undefined,
   ) {}
 
   /** Publishes the app's own cluster (once; failures are kept in the state, not thrown). */
@@ -87,6 +89,7 @@ export class ProfileManager {
         if (this.attachedTo?.client !== client) return
         this.attachedTo = null
         this.lost = `profile '${profile}' went away: ${error.message}`
+        this.onLost(profile)
         this.onShown(this.cluster().localClient)
         this.changed()
       },

@@ -1,13 +1,14 @@
 /**
  * The dashboard's view of every client's work on the shown cluster: it follows the controller's
- * monitoring feed, keeps a bounded tail of finished tasks per engine (the task stream), the
- * connected clients, and records other clients' remote errors in the Exceptions log. The app's
- * own runs and console record their errors themselves, so the app's own client is skipped there.
+ * monitoring feed, keeps a bounded tail of finished tasks per engine (the task stream), the task
+ * each engine runs now, the connected clients, and records other clients' remote errors in the
+ * Exceptions log. The app's own runs and console record their errors themselves, so the app's own
+ * client is skipped there.
  */
 import type { Client } from '../core/client/Client'
 import type { ClientInfo, TaskEvent } from '../core/controller/Monitor'
 import { taskErrorFromWire } from '../core/remote/wireErrors'
-import type { ClientView, TaskBar } from './api'
+import type { ClientView, RunningTask, TaskBar } from './api'
 import { remoteRecord, type ErrorLog } from './errorLog'
 import type { EventBus } from './eventBus'
 
@@ -27,6 +28,8 @@ export class TaskStream {
   /** Engine id (-1: never placed) → its finished tasks, oldest first. */
   private readonly bars = new Map<number, TaskBar[]>()
   private clients: ClientView[] = []
+  /** Engine id → the task it runs now. */
+  private readonly running = new Map<number, RunningTask>()
   /** Tasks finished since this cluster was followed. */
   private finished = 0
   private selfNo = 0
@@ -50,6 +53,7 @@ export class TaskStream {
     this.stop?.()
     this.stop = null
     this.bars.clear()
+    this.running.clear()
     this.clients = []
     this.finished = 0
     this.bus.publish({ type: 'tasksReset' })
@@ -67,6 +71,11 @@ export class TaskStream {
     return this.clients
   }
 
+  /** The tasks running now, by engine. */
+  runningNow(): RunningTask[] {
+    return [...this.running.values()].sort((a, b) => a.engineId - b.engineId)
+  }
+
   /** The newest finished tasks of every engine, oldest first. */
   recent(limit = SNAPSHOT_TASKS): TaskBar[] {
     const all = [...this.bars.values()].flat()
@@ -81,8 +90,16 @@ export class TaskStream {
 
   private tasks(events: TaskEvent[]): void {
     const fresh: TaskBar[] = []
+    const started: RunningTask[] = []
     for (const e of events) {
+      if (e.kind === 'started' && e.engineId !== null && e.started) {
+        const task: RunningTask = { id: e.id, client: e.client, engineId: e.engineId, method: e.method, submitted: e.submitted, started: e.started }
+        this.running.set(e.engineId, task)
+        started.push(task)
+        continue
+      }
       if (e.kind !== 'done') continue
+      if (e.engineId !== null && this.running.get(e.engineId)?.id === e.id) this.running.delete(e.engineId)
       const bar: TaskBar = {
         id: e.id,
         client: e.client,
@@ -104,6 +121,7 @@ export class TaskStream {
       if (e.error && e.client !== this.selfNo) this.clientError(e)
     }
     if (fresh.length) this.bus.publish({ type: 'tasks', tasks: fresh, total: this.finished })
+    if (started.length) this.bus.publish({ type: 'tasksStarted', tasks: started })
   }
 
   private clientError(e: TaskEvent): void {

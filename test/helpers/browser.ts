@@ -39,9 +39,9 @@ export interface Served {
  * its HOME and, unless the test has set CLUSTERDESK_HOME itself (to share profiles with scripts it
  * starts), its CLUSTERDESK_HOME: host keys trusted in the GUI and ~/.ssh stay inside it.
  */
-export async function serve(dataDir = mkdtempSync(join(tmpdir(), 'clusterdesk-e2e-'))): Promise<Served> {
+export async function serve(dataDir = mkdtempSync(join(tmpdir(), 'clusterdesk-e2e-')), args: string[] = []): Promise<Served> {
   const env = { ...process.env, CLUSTERDESK_HOME: process.env.CLUSTERDESK_HOME ?? dataDir, HOME: dataDir }
-  const server = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const server = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--data-dir', dataDir, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
   const url = await new Promise<string>((resolve, reject) => {
@@ -94,9 +94,9 @@ export interface OpenApp {
   close(): Promise<void>
 }
 
-/** Starts `clusterdesk serve`, opens its URL in Chromium and waits until the app is connected. */
-export async function openApp(): Promise<OpenApp> {
-  const served = await serve()
+/** Starts `clusterdesk serve` (with more `serveArgs`), opens its URL in Chromium and waits until the app is connected. */
+export async function openApp(serveArgs: string[] = []): Promise<OpenApp> {
+  const served = await serve(undefined, serveArgs)
   let browser: Browser | undefined
   const close = async (): Promise<void> => {
     await browser?.close()

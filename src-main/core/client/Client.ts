@@ -78,6 +78,11 @@ export class Client {
     return this.link.addNodes(specs)
   }
 
+  /** Stops one node of the cluster, by its key (the `node` of its engines in `rc.engines`). */
+  stopNode(key: string): Promise<void> {
+    return this.link.stopNode(key)
+  }
+
   /** The controller's pid, live engines, connected clients and uptime. */
   status(): Promise<ControllerStatus> {
     return this.link.status()

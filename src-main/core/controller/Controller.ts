@@ -24,13 +24,20 @@ export class Controller implements ControllerLink {
   /** Batch nodes' jobs as last reported, for engines expected after the report. */
   private readonly jobs = new Map<NodeConnection, BatchJobInfo>()
   /** Every client's task events and the connected clients, for monitors (see `monitor`). */
-  readonly monitoring = new Monitor(this.startedAt)
+  readonly monitoring = new Monitor(this.startedAt, {
+    headOf: (id) => this.registry.get(id)?.inflight.values().next().value,
+    engineIds: () => this.registry.live().map((h) => h.id),
+  })
   /** Set by the Cluster: adding nodes and stopping everything need its launchers. */
   host: ControllerHost | null = null
 
   constructor() {
     this.registry = new EngineRegistry((node) => this.jobOf(node), {
-      onEngineChange: (h) => this.emit((l) => l.onEngineChange?.(h.info())),
+      onEngineChange: (h) => {
+        // A task sent to an idle engine starts now: the monitor's `started` (checked only while monitored).
+        if (this.monitoring.active) this.monitoring.engineChanged(h.id)
+        this.emit((l) => l.onEngineChange?.(h.info()))
+      },
       onStream: (h, taskId, name, text) => this.emit((l) => l.onStream?.(h.id, taskId, name, text)),
       onEngineDied: (h, tasks) => this.router.engineDied(h, tasks),
     })
@@ -73,6 +80,11 @@ export class Controller implements ControllerLink {
   async addNodes(specs: object[]): Promise<number[]> {
     if (!this.host) throw new Error('this controller runs no launchers: add nodes through its Cluster')
     return this.host.addNodes(specs)
+  }
+
+  async stopNode(key: string): Promise<void> {
+    if (!this.host) throw new Error('this controller runs no launchers: stop nodes through its Cluster')
+    await this.host.stopNode(key)
   }
 
   async status(): Promise<ControllerStatus> {

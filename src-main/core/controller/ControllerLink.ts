@@ -56,6 +56,8 @@ export interface ControllerLink {
   monitor(events: MonitorEvents): () => void
   /** Starts more nodes (NodeSpec objects) on the running cluster; resolves with the new engine ids. */
   addNodes(specs: object[]): Promise<number[]>
+  /** Stops one node (by its key, the `node` of its engines): its engines and agent are gone when this resolves. */
+  stopNode(key: string): Promise<void>
   status(): Promise<ControllerStatus>
   /** This client leaves; the cluster stays. */
   close(): Promise<void>
@@ -63,8 +65,9 @@ export interface ControllerLink {
   shutdown(): Promise<void>
 }
 
-/** What a Controller needs from whoever runs its nodes (the Cluster): adding nodes, stopping all. */
+/** What a Controller needs from whoever runs its nodes (the Cluster): adding and stopping nodes, stopping all. */
 export interface ControllerHost {
   addNodes(specs: object[]): Promise<number[]>
+  stopNode(key: string): Promise<void>
   shutdown(): Promise<void>
 }

@@ -46,7 +46,7 @@ export interface SubmitMessage { type: 'submit'; tasks: SubmitEntry[] }
 export interface AbortTasksMessage { type: 'abort'; ids: number[] }
 
 /** `monitor` with args true starts the client's monitoring feed (`monitor` messages), false stops it. */
-export type RequestMethod = 'interrupt' | 'status' | 'addNodes' | 'shutdown' | 'monitor'
+export type RequestMethod = 'interrupt' | 'status' | 'addNodes' | 'stopNode' | 'shutdown' | 'monitor'
 export interface RequestMessage { type: 'request'; rid: number; method: RequestMethod; args?: unknown }
 
 /** An error decided by the controller (not an engine's result), as plain data. */

@@ -204,6 +204,7 @@ export class ClientSession {
       if (method === 'interrupt') value = await this.controller.interrupt(Array.isArray(args) ? args : [])
       else if (method === 'status') value = await this.controller.status()
       else if (method === 'addNodes') value = await this.controller.addNodes(Array.isArray(args) ? args : [])
+      else if (method === 'stopNode') value = await this.controller.stopNode(typeof args === 'string' ? args : '')
       else if (method === 'shutdown') value = await this.controller.shutdown()
       else if (method === 'monitor') value = this.setMonitoring(args === true)
       else throw new Error(`unknown request ${JSON.stringify(method)}`)

@@ -105,6 +105,10 @@ export class RemoteController implements ControllerLink {
     return (await this.request('addNodes', specs)) as number[]
   }
 
+  async stopNode(key: string): Promise<void> {
+    await this.request('stopNode', key)
+  }
+
   async status(): Promise<ControllerStatus> {
     return (await this.request('status', undefined, QUICK_REQUEST_MS)) as ControllerStatus
   }

@@ -6,7 +6,7 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { ClientView, ProfileState, ProfileView, ServiceEvent, ServiceSnapshot, TaskBar } from '../../../src-main/service/api'
+import type { ClientView, ProfileState, ProfileView, RunningTask, ServiceEvent, ServiceSnapshot, TaskBar } from '../../../src-main/service/api'
 import { useSessionStore } from './session'
 
 /** Finished tasks kept for the stream (the newest). */
@@ -14,7 +14,7 @@ export const MAX_STREAM_TASKS = 20_000
 /** Shortest time between two redraws of the stream (≤ 4 a second). */
 export const STREAM_REDRAW_MS = 250
 
-type ClusterEvent = Extract<ServiceEvent, { type: 'profile' | 'clients' | 'tasks' | 'tasksReset' }>
+type ClusterEvent = Extract<ServiceEvent, { type: 'profile' | 'clients' | 'tasks' | 'tasksStarted' | 'tasksReset' }>
 
 export const useClusterStore = defineStore('cluster', () => {
   const profile = ref<ProfileState>({ own: null, ownError: null, current: null, attached: false })
@@ -26,6 +26,10 @@ export const useClusterStore = defineStore('cluster', () => {
   /** Tasks finished since the service showed this cluster (not only those kept). */
   const total = ref(0)
   let bars: TaskBar[] = []
+  /** Engine id → the task it runs now (its bar grows until its `tasks` event ends it). */
+  let running = new Map<number, RunningTask>()
+  /** While tasks run, their bars are redrawn this often even without events. */
+  let growTimer: ReturnType<typeof setInterval> | undefined
   let redrawTimer: ReturnType<typeof setTimeout> | undefined
   let lastRedraw = 0
 
@@ -43,6 +47,8 @@ export const useClusterStore = defineStore('cluster', () => {
 
   function append(next: TaskBar[], finished: number): void {
     total.value = finished
+    for (const t of next) if (t.engineId !== null && running.get(t.engineId)?.id === t.id) running.delete(t.engineId)
+    keepGrowing()
     bars = bars.length + next.length > MAX_STREAM_TASKS ? bars.concat(next).slice(-MAX_STREAM_TASKS) : bars.concat(next)
     scheduleRedraw()
   }
@@ -52,12 +58,33 @@ export const useClusterStore = defineStore('cluster', () => {
     return bars
   }
 
+  /** The tasks running now, one per engine (read it in a computed that also reads `tick`). */
+  function runningTasks(): RunningTask[] {
+    return [...running.values()]
+  }
+
+  function started(next: RunningTask[]): void {
+    for (const t of next) running.set(t.engineId, t)
+    keepGrowing()
+    scheduleRedraw()
+  }
+
+  function keepGrowing(): void {
+    if (running.size && growTimer === undefined) growTimer = setInterval(scheduleRedraw, 1000)
+    else if (!running.size && growTimer !== undefined) {
+      clearInterval(growTimer)
+      growTimer = undefined
+    }
+  }
+
   function load(snapshot: ServiceSnapshot): void {
     profile.value = snapshot.profile
     clients.value = snapshot.clients
     bars = []
+    running = new Map()
     total.value = 0
     append(snapshot.tasks, snapshot.tasksTotal)
+    started(snapshot.running ?? [])
   }
 
   function apply(event: ClusterEvent): void {
@@ -66,8 +93,11 @@ export const useClusterStore = defineStore('cluster', () => {
       void refreshProfiles()
     } else if (event.type === 'clients') clients.value = event.clients
     else if (event.type === 'tasks') append(event.tasks, event.total)
+    else if (event.type === 'tasksStarted') started(event.tasks)
     else {
       bars = []
+      running = new Map()
+      keepGrowing()
       total.value = 0
       scheduleRedraw()
     }
@@ -94,5 +124,5 @@ export const useClusterStore = defineStore('cluster', () => {
     await refreshProfiles()
   }
 
-  return { profile, profiles, profilesLoaded, clients, others, tick, total, tasks, load, apply, refreshProfiles, attach, detach }
+  return { profile, profiles, profilesLoaded, clients, others, tick, total, tasks, runningTasks, load, apply, refreshProfiles, attach, detach }
 })

@@ -87,6 +87,7 @@ export const useSessionStore = defineStore('session', () => {
         case 'profile':
         case 'clients':
         case 'tasks':
+        case 'tasksStarted':
         case 'tasksReset':
           cluster.apply(event)
           break

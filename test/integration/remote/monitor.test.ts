@@ -68,12 +68,43 @@ describe.each(['in-process', 'connected'] as const)('the monitor of a %s client'
     const slow = rc.view(0).apply(() => new Promise((r) => setTimeout(() => r('slow'), 400)))
     await until(() => seen.tasks.some((e) => e.kind === 'submitted'), 'a submitted event')
     await until(() => seen.clients.some((c) => c.clientNo === rc.link.clientNo && c.running === 1), 'a running count')
+    // It started while it ran (the engine was idle): a `started` event before its `done`.
+    await until(() => seen.tasks.some((e) => e.kind === 'started'), 'a started event')
     expect(await slow).toBe('slow')
     await until(() => seen.tasks.some((e) => e.kind === 'done'), 'its done event')
+    const started = seen.tasks.find((e) => e.kind === 'started')!
+    const done = seen.tasks.find((e) => e.kind === 'done')!
+    expect(started).toMatchObject({ id: done.id, engineId: 0, method: 'apply', client: rc.link.clientNo })
+    expect(seen.tasks.indexOf(started)).toBeLessThan(seen.tasks.indexOf(done))
+    expect(started.started!).toBeGreaterThanOrEqual(started.submitted)
+    // The controller's clock when the task reached the engine, the engine's own start: within a few ms.
+    expect(Math.abs(started.started! - done.started!)).toBeLessThan(100)
     seen.stop()
     const count = seen.tasks.length
     await rc.view(0).apply(() => 1)
     await new Promise((r) => setTimeout(r, 300))
     expect(seen.tasks).toHaveLength(count)
+  })
+
+  it('counts a task waiting behind another on its engine as queued, and it starts when the first ends', async () => {
+    const { rc: own } = await startLocal(1, { profile: 'mon3' })
+    const rc = how === 'connected' ? await connectClient('mon3') : own
+    const seen = follow(rc)
+    const sleep = (ms: number) => new Promise((r) => setTimeout(() => r(ms), ms))
+    const first = rc.view(0).apply(sleep, 400)
+    const second = rc.view(0).apply(sleep, 300)
+    const me = rc.link.clientNo
+    await until(() => seen.clients.some((c) => c.clientNo === me && c.running === 1 && c.queued === 1), 'one running, one queued behind it')
+    await first
+    await until(() => seen.clients.some((c) => c.clientNo === me && c.running === 1 && c.queued === 0 && c.done === 1), 'the second running')
+    await second
+    await until(() => seen.tasks.filter((e) => e.kind === 'done').length === 2, 'both done')
+    const starts = seen.tasks.filter((e) => e.kind === 'started')
+    const dones = seen.tasks.filter((e) => e.kind === 'done')
+    expect(starts.map((e) => e.id)).toEqual(dones.map((e) => e.id))
+    // The second started when the first ended (not when it was sent, with the first).
+    expect(starts[1].started!).toBeGreaterThanOrEqual(dones[0].completed! - 50)
+    await until(() => seen.clients.some((c) => c.clientNo === me && c.running === 0 && c.queued === 0 && c.done === 2), 'nothing running')
+    seen.stop()
   })
 })

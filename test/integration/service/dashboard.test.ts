@@ -95,4 +95,41 @@ describe('the dashboard service', () => {
     expect(state.lost).toMatch(/^profile 'brief' went away/)
     expect((await service.snapshot()).engines).toEqual([])
   })
+
+  test("shows a task as running when it starts, the client's running and queued counts, and the task done", async () => {
+    freshHome()
+    const service = openService(tempDir(), { profile: undefined })
+    await service.published()
+    const events = recordEvents(service)
+    await service.saveNode({ id: 'local', name: 'This computer', kind: 'local', engines: 1 })
+    await service.startNode('local')
+    const { line } = await clientProcess(`
+      const rc = await connect({ profile: 'app' })
+      console.log(String(rc.link.clientNo))
+      const sleep = (ms) => new Promise((r) => setTimeout(() => r(ms), ms))
+      await Promise.all([rc.view(0).apply(sleep, 600), rc.view(0).apply(sleep, 600)])
+      setInterval(() => {}, 1000)
+    `)
+    const no = Number(line)
+    // One runs, the other waits behind it on the engine.
+    const during = await waitFor(async () => {
+      const s = await service.snapshot()
+      const c = s.clients.find((x) => x.clientNo === no)
+      return c?.running === 1 && c.queued === 1 && s.running.length === 1 ? s : null
+    }, 'one task running, one queued')
+    expect(during.running[0]).toMatchObject({ client: no, engineId: 0, method: 'apply' })
+    const first = during.running[0].id
+    const starts = (): number[] => events.events.flatMap((e) => (e.type === 'tasksStarted' ? e.tasks.map((t) => t.id) : []))
+    await waitFor(() => starts().length === 2, 'both tasks started, one after the other')
+    expect(starts()[0]).toBe(first)
+    await waitFor(() => tasksOf(events.events).filter((t) => t.client === no).length === 2, 'both done')
+    const done = tasksOf(events.events).filter((t) => t.client === no)
+    expect(done.map((t) => t.id)).toEqual(starts())
+    const end = await waitFor(async () => {
+      const s = await service.snapshot()
+      return s.clients.find((x) => x.clientNo === no)?.done === 2 ? s : null
+    }, 'the counts at the end')
+    expect(end.running).toEqual([])
+    expect(end.clients.find((x) => x.clientNo === no)).toMatchObject({ running: 0, queued: 0 })
+  })
 })

@@ -61,4 +61,22 @@ describe('the Clients & tasks view', () => {
       vi.useRealTimers()
     }
   })
+
+  it('keeps the task each engine runs now: a start replaces its engine\'s last, its finish ends it, a reset clears it', async () => {
+    const client = new FakeClient({ running: [{ id: 7, client: 1, engineId: 0, method: 'apply', submitted: 990, started: 1000 }] })
+    await attachClient(client)
+    const store = useClusterStore()
+    const ids = () => store.runningTasks().map((t) => t.id).sort((a, b) => a - b)
+    expect(ids()).toEqual([7])
+    client.emit([{ type: 'tasksStarted', tasks: [{ id: 8, client: 2, engineId: 1, method: 'map', submitted: 995, started: 1005 }] }])
+    expect(ids()).toEqual([7, 8])
+    // Engine 0 finished 7 and started 9: the older start is gone, whatever the order of the two events.
+    client.emit([{ type: 'tasksStarted', tasks: [{ id: 9, client: 1, engineId: 0, method: 'apply', submitted: 996, started: 1010 }] }])
+    client.emit([{ type: 'tasks', tasks: [{ ...bar(7), engineId: 0 }], total: 1 }])
+    expect(ids()).toEqual([8, 9])
+    client.emit([{ type: 'tasks', tasks: [{ ...bar(8), engineId: 1 }], total: 2 }])
+    expect(ids()).toEqual([9])
+    client.emit([{ type: 'tasksReset' }])
+    expect(ids()).toEqual([])
+  })
 })

@@ -32,6 +32,7 @@ export const emptySnapshot = (): ServiceSnapshot => ({
   clients: [],
   tasks: [],
   tasksTotal: 0,
+  running: [],
 })
 
 export function engine(id: number, patch: Partial<EngineView> = {}): EngineView {
