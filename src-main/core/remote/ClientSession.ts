@@ -22,6 +22,7 @@ import type { EngineInfo } from '../client/EngineHandle'
 import { taskClient, Task } from '../client/Task'
 import type { Controller } from '../controller/Controller'
 import { newNonce, proof, proofMatches } from './auth'
+import { EntryQueue } from './EntryQueue'
 import { taskErrorToWire } from './wireErrors'
 
 /** How long a new connection has to prove the key. */
@@ -36,7 +37,7 @@ export class ClientSession {
   private closed = false
   private readonly tasks = new Map<number, Task>()
   /** Submit entries whose raw task frames are still to come, in order. */
-  private readonly expected: SubmitEntry[] = []
+  private readonly expected = new EntryQueue<SubmitEntry>()
   private readonly authTimer: NodeJS.Timeout
   private unsubscribe: (() => void) | null = null
   private unmonitor: (() => void) | null = null
@@ -106,7 +107,7 @@ export class ClientSession {
 
   private frame(frame: Uint8Array): void {
     if (this.closed || this.refused) return
-    if (this.expected.length > 0) return this.taskFrame(this.expected.shift()!, frame)
+    if (this.expected.size > 0) return this.taskFrame(this.expected.shift(), frame)
     let message: ToController
     try {
       message = decodeFrame<ToController>(frame).message
@@ -118,7 +119,7 @@ export class ClientSession {
     switch (message.type) {
       case 'submit':
         if (!Array.isArray(message.tasks)) return this.drop()
-        this.expected.push(...message.tasks)
+        this.expected.push(message.tasks)
         return
       case 'abort':
         if (!Array.isArray(message.ids)) return this.drop()

@@ -16,6 +16,7 @@ import type { EngineInfo } from '../client/EngineHandle'
 import { ConnectionError } from '../client/errors'
 import type { Task } from '../client/Task'
 import type { ClientEvents, ControllerLink, ControllerStatus, MonitorEvents } from '../controller/ControllerLink'
+import { EntryQueue } from './EntryQueue'
 import { taskErrorFromWire } from './wireErrors'
 
 /** How long a request the controller answers at once (status, interrupt) may take. */
@@ -31,7 +32,7 @@ export class RemoteController implements ControllerLink {
   private outbox: Task[] = []
   private flushScheduled = false
   /** `done` entries whose result frames are still to come, in order. */
-  private readonly expected: DoneEntry[] = []
+  private readonly expected = new EntryQueue<DoneEntry>()
   private closedBy: ConnectionError | null = null
   private leaving = false
   private referenced = true
@@ -172,7 +173,7 @@ export class RemoteController implements ControllerLink {
 
   /** A frame from the controller (the transport's handlers, installed by openRemote, call this). */
   frame(frame: Uint8Array): void {
-    if (this.expected.length > 0) return this.result(this.expected.shift()!, frame)
+    if (this.expected.size > 0) return this.result(this.expected.shift(), frame)
     let message: FromController
     try {
       message = decodeFrame<FromController>(frame).message
@@ -188,10 +189,8 @@ export class RemoteController implements ControllerLink {
         }
         return
       case 'done':
-        for (const entry of message.tasks) {
-          if (entry.frame) this.expected.push(entry)
-          else this.finish(entry, null)
-        }
+        this.expected.push(message.tasks.filter((entry) => entry.frame))
+        for (const entry of message.tasks) if (!entry.frame) this.finish(entry, null)
         return
       case 'stream':
         this.emit((l) => l.onStream?.(message.engineId, message.taskId, message.name, message.text))
