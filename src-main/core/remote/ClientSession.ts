@@ -23,10 +23,13 @@ import { taskClient, Task } from '../client/Task'
 import type { Controller } from '../controller/Controller'
 import { newNonce, proof, proofMatches } from './auth'
 import { EntryQueue } from './EntryQueue'
+import { WriteBatch } from './WriteBatch'
 import { taskErrorToWire } from './wireErrors'
 
 /** How long a new connection has to prove the key. */
 export const AUTH_DEADLINE_MS = 5000
+/** How long an engine's change may wait for results to travel with (ms). */
+const ENGINE_CHANGE_DELAY_MS = 2
 
 export class ClientSession {
   private readonly transport: StreamTransport
@@ -47,6 +50,7 @@ export class ClientSession {
   private outFrames: Uint8Array[] = []
   private outEngines = new Map<number, EngineInfo>()
   private flushScheduled = false
+  private engineTimer: NodeJS.Timeout | null = null
   private endTimer: NodeJS.Timeout | null = null
 
   constructor(
@@ -83,6 +87,7 @@ export class ClientSession {
     this.closed = true
     clearTimeout(this.authTimer)
     if (this.endTimer) clearTimeout(this.endTimer)
+    if (this.engineTimer) clearTimeout(this.engineTimer)
     this.unsubscribe?.()
     this.unmonitor?.()
     this.socket.destroy()
@@ -161,7 +166,7 @@ export class ClientSession {
     this.unsubscribe = this.controller.subscribe({
       onEngineChange: (info) => {
         this.outEngines.set(info.id, info)
-        this.scheduleFlush()
+        this.scheduleEngineFlush()
       },
       onStream: (engineId, taskId, name, text) => {
         if (taskClient(taskId) === this.clientNo) this.send({ type: 'stream', engineId, taskId, name, text })
@@ -208,6 +213,8 @@ export class ClientSession {
       else if (method === 'shutdown') value = await this.controller.shutdown()
       else if (method === 'monitor') value = this.setMonitoring(args === true)
       else throw new Error(`unknown request ${JSON.stringify(method)}`)
+      // Engine changes a request made (addNodes' engines) reach the client before its answer.
+      this.flush()
       this.send({ type: 'reply', rid, value })
     } catch (err) {
       const e = err as Error
@@ -234,23 +241,42 @@ export class ClientSession {
     queueMicrotask(() => this.flush())
   }
 
-  /** Engine changes first (a result's engine is idle again by then), then finished tasks. */
+  /**
+   * An engine changed with no result to send: it goes out a little later, with the next results
+   * if they come by then. (A short task's busy and idle again are one `engines` message, sent with
+   * its result, instead of one more frame each way per task.)
+   */
+  private scheduleEngineFlush(): void {
+    if (this.flushScheduled || this.engineTimer) return
+    this.engineTimer = setTimeout(() => this.flush(), ENGINE_CHANGE_DELAY_MS)
+    this.engineTimer.unref()
+  }
+
+  /** Engine changes first (a result's engine is idle again by then), then finished tasks: one write. */
   private flush(): void {
     this.flushScheduled = false
+    if (this.engineTimer) clearTimeout(this.engineTimer)
+    this.engineTimer = null
     if (this.closed) return
+    const batch = new WriteBatch()
     if (this.outEngines.size) {
-      this.send({ type: 'engines', engines: [...this.outEngines.values()] })
+      batch.add(this.encode({ type: 'engines', engines: [...this.outEngines.values()] }))
       this.outEngines.clear()
     }
     if (this.outDone.length) {
-      this.send({ type: 'done', tasks: this.outDone })
-      for (const frame of this.outFrames) this.transport.send([frame])
+      batch.add(this.encode({ type: 'done', tasks: this.outDone }))
+      batch.add(this.outFrames)
       this.outDone = []
       this.outFrames = []
     }
+    if (!batch.empty) this.transport.send(batch.take())
+  }
+
+  private encode(message: FromController): Uint8Array[] {
+    return encodeFrame(AGENT, message as never)
   }
 
   private send(message: FromController): void {
-    if (!this.closed) this.transport.send(encodeFrame(AGENT, message as never))
+    if (!this.closed) this.transport.send(this.encode(message))
   }
 }

@@ -17,6 +17,7 @@ import { ConnectionError } from '../client/errors'
 import type { Task } from '../client/Task'
 import type { ClientEvents, ControllerLink, ControllerStatus, MonitorEvents } from '../controller/ControllerLink'
 import { EntryQueue } from './EntryQueue'
+import { WriteBatch } from './WriteBatch'
 import { taskErrorFromWire } from './wireErrors'
 
 /** How long a request the controller answers at once (status, interrupt) may take. */
@@ -164,11 +165,14 @@ export class RemoteController implements ControllerLink {
         ? { id: t.id, method: t.method, engineId: null, allowed: t.allowed, retries: t.retriesLeft, timeoutMs: t.timeoutMs }
         : { id: t.id, method: t.method, engineId: t.meta.engineId },
     )
-    this.send({ type: 'submit', tasks: entries })
+    // One write for the entries and every task's frame (large payloads are not copied).
+    const batch = new WriteBatch()
+    batch.add(encodeFrame(AGENT, { type: 'submit', tasks: entries } as never))
     for (const task of tasks) {
       task.state = 'sent'
-      this.transport.send(task.frame)
+      batch.add(task.frame)
     }
+    this.transport.send(batch.take())
   }
 
   /** A frame from the controller (the transport's handlers, installed by openRemote, call this). */
