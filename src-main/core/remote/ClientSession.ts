@@ -17,6 +17,7 @@ import {
   type ToController,
 } from '../protocol/clientMessages'
 import { AGENT, type TaskOp } from '../protocol/messages'
+import type { FrameSink } from '../protocol/FrameReader'
 import { StreamTransport } from '../protocol/transport'
 import type { EngineInfo } from '../client/EngineHandle'
 import { taskClient, Task } from '../client/Task'
@@ -28,6 +29,8 @@ import { taskErrorToWire } from './wireErrors'
 
 /** How long a new connection has to prove the key. */
 export const AUTH_DEADLINE_MS = 5000
+/** Task frames at least this large are relayed in the pieces they arrived in. */
+const KEEP_IN_PIECES_BYTES = 1 << 20
 /** How long an engine's change may wait for results to travel with (ms). */
 const ENGINE_CHANGE_DELAY_MS = 2
 
@@ -65,9 +68,12 @@ export class ClientSession {
     this.transport = new StreamTransport(socket, socket)
     this.transport.setHandlers({
       onFrameStart: (_engine, size) => {
-        if (this.authed || size <= MAX_UNAUTHENTICATED_FRAME) return null
-        this.drop()
-        return () => {}
+        if (!this.authed) {
+          if (size <= MAX_UNAUTHENTICATED_FRAME) return null
+          this.drop()
+          return () => {}
+        }
+        return size >= KEEP_IN_PIECES_BYTES && this.expected.size > 0 ? this.pieces(size) : null
       },
       onFrame: (frame) => this.frame(frame),
       onClose: () => this.drop(),
@@ -112,7 +118,7 @@ export class ClientSession {
 
   private frame(frame: Uint8Array): void {
     if (this.closed || this.refused) return
-    if (this.expected.size > 0) return this.taskFrame(this.expected.shift(), frame)
+    if (this.expected.size > 0) return this.taskFrame(this.expected.shift(), [frame])
     let message: ToController
     try {
       message = decodeFrame<ToController>(frame).message
@@ -176,10 +182,24 @@ export class ClientSession {
     this.send({ type: 'welcome', mac: proof(this.key, 'controller', message.nonce, this.nonce), clientNo: this.clientNo, engines: this.controller.engines() })
   }
 
-  private taskFrame(entry: SubmitEntry, frame: Uint8Array): void {
+  /**
+   * A large task frame is kept as the pieces it arrived in: the controller relays it without
+   * reading it, so joining them would only cost a copy (and a zeroed allocation) of the payload.
+   */
+  private pieces(size: number): FrameSink {
+    const pieces: Uint8Array[] = []
+    let filled = 0
+    return (piece) => {
+      pieces.push(piece)
+      filled += piece.byteLength
+      if (filled === size && !this.closed) this.taskFrame(this.expected.shift(), pieces)
+    }
+  }
+
+  private taskFrame(entry: SubmitEntry, frame: Uint8Array[]): void {
     // A client may only use its own ids: they are what routes results back to it.
     if (!entry || !Number.isInteger(entry.id) || taskClient(entry.id) !== this.clientNo || this.tasks.has(entry.id)) return this.drop()
-    const task = new Task(entry.id, { op: entry.method } as TaskOp, entry.engineId ?? null, [frame])
+    const task = new Task(entry.id, { op: entry.method } as TaskOp, entry.engineId ?? null, frame)
     if (entry.engineId === null || entry.engineId === undefined) {
       task.balanced = true
       task.allowed = Array.isArray(entry.allowed) ? entry.allowed : null
