@@ -160,11 +160,7 @@ export class RemoteController implements ControllerLink {
     if (this.outbox.length === 0 || this.closedBy) return
     const tasks = this.outbox
     this.outbox = []
-    const entries: SubmitEntry[] = tasks.map((t) =>
-      t.balanced
-        ? { id: t.id, method: t.method, engineId: null, allowed: t.allowed, retries: t.retriesLeft, timeoutMs: t.timeoutMs }
-        : { id: t.id, method: t.method, engineId: t.meta.engineId },
-    )
+    const entries: SubmitEntry[] = tasks.map((t) => (t.balanced ? balancedEntry(t) : { id: t.id, method: t.method, engineId: t.meta.engineId }))
     // One write for the entries and every task's frame (large payloads are not copied).
     const batch = new WriteBatch()
     batch.add(encodeFrame(AGENT, { type: 'submit', tasks: entries } as never))
@@ -281,4 +277,13 @@ export class RemoteController implements ControllerLink {
   private send(message: ToController): void {
     if (!this.closedBy) this.transport.send(encodeFrame(AGENT, message as never))
   }
+}
+
+/** A load-balanced task's entry; the defaults (any engine, no retries, no timeout) are left out. */
+function balancedEntry(t: Task): SubmitEntry {
+  const entry: SubmitEntry = { id: t.id, method: t.method, engineId: null }
+  if (t.allowed) entry.allowed = t.allowed
+  if (t.retriesLeft) entry.retries = t.retriesLeft
+  if (t.timeoutMs) entry.timeoutMs = t.timeoutMs
+  return entry
 }
