@@ -55,6 +55,9 @@ export class ClientSession {
   private flushScheduled = false
   private engineTimer: NodeJS.Timeout | null = null
   private endTimer: NodeJS.Timeout | null = null
+  // Made once, not per task or per tick (each closure the build names costs a defineProperty).
+  private readonly onTaskDone = (task: Task): void => this.taskDone(task)
+  private readonly flushNow = (): void => this.flush()
 
   constructor(
     private readonly socket: Socket,
@@ -206,7 +209,7 @@ export class ClientSession {
       task.retriesLeft = entry.retries ?? 0
       task.timeoutMs = entry.timeoutMs ?? 0
     }
-    task.onDone = (t) => this.taskDone(t)
+    task.onDone = this.onTaskDone
     this.tasks.set(task.id, task)
     this.controller.submit([task])
   }
@@ -258,7 +261,7 @@ export class ClientSession {
   private scheduleFlush(): void {
     if (this.flushScheduled) return
     this.flushScheduled = true
-    queueMicrotask(() => this.flush())
+    queueMicrotask(this.flushNow)
   }
 
   /**
@@ -268,7 +271,7 @@ export class ClientSession {
    */
   private scheduleEngineFlush(): void {
     if (this.flushScheduled || this.engineTimer) return
-    this.engineTimer = setTimeout(() => this.flush(), ENGINE_CHANGE_DELAY_MS)
+    this.engineTimer = setTimeout(this.flushNow, ENGINE_CHANGE_DELAY_MS)
     this.engineTimer.unref()
   }
 

@@ -37,6 +37,7 @@ export class RemoteController implements ControllerLink {
   private closedBy: ConnectionError | null = null
   private leaving = false
   private referenced = true
+  private readonly flushNow = (): void => this.flush()
 
   constructor(
     private readonly socket: Socket,
@@ -66,7 +67,7 @@ export class RemoteController implements ControllerLink {
     this.updateRef()
     if (!this.flushScheduled && this.outbox.length) {
       this.flushScheduled = true
-      queueMicrotask(() => this.flush())
+      queueMicrotask(this.flushNow)
     }
   }
 
@@ -237,7 +238,7 @@ export class RemoteController implements ControllerLink {
     const error = msg ? task.record(msg, entry.engineId ?? -1) : entry.error ? taskErrorFromWire(entry.error) : null
     if (error) task.fail(error, error.ename === 'TaskAborted' ? 'aborted' : 'error')
     else task.succeed(task.value)
-    this.emit((l) => l.onTaskDone?.(task))
+    for (const l of this.listeners) l.onTaskDone?.(task)
     this.updateRef()
   }
 
