@@ -17,15 +17,22 @@ import {
   type ToController,
 } from '../protocol/clientMessages'
 import { AGENT, type TaskOp } from '../protocol/messages'
+import type { FrameSink } from '../protocol/FrameReader'
 import { StreamTransport } from '../protocol/transport'
 import type { EngineInfo } from '../client/EngineHandle'
 import { taskClient, Task } from '../client/Task'
 import type { Controller } from '../controller/Controller'
 import { newNonce, proof, proofMatches } from './auth'
+import { EntryQueue } from './EntryQueue'
+import { WriteBatch } from './WriteBatch'
 import { taskErrorToWire } from './wireErrors'
 
 /** How long a new connection has to prove the key. */
 export const AUTH_DEADLINE_MS = 5000
+/** Task frames at least this large are relayed in the pieces they arrived in. */
+const KEEP_IN_PIECES_BYTES = 1 << 20
+/** How long an engine's change may wait for results to travel with (ms). */
+const ENGINE_CHANGE_DELAY_MS = 2
 
 export class ClientSession {
   private readonly transport: StreamTransport
@@ -36,7 +43,7 @@ export class ClientSession {
   private closed = false
   private readonly tasks = new Map<number, Task>()
   /** Submit entries whose raw task frames are still to come, in order. */
-  private readonly expected: SubmitEntry[] = []
+  private readonly expected = new EntryQueue<SubmitEntry>()
   private readonly authTimer: NodeJS.Timeout
   private unsubscribe: (() => void) | null = null
   private unmonitor: (() => void) | null = null
@@ -46,7 +53,11 @@ export class ClientSession {
   private outFrames: Uint8Array[] = []
   private outEngines = new Map<number, EngineInfo>()
   private flushScheduled = false
+  private engineTimer: NodeJS.Timeout | null = null
   private endTimer: NodeJS.Timeout | null = null
+  // Made once, not per task or per tick (each closure the build names costs a defineProperty).
+  private readonly onTaskDone = (task: Task): void => this.taskDone(task)
+  private readonly flushNow = (): void => this.flush()
 
   constructor(
     private readonly socket: Socket,
@@ -60,9 +71,12 @@ export class ClientSession {
     this.transport = new StreamTransport(socket, socket)
     this.transport.setHandlers({
       onFrameStart: (_engine, size) => {
-        if (this.authed || size <= MAX_UNAUTHENTICATED_FRAME) return null
-        this.drop()
-        return () => {}
+        if (!this.authed) {
+          if (size <= MAX_UNAUTHENTICATED_FRAME) return null
+          this.drop()
+          return () => {}
+        }
+        return size >= KEEP_IN_PIECES_BYTES && this.expected.size > 0 ? this.pieces(size) : null
       },
       onFrame: (frame) => this.frame(frame),
       onClose: () => this.drop(),
@@ -82,6 +96,7 @@ export class ClientSession {
     this.closed = true
     clearTimeout(this.authTimer)
     if (this.endTimer) clearTimeout(this.endTimer)
+    if (this.engineTimer) clearTimeout(this.engineTimer)
     this.unsubscribe?.()
     this.unmonitor?.()
     this.socket.destroy()
@@ -106,7 +121,7 @@ export class ClientSession {
 
   private frame(frame: Uint8Array): void {
     if (this.closed || this.refused) return
-    if (this.expected.length > 0) return this.taskFrame(this.expected.shift()!, frame)
+    if (this.expected.size > 0) return this.taskFrame(this.expected.shift(), [frame])
     let message: ToController
     try {
       message = decodeFrame<ToController>(frame).message
@@ -118,7 +133,7 @@ export class ClientSession {
     switch (message.type) {
       case 'submit':
         if (!Array.isArray(message.tasks)) return this.drop()
-        this.expected.push(...message.tasks)
+        this.expected.push(message.tasks)
         return
       case 'abort':
         if (!Array.isArray(message.ids)) return this.drop()
@@ -160,7 +175,7 @@ export class ClientSession {
     this.unsubscribe = this.controller.subscribe({
       onEngineChange: (info) => {
         this.outEngines.set(info.id, info)
-        this.scheduleFlush()
+        this.scheduleEngineFlush()
       },
       onStream: (engineId, taskId, name, text) => {
         if (taskClient(taskId) === this.clientNo) this.send({ type: 'stream', engineId, taskId, name, text })
@@ -170,17 +185,31 @@ export class ClientSession {
     this.send({ type: 'welcome', mac: proof(this.key, 'controller', message.nonce, this.nonce), clientNo: this.clientNo, engines: this.controller.engines() })
   }
 
-  private taskFrame(entry: SubmitEntry, frame: Uint8Array): void {
+  /**
+   * A large task frame is kept as the pieces it arrived in: the controller relays it without
+   * reading it, so joining them would only cost a copy (and a zeroed allocation) of the payload.
+   */
+  private pieces(size: number): FrameSink {
+    const pieces: Uint8Array[] = []
+    let filled = 0
+    return (piece) => {
+      pieces.push(piece)
+      filled += piece.byteLength
+      if (filled === size && !this.closed) this.taskFrame(this.expected.shift(), pieces)
+    }
+  }
+
+  private taskFrame(entry: SubmitEntry, frame: Uint8Array[]): void {
     // A client may only use its own ids: they are what routes results back to it.
     if (!entry || !Number.isInteger(entry.id) || taskClient(entry.id) !== this.clientNo || this.tasks.has(entry.id)) return this.drop()
-    const task = new Task(entry.id, { op: entry.method } as TaskOp, entry.engineId ?? null, [frame])
+    const task = new Task(entry.id, { op: entry.method } as TaskOp, entry.engineId ?? null, frame)
     if (entry.engineId === null || entry.engineId === undefined) {
       task.balanced = true
       task.allowed = Array.isArray(entry.allowed) ? entry.allowed : null
       task.retriesLeft = entry.retries ?? 0
       task.timeoutMs = entry.timeoutMs ?? 0
     }
-    task.onDone = (t) => this.taskDone(t)
+    task.onDone = this.onTaskDone
     this.tasks.set(task.id, task)
     this.controller.submit([task])
   }
@@ -208,6 +237,8 @@ export class ClientSession {
       else if (method === 'shutdown') value = await this.controller.shutdown()
       else if (method === 'monitor') value = this.setMonitoring(args === true)
       else throw new Error(`unknown request ${JSON.stringify(method)}`)
+      // Engine changes a request made (addNodes' engines) reach the client before its answer.
+      this.flush()
       this.send({ type: 'reply', rid, value })
     } catch (err) {
       const e = err as Error
@@ -231,26 +262,45 @@ export class ClientSession {
   private scheduleFlush(): void {
     if (this.flushScheduled) return
     this.flushScheduled = true
-    queueMicrotask(() => this.flush())
+    queueMicrotask(this.flushNow)
   }
 
-  /** Engine changes first (a result's engine is idle again by then), then finished tasks. */
+  /**
+   * An engine changed with no result to send: it goes out a little later, with the next results
+   * if they come by then. (A short task's busy and idle again are one `engines` message, sent with
+   * its result, instead of one more frame each way per task.)
+   */
+  private scheduleEngineFlush(): void {
+    if (this.flushScheduled || this.engineTimer) return
+    this.engineTimer = setTimeout(this.flushNow, ENGINE_CHANGE_DELAY_MS)
+    this.engineTimer.unref()
+  }
+
+  /** Engine changes first (a result's engine is idle again by then), then finished tasks: one write. */
   private flush(): void {
     this.flushScheduled = false
+    if (this.engineTimer) clearTimeout(this.engineTimer)
+    this.engineTimer = null
     if (this.closed) return
+    const batch = new WriteBatch()
     if (this.outEngines.size) {
-      this.send({ type: 'engines', engines: [...this.outEngines.values()] })
+      batch.add(this.encode({ type: 'engines', engines: [...this.outEngines.values()] }))
       this.outEngines.clear()
     }
     if (this.outDone.length) {
-      this.send({ type: 'done', tasks: this.outDone })
-      for (const frame of this.outFrames) this.transport.send([frame])
+      batch.add(this.encode({ type: 'done', tasks: this.outDone }))
+      batch.add(this.outFrames)
       this.outDone = []
       this.outFrames = []
     }
+    if (!batch.empty) this.transport.send(batch.take())
+  }
+
+  private encode(message: FromController): Uint8Array[] {
+    return encodeFrame(AGENT, message as never)
   }
 
   private send(message: FromController): void {
-    if (!this.closed) this.transport.send(encodeFrame(AGENT, message as never))
+    if (!this.closed) this.transport.send(this.encode(message))
   }
 }

@@ -16,6 +16,8 @@ import type { EngineInfo } from '../client/EngineHandle'
 import { ConnectionError } from '../client/errors'
 import type { Task } from '../client/Task'
 import type { ClientEvents, ControllerLink, ControllerStatus, MonitorEvents } from '../controller/ControllerLink'
+import { EntryQueue } from './EntryQueue'
+import { WriteBatch } from './WriteBatch'
 import { taskErrorFromWire } from './wireErrors'
 
 /** How long a request the controller answers at once (status, interrupt) may take. */
@@ -31,10 +33,11 @@ export class RemoteController implements ControllerLink {
   private outbox: Task[] = []
   private flushScheduled = false
   /** `done` entries whose result frames are still to come, in order. */
-  private readonly expected: DoneEntry[] = []
+  private readonly expected = new EntryQueue<DoneEntry>()
   private closedBy: ConnectionError | null = null
   private leaving = false
   private referenced = true
+  private readonly flushNow = (): void => this.flush()
 
   constructor(
     private readonly socket: Socket,
@@ -64,7 +67,7 @@ export class RemoteController implements ControllerLink {
     this.updateRef()
     if (!this.flushScheduled && this.outbox.length) {
       this.flushScheduled = true
-      queueMicrotask(() => this.flush())
+      queueMicrotask(this.flushNow)
     }
   }
 
@@ -162,21 +165,20 @@ export class RemoteController implements ControllerLink {
     if (this.outbox.length === 0 || this.closedBy) return
     const tasks = this.outbox
     this.outbox = []
-    const entries: SubmitEntry[] = tasks.map((t) =>
-      t.balanced
-        ? { id: t.id, method: t.method, engineId: null, allowed: t.allowed, retries: t.retriesLeft, timeoutMs: t.timeoutMs }
-        : { id: t.id, method: t.method, engineId: t.meta.engineId },
-    )
-    this.send({ type: 'submit', tasks: entries })
+    const entries: SubmitEntry[] = tasks.map((t) => (t.balanced ? balancedEntry(t) : { id: t.id, method: t.method, engineId: t.meta.engineId }))
+    // One write for the entries and every task's frame (large payloads are not copied).
+    const batch = new WriteBatch()
+    batch.add(encodeFrame(AGENT, { type: 'submit', tasks: entries } as never))
     for (const task of tasks) {
       task.state = 'sent'
-      this.transport.send(task.frame)
+      batch.add(task.frame)
     }
+    this.transport.send(batch.take())
   }
 
   /** A frame from the controller (the transport's handlers, installed by openRemote, call this). */
   frame(frame: Uint8Array): void {
-    if (this.expected.length > 0) return this.result(this.expected.shift()!, frame)
+    if (this.expected.size > 0) return this.result(this.expected.shift(), frame)
     let message: FromController
     try {
       message = decodeFrame<FromController>(frame).message
@@ -192,10 +194,8 @@ export class RemoteController implements ControllerLink {
         }
         return
       case 'done':
-        for (const entry of message.tasks) {
-          if (entry.frame) this.expected.push(entry)
-          else this.finish(entry, null)
-        }
+        this.expected.push(message.tasks.filter((entry) => entry.frame))
+        for (const entry of message.tasks) if (!entry.frame) this.finish(entry, null)
         return
       case 'stream':
         this.emit((l) => l.onStream?.(message.engineId, message.taskId, message.name, message.text))
@@ -242,7 +242,7 @@ export class RemoteController implements ControllerLink {
     const error = msg ? task.record(msg, entry.engineId ?? -1) : entry.error ? taskErrorFromWire(entry.error) : null
     if (error) task.fail(error, error.ename === 'TaskAborted' ? 'aborted' : 'error')
     else task.succeed(task.value)
-    this.emit((l) => l.onTaskDone?.(task))
+    for (const l of this.listeners) l.onTaskDone?.(task)
     this.updateRef()
   }
 
@@ -282,4 +282,13 @@ export class RemoteController implements ControllerLink {
   private send(message: ToController): void {
     if (!this.closedBy) this.transport.send(encodeFrame(AGENT, message as never))
   }
+}
+
+/** A load-balanced task's entry; the defaults (any engine, no retries, no timeout) are left out. */
+function balancedEntry(t: Task): SubmitEntry {
+  const entry: SubmitEntry = { id: t.id, method: t.method, engineId: null }
+  if (t.allowed) entry.allowed = t.allowed
+  if (t.retriesLeft) entry.retries = t.retriesLeft
+  if (t.timeoutMs) entry.timeoutMs = t.timeoutMs
+  return entry
 }

@@ -38,6 +38,28 @@ describe('connect() to a published cluster', () => {
     expect((await rc.status()).engines).toBe(2)
   })
 
+  it('relays large payloads, and the small tasks sent in the same tick after them, intact and in order', async () => {
+    freshHome()
+    await startLocal(2, { profile: 'bulk' })
+    const rc = await connectClient('bulk')
+    const dv = rc.view()
+    const big = new Float64Array(2_000_000).map((_, i) => i * 0.5)
+    const one = new Int32Array(1_000_000).map((_, i) => i ^ 0x5a5a)
+    // Same tick: a 16 MB scatter, a 4 MB push to engine 1, then tiny tasks reading both.
+    const scattered = dv.scatter('x', big)
+    const pushed = rc.view(1).push({ y: one })
+    const sums = dv.apply(() => (globalThis as any).x.reduce((a: number, b: number) => a + b, 0))
+    const probe = rc.view(1).apply(() => [(globalThis as any).y.length, (globalThis as any).y[999_999]])
+    await Promise.all([scattered, pushed])
+    const halves = big.reduce((a, b) => a + b, 0)
+    const [s0, s1] = (await sums) as number[]
+    expect(s0 + s1).toBe(halves)
+    expect(await probe).toEqual([1_000_000, 999_999 ^ 0x5a5a])
+    const back = (await dv.gather('x')) as Float64Array
+    expect(back).toBeInstanceOf(Float64Array)
+    expect(Buffer.from(back.buffer, back.byteOffset, back.byteLength).equals(Buffer.from(big.buffer))).toBe(true)
+  })
+
   it('writes a 0600 connection file in a 0700 directory and removes it at stop', async () => {
     freshHome()
     const { cluster } = await startLocal(1, { profile: 'p1' })
