@@ -38,7 +38,7 @@ export async function clientFigures(client, sizes = SIZES.full) {
   const pi = {}
   for (const kernel of ['seeded', 'simd']) {
     const options = { tasks: sizes.piTasks, mode: 'lb-map', kernel, seed: 42 }
-    await runPi(client, { ...options, samples: Math.min(1e8, sizes.piSamples) })
+    await runPi(client, { ...options, samples: sizes.piWarmup })
     pi[kernel] = (await runPi(client, { ...options, samples: sizes.piSamples })).samplesPerSec / 1e6
   }
   const mb = big.byteLength / 1e6

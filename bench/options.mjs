@@ -16,6 +16,7 @@ export const SIZES = {
     lbTasks: 20_000,
     mapItems: 100_000,
     scatterLength: 10_000_000, // 80 MB of float64
+    piWarmup: 1e8,
     piSamples: 2e9,
     piTasks: 32,
   },
@@ -25,7 +26,8 @@ export const SIZES = {
     lbTasks: 1000,
     mapItems: 2000,
     scatterLength: 125_000, // 1 MB
-    piSamples: 2e7,
+    piWarmup: 1e6,
+    piSamples: 1e7,
     piTasks: 8,
   },
 }
