@@ -173,9 +173,14 @@ def main():
         return
     for s in skipped:
         print(f"skipped {s['name']}: {s['reason']}")
-    print(f"{'figure':<58} {'min':>10} {'median':>10} {'max':>10}  unit")
+    print(f"{'figure':<12} {'measured by':<44} {'min':>10} {'median':>10} {'max':>10}  unit")
     for f in figures:
-        print(f"{f['who'] + ': ' + f['group']:<58} {f['min']:>10.4g} {f['median']:>10.4g} {f['max']:>10.4g}  {f['unit']}")
+        print(f"{f['group']:<12} {f['who']:<44} {fmt(f['min']):>10} {fmt(f['median']):>10} {fmt(f['max']):>10}  {f['unit']}")
+
+
+def fmt(x):
+    """3 significant digits, as bench/run.mjs shows them."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}" if abs(x) >= 1 else f"{x:.3f}"
 
 
 def versions(ipp, np):
