@@ -8,7 +8,7 @@ const W = { n: 10, unit: 8 }
 export function renderTable(report) {
   const lines = []
   const q = report.quick ? ', --quick: sizes too small to mean anything' : ''
-  lines.push(`clusterdesk bench ${report.date}: ${report.runs} runs${q}; ${report.node}, ${report.cpu}; load average ${report.loadAverage.start} → ${report.loadAverage.end}`)
+  lines.push(`clusterdesk bench ${report.date}: ${report.runs} runs${q}; ${report.node}, ${report.cpu}; load average ${report.loadAverage.start.toFixed(1)} → ${report.loadAverage.end.toFixed(1)} (1 min)`)
   for (const [name, info] of Object.entries(report.info)) lines.push(`${name}: ${Object.entries(info).map(([k, v]) => `${k} ${v}`).join(', ')}`)
   const goalText = (f) => f.goals.map((g) => `${g.text}${g.basis === 'same run' ? ` (${format(g.threshold)})` : g.basis === 'DESIGN' || g.threshold == null ? '' : ` [${format(g.threshold)}: ${g.basis}]`}: ${verdict(g.met)}`).join('; ')
   W.who = Math.max(24, ...report.figures.map((f) => f.who.length + 4))
