@@ -1,60 +1,65 @@
-// The figures `npm run bench` measures through one client of a cluster, in-process or connected.
-// Run as a script (`node bench/clientFigures.mjs PROFILE`), it connects to that profile from its own
-// process, as a notebook or script would, and prints the figures as JSON.
-import { performance } from 'node:perf_hooks'
+// One repetition of the figures `npm run bench` measures through one client of a cluster,
+// in-process or connected. Run as a script (`node bench/clientFigures.mjs PROFILE [SIZES_JSON]`),
+// it connects to that profile from its own process, as a notebook or script would, and prints
+// the figures as JSON.
+import { pathToFileURL } from 'node:url'
 import { connect, runPi } from '../dist/index.js'
+import { SIZES } from './options.mjs'
+import { timed } from './stats.mjs'
 
-const round = (x, d = 3) => Number(x.toFixed(d))
-
-async function timed(fn) {
-  const t = performance.now()
-  await fn()
-  return performance.now() - t
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
-}
-
-export /** The figures measured through one client (in-process or connected) of the same cluster. */
-async function clientFigures(client) {
+/**
+ * The figures of one client (in-process or connected), each measured once after a warm-up:
+ * apply ms, lb apply / lb map tasks/s, scatter / gather MB/s, π seeded / simd M samples/s.
+ */
+export async function clientFigures(client, sizes = SIZES.full) {
   const one = client.view(0)
   const dv = client.view()
   const lv = client.loadBalancedView()
-  for (let i = 0; i < 200; i++) await one.apply(() => 0)
-  const n = 2000
+  for (let i = 0; i < sizes.applyWarmup; i++) await one.apply(() => 0)
   const seq = await timed(async () => {
-    for (let i = 0; i < n; i++) await one.apply(() => 0)
+    for (let i = 0; i < sizes.applies; i++) await one.apply(() => 0)
   })
-  const tasks = 20000
-  await Promise.all(Array.from({ length: 2000 }, () => lv.apply(() => 0)))
-  const lbTime = await timed(() => Promise.all(Array.from({ length: tasks }, () => lv.apply(() => 0))))
-  const big = new Float64Array(10_000_000).map((_, i) => i)
+
+  await Promise.all(Array.from({ length: Math.min(2000, sizes.lbTasks) }, () => lv.apply(() => 0)))
+  const lbTime = await timed(() => Promise.all(Array.from({ length: sizes.lbTasks }, () => lv.apply(() => 0))))
+  const items = Array.from({ length: sizes.mapItems }, (_, i) => i)
+  const mapTime = await timed(() => lv.map((x) => x, items, { chunkSize: 1 }))
+
+  const big = new Float64Array(sizes.scatterLength).map((_, i) => i)
   await dv.scatter('a', big)
-  const scatterTimes = []
-  const gatherTimes = []
-  for (let i = 0; i < 3; i++) {
-    scatterTimes.push(await timed(() => dv.scatter('a', big)))
-    gatherTimes.push(await timed(() => dv.gather('a')))
-  }
+  const scatterMs = await timed(() => dv.scatter('a', big))
+  let gathered
+  const gatherMs = await timed(async () => {
+    gathered = await dv.gather('a')
+  })
+  if (gathered.length !== big.length || gathered[big.length - 1] !== big[big.length - 1]) throw new Error('gather returned other data than was scattered')
   await dv.execute('a = null')
-  const pi = await runPi(client, { samples: 1e8, tasks: 16, mode: 'lb-map', kernel: 'seeded', seed: 42 })
+
+  const pi = {}
+  for (const kernel of ['seeded', 'simd']) {
+    const options = { tasks: sizes.piTasks, mode: 'lb-map', kernel, seed: 42 }
+    await runPi(client, { ...options, samples: sizes.piWarmup })
+    pi[kernel] = (await runPi(client, { ...options, samples: sizes.piSamples })).samplesPerSec / 1e6
+  }
+  const mb = big.byteLength / 1e6
   return {
-    applyMs: round(seq / n),
-    lbPerS: Math.round(tasks / (lbTime / 1000)),
-    scatterMBs: round(big.byteLength / 1e6 / (median(scatterTimes) / 1000), 0),
-    gatherMBs: round(big.byteLength / 1e6 / (median(gatherTimes) / 1000), 0),
-    piPerS: Math.round(pi.samplesPerSec),
-    piHits: pi.hits,
+    apply: seq / sizes.applies,
+    lbApply: sizes.lbTasks / (lbTime / 1000),
+    lbMap: items.length / (mapTime / 1000),
+    scatter: mb / (scatterMs / 1000),
+    gather: mb / (gatherMs / 1000),
+    piSeeded: pi.seeded,
+    piSimd: pi.simd,
   }
 }
 
-
-if (process.argv[2]) {
+// Only as a script: run.mjs imports this module, and its own argv (--json, …) is no profile.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (!process.argv[2]) throw new Error('usage: node bench/clientFigures.mjs PROFILE [SIZES_JSON]')
+  const sizes = process.argv[3] ? JSON.parse(process.argv[3]) : SIZES.full
   const rc = await connect({ profile: process.argv[2] })
   try {
-    console.log(JSON.stringify(await clientFigures(rc)))
+    console.log(JSON.stringify(await clientFigures(rc, sizes)))
   } finally {
     await rc.close()
   }

@@ -11,6 +11,7 @@
  * The C is compiled here with `cc -O3 -march=native`; its hits are checked against the JS kernels'.
  *
  * Usage: node bench/kernel.mjs [--samples 5e7] [--rounds 5] [--engines]
+ * (npm run bench has C's 16 streams on 2 processes beside the π of 2 engines; this is one thread.)
  * --engines also runs `runPi` on 1 and 2 local engines (kernels seeded and simd, lb-map, 32 tasks,
  * 2e9 samples; needs `npm run build:lib`), so the cluster's figures sit beside C's of the same run.
  *
@@ -20,12 +21,10 @@
  * CPU-second of this process (process.cpuUsage; C: CLOCK_PROCESS_CPUTIME_ID), which on an idle
  * machine is the wall-clock rate and on a shared one leaves out the time others had the core.
  */
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { availableParallelism, cpus, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { availableParallelism, cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { compilePi, runPiC } from './cPi.mjs'
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -103,25 +102,22 @@ async function loadKernels() {
 
 /** bench/c/pi.c compiled and run on the same chunk as round 0 … rounds-1 above; none without cc. */
 function cReferences() {
-  const dir = mkdtempSync(join(tmpdir(), 'clusterdesk-pi-c-'))
+  const compiled = compilePi()
+  if (compiled.error) {
+    console.log(`note: no C reference (${compiled.error})`)
+    return []
+  }
   try {
-    const binary = join(dir, 'pi')
-    try {
-      execFileSync('cc', ['-O3', '-march=native', '-o', binary, fileURLToPath(new URL('./c/pi.c', import.meta.url))], { stdio: 'pipe' })
-    } catch (err) {
-      console.log(`note: no C reference (cc -O3 -march=native failed: ${String(err.message).split('\n')[0]})`)
-      return []
-    }
     return [
       ['C scalar', 'scalar', kernels.piChunk],
       ['C 16 streams', 'streams16', kernels.piChunkSimd],
     ].map(([name, variant, same]) => {
-      const [hits, ...rates] = execFileSync(binary, [variant, '42', '0', String(samples), String(rounds)], { encoding: 'utf8' }).trim().split(' ').map(Number)
+      const { hits, rates } = runPiC(compiled.binary, variant, 42, 0, samples, rounds)
       const agree = hits === same(42, 0, samples)
       return { name, rates, pi: (4 * hits) / samples, note: agree ? 'hits = the JS kernel\'s' : 'HITS DIFFER from the JS kernel\'s' }
     })
   } finally {
-    rmSync(dir, { recursive: true, force: true })
+    compiled.remove()
   }
 }
 
