@@ -34,15 +34,16 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
   private readonly waiters: Array<() => void> = []
   /** Iterators waiting for the next task to finish. */
   private readonly wakers: Array<() => void> = []
-  private readonly listeners = new Set<ProgressListener>()
+  private listeners: Set<ProgressListener> | null = null
   private readonly submitted = performance.now()
   private finishedAt: number | null = null
 
   constructor(private readonly options: AsyncResultOptions<T>) {
     this.tasks = options.tasks
+    const onDone = (t: Task): void => this.taskDone(t)
     for (const task of this.tasks) {
       if (task.state === 'done') this.completed.push(task)
-      else task.onDone = (t) => this.taskDone(t)
+      else task.onDone = onDone
     }
     if (this.completed.length === this.tasks.length) this.settle()
   }
@@ -139,8 +140,9 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
 
   /** Called after each task completes; returns a function that removes the listener. */
   onProgress(listener: ProgressListener): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
+    const listeners = (this.listeners ??= new Set())
+    listeners.add(listener)
+    return () => listeners.delete(listener)
   }
 
   /**
@@ -172,8 +174,8 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
 
   private taskDone(task: Task): void {
     this.completed.push(task)
-    for (const wake of this.wakers.splice(0)) wake()
-    for (const l of this.listeners) l(this.completed.length, this.tasks.length)
+    if (this.wakers.length > 0) for (const wake of this.wakers.splice(0)) wake()
+    if (this.listeners !== null) for (const l of this.listeners) l(this.completed.length, this.tasks.length)
     if (this.completed.length === this.tasks.length) this.settle()
   }
 

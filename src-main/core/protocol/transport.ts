@@ -40,9 +40,16 @@ interface WritableLike {
   unref?(): unknown
 }
 
+/** Chunks smaller than this are copied into the tick's batch; larger ones are written as they are. */
+const COPY_BELOW = 16 << 10
+/** A batch this large is written at once rather than at the end of the tick. */
+const BATCH_BYTES = 256 << 10
+
 /**
- * Adapts a Node readable/writable pair. Frames sent in one tick are corked into one write
- * (writev), which is what makes many small tasks per engine cheap.
+ * Adapts a Node readable/writable pair. Frames sent in one tick go out as one write: small chunks
+ * (a tiny task's or result's frame) are copied into one buffer, so 64 tasks cost one stream
+ * write and one syscall, not 64 of each; large chunks (typed arrays) are written without a copy,
+ * corked with the rest into one writev.
  */
 export class StreamTransport implements Transport {
   private handlers: TransportHandlers | null = null
@@ -50,6 +57,14 @@ export class StreamTransport implements Transport {
   private reader: FrameReader | null = null
   private corked = false
   private closed = false
+  /** Small chunks of this tick, copied into one buffer when written (see `writeBatch`). */
+  private readonly batch: Uint8Array[] = []
+  private batchBytes = 0
+  private readonly endTick = (): void => {
+    this.writeBatch()
+    this.corked = false
+    this.output.uncork()
+  }
 
   /** `pending`: bytes already read from `input` (after a hello, say) that come before the rest. */
   constructor(
@@ -79,16 +94,24 @@ export class StreamTransport implements Transport {
     if (!this.corked) {
       this.corked = true
       this.output.cork()
-      process.nextTick(() => {
-        this.corked = false
-        this.output.uncork()
-      })
+      process.nextTick(this.endTick)
     }
-    for (const chunk of chunks) this.output.write(chunk)
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]
+      if (chunk.byteLength >= COPY_BELOW) {
+        this.writeBatch()
+        this.output.write(chunk)
+      } else {
+        this.batch.push(chunk)
+        this.batchBytes += chunk.byteLength
+      }
+    }
+    if (this.batchBytes >= BATCH_BYTES) this.writeBatch()
   }
 
   close(): void {
     if (this.closed) return
+    this.writeBatch()
     this.output.end()
   }
 
@@ -100,6 +123,25 @@ export class StreamTransport implements Transport {
   unref(): void {
     this.input.unref?.()
     this.output.unref?.()
+  }
+
+  /** Writes the batched small chunks, in order, as one buffer. */
+  private writeBatch(): void {
+    const batch = this.batch
+    if (batch.length === 0) return
+    if (batch.length === 1) {
+      this.output.write(batch[0])
+    } else {
+      const bytes = Buffer.allocUnsafe(this.batchBytes)
+      let at = 0
+      for (let i = 0; i < batch.length; i++) {
+        bytes.set(batch[i], at)
+        at += batch[i].byteLength
+      }
+      this.output.write(bytes)
+    }
+    batch.length = 0
+    this.batchBytes = 0
   }
 
   private read(chunk: Uint8Array): void {
