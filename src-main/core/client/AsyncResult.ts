@@ -32,6 +32,8 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
   private readonly completed: Task[] = []
   private settled: { ok: true; value: T } | { ok: false; error: Error } | null = null
   private readonly waiters: Array<() => void> = []
+  /** What `get()` without a timeout (and so `await`) returns, made when first asked for. */
+  private promise: Promise<T> | null = null
   /** Iterators waiting for the next task to finish. */
   private readonly wakers: Array<() => void> = []
   private listeners: Set<ProgressListener> | null = null
@@ -101,6 +103,17 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
   /** The result; rejects with `TimeoutError` if not ready within `timeoutMs` (the work goes on). */
   get(timeoutMs?: number): Promise<T> {
     if (this.settled) return this.settled.ok ? Promise.resolve(this.settled.value) : Promise.reject(this.settled.error)
+    if (timeoutMs === undefined) {
+      // One promise however often it is awaited: 20,000 applies in a Promise.all are 20,000 of them, not 40,000.
+      this.promise ??= new Promise<T>((resolve, reject) => {
+        this.waiters.push(() => {
+          const s = this.settled!
+          if (s.ok) resolve(s.value)
+          else reject(s.error)
+        })
+      })
+      return this.promise
+    }
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
       const done = (): void => {
@@ -198,7 +211,7 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
       const inTaskOrder = this.tasks.map((t) => t.meta.error).filter((e): e is RemoteError => e !== null)
       this.settled = { ok: false, error: new CompositeError(inTaskOrder, this.options.method) }
     }
-    for (const w of this.waiters.splice(0)) w()
+    if (this.waiters.length > 0) for (const w of this.waiters.splice(0)) w()
   }
 }
 

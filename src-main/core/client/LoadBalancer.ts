@@ -142,10 +142,12 @@ export class LoadBalancer {
   private schedulePump(): void {
     if (this.pumpScheduled) return
     this.pumpScheduled = true
-    queueMicrotask(() => {
-      this.pumpScheduled = false
-      this.pump()
-    })
+    queueMicrotask(this.scheduledPump)
+  }
+
+  private readonly scheduledPump = (): void => {
+    this.pumpScheduled = false
+    this.pump()
   }
 
   /** Dispatches what fits, oldest first; fails tasks that can no longer run anywhere. */
