@@ -195,18 +195,26 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
   private settle(): void {
     this.finishedAt = performance.now()
     const order = this.options.completionOrder ? this.completed : this.tasks
-    const errors = order.map((t) => t.meta.error).filter((e): e is RemoteError => e !== null)
-    const lost = this.tasks.find((t) => t.lost)?.lost
+    // Loops, not map/filter/find: a load-balanced apply settles one of these per task.
+    let lost: Error | null = null
+    let failed = false
+    for (let i = 0; i < this.tasks.length; i++) {
+      const task = this.tasks[i]
+      lost ??= task.lost
+      if (task.meta.error !== null) failed = true
+    }
     if (lost) {
       this.settled = { ok: false, error: lost }
-    } else if (errors.length === 0) {
+    } else if (!failed) {
+      const values = new Array<unknown>(order.length)
+      for (let i = 0; i < order.length; i++) values[i] = order[i].value
       try {
-        this.settled = { ok: true, value: this.options.combine(order.map((t) => t.value)) }
+        this.settled = { ok: true, value: this.options.combine(values) }
       } catch (err) {
         this.settled = { ok: false, error: err as Error }
       }
     } else if (this.options.single && this.tasks.length === 1) {
-      this.settled = { ok: false, error: errors[0] }
+      this.settled = { ok: false, error: this.tasks[0].meta.error! }
     } else {
       const inTaskOrder = this.tasks.map((t) => t.meta.error).filter((e): e is RemoteError => e !== null)
       this.settled = { ok: false, error: new CompositeError(inTaskOrder, this.options.method) }
