@@ -282,7 +282,8 @@ export function runEngine(id: number, bundlePath: string): void {
     diagnostic(`engines are started by the clusterdesk agent, which gives them fd 3 (${(err as Error).message})`)
     process.exit(2)
   }
-  const relay = new StreamTransport(socket, socket)
+  // Coalesced: the engine's streams end only through close() (or with the process).
+  const relay = new StreamTransport(socket, socket, [], { coalesce: true })
   const rawAddress = process.env[DIRECT_ENV]
   // User code (and what it starts) has no business with the channel's token.
   delete process.env[DIRECT_ENV]
@@ -320,7 +321,7 @@ function connectDirect(id: number, address: DirectAddress, channels: EngineChann
       clearTimeout(timer)
       socket.off('error', onError)
       channels.useDirect(
-        new StreamTransport(socket, socket),
+        new StreamTransport(socket, socket, [], { coalesce: true }),
         encodeFrame(id, { type: 'directHello', engine: id, token: address.token }),
         encodeFrame(id, { type: 'directOpened' }),
       )

@@ -4,7 +4,7 @@ import { decodeFrame, encodeFrame } from '../../../src-main/core/protocol/codec'
 import { StreamTransport } from '../../../src-main/core/protocol/transport'
 
 /** Two StreamTransports over in-memory streams, counting the writes each direction's stream gets. */
-function pair(): { a: StreamTransport; b: StreamTransport; writes: Uint8Array[]; received: Uint8Array[] } {
+function pair(coalesce = true): { a: StreamTransport; b: StreamTransport; writes: Uint8Array[]; received: Uint8Array[]; out: PassThrough } {
   const ab = new PassThrough()
   const ba = new PassThrough()
   const writes: Uint8Array[] = []
@@ -13,18 +13,27 @@ function pair(): { a: StreamTransport; b: StreamTransport; writes: Uint8Array[];
     writes.push(chunk)
     return write(chunk)
   }) as typeof ab.write
-  const a = new StreamTransport(ba, ab)
+  const a = new StreamTransport(ba, ab, [], { coalesce })
   const b = new StreamTransport(ab, ba)
   const received: Uint8Array[] = []
   a.setHandlers({ onFrame: () => {}, onClose: () => {} })
   b.setHandlers({ onFrame: (frame) => received.push(new Uint8Array(frame)), onClose: () => {} })
-  return { a, b, writes, received }
+  return { a, b, writes, received, out: ab }
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20))
 
 describe('StreamTransport', () => {
-  it('writes the small frames of one tick as one write, every frame complete and in order', async () => {
+  it('without coalesce, writes each frame at once: a stream ended right after a send still carries it', async () => {
+    const { a, out, received } = pair(false)
+    a.send(encodeFrame(1, { type: 'stream', id: 1, name: 'stdout', text: 'refused' }))
+    a.send(encodeFrame(1, { type: 'stream', id: 2, name: 'stdout', text: 'bye' }))
+    out.end()
+    await nextTurn()
+    expect(received.map((f) => decodeFrame<{ text: string }>(f).message.text)).toEqual(['refused', 'bye'])
+  })
+
+  it('with coalesce, writes the small frames of one tick as one write, every frame complete and in order', async () => {
     const { a, writes, received } = pair()
     for (let i = 0; i < 500; i++) a.send(encodeFrame(1, { type: 'result', id: i, status: 'ok', value: i, started: 0, completed: 0, stdout: '', stderr: '' }))
     await nextTurn()
