@@ -27,6 +27,11 @@ const DIRECT_CONNECT_TIMEOUT_MS = 3000
 export class Engine {
   /** CPU time of the process when the running task started (tasks run one at a time). */
   private cpuAtStart: NodeJS.CpuUsage = process.cpuUsage()
+  /**
+   * The CPU time read when the last task finished, while tasks run back to back: the next one
+   * starts from it (one getrusage per tiny task, not two). Null once the engine stops in between.
+   */
+  private cpuAtEnd: NodeJS.CpuUsage | null = null
   private readonly queue: Array<TaskMessage | null> = []
   private head = 0
   /** An async task is being awaited; nothing else runs. */
@@ -125,6 +130,7 @@ export class Engine {
 
   private pump(): void {
     this.scheduled = false
+    this.cpuAtEnd = null
     if (this.busy) return
     const deadline = Date.now() + SLICE_MS
     while (this.head < this.queue.length) {
@@ -158,7 +164,8 @@ export class Engine {
   /** Runs one task; returns a promise when it must be awaited before the next may start. */
   private run(task: TaskMessage): Promise<void> | null {
     const started = Date.now()
-    this.cpuAtStart = process.cpuUsage()
+    this.cpuAtStart = this.cpuAtEnd ?? process.cpuUsage()
+    this.cpuAtEnd = null
     this.capture.begin(task.id)
     let value: unknown
     try {
@@ -204,7 +211,7 @@ export class Engine {
       status,
       started,
       completed: Date.now(),
-      cpuMs: cpuMsSince(this.cpuAtStart),
+      cpuMs: this.cpuMs(),
       stdout: this.capture.stdout,
       stderr: this.capture.stderr,
     }
@@ -212,6 +219,15 @@ export class Engine {
     else result.error = outcome === INTERRUPTED ? INTERRUPTED : toWireError(outcome, this.bundlePath)
     if (executeResult !== undefined) result.executeResult = executeResult
     this.reply(result)
+  }
+
+  /** CPU milliseconds since the running task started; the reading may start the next task. */
+  private cpuMs(): number {
+    const now = process.cpuUsage()
+    const start = this.cpuAtStart
+    // Only a task finishing inside the pump's loop (not an awaited one) hands its reading on.
+    if (!this.busy) this.cpuAtEnd = now
+    return (now.user - start.user + now.system - start.system) / 1000
   }
 
   /** Sends a result; one that cannot be encoded becomes a SerializationError, never a crash. */
@@ -266,7 +282,8 @@ export function runEngine(id: number, bundlePath: string): void {
     diagnostic(`engines are started by the clusterdesk agent, which gives them fd 3 (${(err as Error).message})`)
     process.exit(2)
   }
-  const relay = new StreamTransport(socket, socket)
+  // Coalesced: the engine's streams end only through close() (or with the process).
+  const relay = new StreamTransport(socket, socket, [], { coalesce: true })
   const rawAddress = process.env[DIRECT_ENV]
   // User code (and what it starts) has no business with the channel's token.
   delete process.env[DIRECT_ENV]
@@ -304,7 +321,7 @@ function connectDirect(id: number, address: DirectAddress, channels: EngineChann
       clearTimeout(timer)
       socket.off('error', onError)
       channels.useDirect(
-        new StreamTransport(socket, socket),
+        new StreamTransport(socket, socket, [], { coalesce: true }),
         encodeFrame(id, { type: 'directHello', engine: id, token: address.token }),
         encodeFrame(id, { type: 'directOpened' }),
       )
@@ -318,10 +335,4 @@ function livenessFd(): number | null {
   const fd = Number(process.env[LIVENESS_ENV])
   delete process.env[LIVENESS_ENV]
   return Number.isInteger(fd) && fd > 2 ? fd : null
-}
-
-/** Milliseconds of CPU (user + system) the process used since `start`: the task's own work, not time spent waiting for a core. */
-function cpuMsSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start)
-  return (used.user + used.system) / 1000
 }

@@ -127,7 +127,8 @@ export class DirectServer {
       this.greeting.delete(socket)
       clearTimeout(timer)
       // Copy the hello's rest: the transport may keep views onto it after `all` is gone.
-      this.handOn(engine, new StreamTransport(socket, socket, [Buffer.from(all.subarray(size))]))
+      // Coalesced (a tick's tasks for the engine in one write): NodeConnection ends it only by close().
+      this.handOn(engine, new StreamTransport(socket, socket, [Buffer.from(all.subarray(size))], { coalesce: true }))
     }
     socket.on('data', onData)
   }

@@ -16,8 +16,12 @@ import { TASKS_PER_CLIENT, Task } from './Task'
 
 export type { ClientEvents } from '../controller/ControllerLink'
 
+/** A map's task holds a list of results: iterating the result yields them one by one. */
+const mapItems = (value: unknown): unknown[] => value as unknown[]
+
 export class Client {
   private taskCount = 0
+  private readonly abortTasks = (tasks: Task[]): void => this.link.abort(tasks)
 
   /** Without a link, the client makes its own in-process controller (nodes are attached to it). */
   constructor(readonly link: ControllerLink = new Controller()) {}
@@ -112,9 +116,8 @@ export class Client {
 
   /** Wraps tasks in an AsyncResult wired to this client's abort. */
   result<T>(tasks: Task[], method: string, single: boolean, combine: (values: unknown[]) => T, completionOrder = false): AsyncResult<T> {
-    // A map's tasks each hold a list of results: iterating the result yields them one by one.
-    const items = method === 'map' ? (value: unknown) => value as unknown[] : undefined
-    return new AsyncResult<T>({ tasks, method, single, combine, completionOrder, items, abort: (ts) => this.link.abort(ts) })
+    const items = method === 'map' ? mapItems : undefined
+    return new AsyncResult<T>({ tasks, method, single, combine, completionOrder, items, abort: this.abortTasks })
   }
 
   /** Builds tasks with `make`; a bad argument becomes a failed AsyncResult instead of a throw. */

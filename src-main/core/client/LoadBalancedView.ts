@@ -3,7 +3,7 @@
  * LoadBalancedView: `apply` runs once somewhere; `map` cuts the sequence into tasks.
  */
 import type { TaskOp } from '../protocol/messages'
-import type { AsyncResult } from './AsyncResult'
+import { failedResult, type AsyncResult } from './AsyncResult'
 import type { Client } from './Client'
 import { UsageError } from './errors'
 import { blockBounds, isTypedArray, sliceSeq, zipLength, type Sequence } from './partition'
@@ -23,6 +23,8 @@ export interface LoadBalancedMapOptions {
   /** Results in input order (default true) or in the order tasks complete. */
   ordered?: boolean
 }
+
+const first = (values: unknown[]): unknown => values[0]
 
 const isOptions = (v: unknown): v is LoadBalancedMapOptions =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && !isTypedArray(v) && typeof (v as Iterable<unknown>)[Symbol.iterator] !== 'function'
@@ -46,11 +48,14 @@ export class LoadBalancedView {
 
   /** Runs `fn(...args)` once, on one engine; resolves to its value, rejects with the bare error. */
   apply<R = unknown>(fn: (...args: never[]) => R | Promise<R>, ...args: unknown[]): AsyncResult<R> {
-    return this.client.submit(() => {
+    // Not through client.submit: no closure per call, the one way loops of applies are written.
+    try {
       const task = this.task({ op: 'apply', fn: functionSource(fn, 'apply'), args })
       this.client.dispatch([task])
-      return this.client.result([task], 'apply', true, (values) => values[0] as R)
-    })
+      return this.client.result([task], 'apply', true, first as (values: unknown[]) => R)
+    } catch (err) {
+      return failedResult<R>(err as Error)
+    }
   }
 
   /** `map(fn, seq[, seq2…][, { chunkSize, ordered }])`: results as one flat list. */

@@ -12,6 +12,7 @@ import type { Task } from './Task'
 /** Aim to keep about this much work queued on each engine. */
 const TARGET_QUEUED_MS = 4
 const MAX_IN_FLIGHT = 64
+const NONE: ReadonlySet<number> = new Set()
 
 export interface EnginePool {
   /** Live engines, in id order (unresponsive ones included: they may answer again). */
@@ -62,8 +63,7 @@ interface Group {
 
 export class LoadBalancer {
   private readonly groups = new Map<string, Group>()
-  /** Submission order across groups. */
-  private readonly seq = new WeakMap<Task, number>()
+  /** Submission order across groups (each task's `queueSeq`). */
   private nextSeq = 0
   private pumpScheduled = false
   private count = 0
@@ -84,17 +84,18 @@ export class LoadBalancer {
   }
 
   submit(task: Task): void {
+    const excluded = task.excluded ?? NONE
     const key =
-      task.allowed === null && task.excluded.size === 0
+      task.allowed === null && excluded.size === 0
         ? '*'
-        : `${task.allowed ? task.allowed.join(',') : '*'}|${[...task.excluded].sort((a, b) => a - b).join(',')}`
+        : `${task.allowed ? task.allowed.join(',') : '*'}|${[...excluded].sort((a, b) => a - b).join(',')}`
     let group = this.groups.get(key)
     if (!group) {
-      group = { allowed: task.allowed ? new Set(task.allowed) : null, excluded: new Set(task.excluded), fifo: new Fifo() }
+      group = { allowed: task.allowed ? new Set(task.allowed) : null, excluded: new Set(excluded), fifo: new Fifo() }
       this.groups.set(key, group)
     }
     group.fifo.push(task)
-    this.seq.set(task, this.nextSeq++)
+    task.queueSeq = this.nextSeq++
     this.count++
     if (task.timeoutMs > 0 && !this.timers.has(task)) {
       const timer = setTimeout(() => {
@@ -118,11 +119,11 @@ export class LoadBalancer {
    */
   resubmit(tasks: Task[]): void {
     for (const task of tasks) {
-      const seq = this.seq.get(task)
+      const seq = task.queueSeq
       task.state = 'queued'
       task.meta.engineId = null
       this.submit(task)
-      if (seq !== undefined) this.seq.set(task, seq)
+      if (seq >= 0) task.queueSeq = seq
     }
   }
 
@@ -141,10 +142,12 @@ export class LoadBalancer {
   private schedulePump(): void {
     if (this.pumpScheduled) return
     this.pumpScheduled = true
-    queueMicrotask(() => {
-      this.pumpScheduled = false
-      this.pump()
-    })
+    queueMicrotask(this.scheduledPump)
+  }
+
+  private readonly scheduledPump = (): void => {
+    this.pumpScheduled = false
+    this.pump()
   }
 
   /** Dispatches what fits, oldest first; fails tasks that can no longer run anywhere. */
@@ -170,7 +173,7 @@ export class LoadBalancer {
       for (const [group, usable] of candidates) {
         const head = group.fifo.peek()
         if (!head) continue
-        const seq = this.seq.get(head)!
+        const seq = head.queueSeq
         if (pick && pick.seq < seq) continue
         let best: EngineHandle | null = null
         for (const e of usable) {

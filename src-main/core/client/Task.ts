@@ -50,7 +50,10 @@ export class Task {
   allowed: number[] | null = null
   /** The error of the last failed attempt, reported if no engine is left to retry on. */
   lastError: RemoteError | null = null
-  readonly excluded = new Set<number>()
+  /** Engines a retried task failed on (null until it fails once: most tasks never do). */
+  excluded: Set<number> | null = null
+  /** Its place in the load balancer's submission order (kept when it is queued again). */
+  queueSeq = -1
   retriesLeft = 0
   timeoutMs = 0
 

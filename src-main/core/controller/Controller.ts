@@ -43,7 +43,7 @@ export class Controller implements ControllerLink {
     })
     this.router = new TaskRouter(this.registry, (task) => {
       this.monitoring.done(task)
-      this.emit((l) => l.onTaskDone?.(task))
+      if (this.listeners.size > 0) this.emit((l) => l.onTaskDone?.(task))
     })
   }
 

@@ -97,6 +97,7 @@ export class TaskRouter {
   private retry(task: Task, failedOn: number, error: RemoteError): void {
     task.lastError = error
     task.retriesLeft--
+    task.excluded ??= new Set()
     task.excluded.add(failedOn)
     task.state = 'queued'
     task.meta.engineId = null
@@ -116,7 +117,7 @@ export class TaskRouter {
       task.method,
       null,
       null,
-      task.excluded.size
+      task.excluded?.size
         ? `no engine left to retry on (failed on ${[...task.excluded].join(', ')})`
         : 'no live engine among the view\'s targets',
     )

@@ -111,10 +111,10 @@ export class FrameReader {
 
 /** Reads a frame's size, checking the whole header: text (a banner, a log line) fails at once. */
 function readSize(source: Uint8Array, offset: number): number {
-  const header = new DataView(source.buffer, source.byteOffset + offset, HEADER)
-  const size = header.getUint32(0) + 4
-  const engine = header.getInt32(4)
-  const packLength = header.getUint32(8)
+  // Byte by byte, not a DataView: this runs for every frame, and allocates nothing.
+  const size = u32(source, offset) + 4
+  const engine = u32(source, offset + 4) | 0
+  const packLength = u32(source, offset + 8)
   if (size < HEADER || size > MAX_FRAME_BYTES || engine < AGENT || engine > MAX_ENGINE_ID || packLength > size - HEADER) {
     const text = JSON.stringify(new TextDecoder().decode(source.subarray(offset, offset + HEADER)))
     throw new CorruptStreamError(
@@ -126,5 +126,10 @@ function readSize(source: Uint8Array, offset: number): number {
 }
 
 function readEngine(source: Uint8Array, offset: number): number {
-  return new DataView(source.buffer, source.byteOffset + offset + 4, 4).getInt32(0)
+  return u32(source, offset + 4) | 0
+}
+
+/** The big-endian unsigned 32-bit integer at `offset`. */
+function u32(source: Uint8Array, offset: number): number {
+  return source[offset] * 0x1000000 + ((source[offset + 1] << 16) | (source[offset + 2] << 8) | source[offset + 3])
 }

@@ -237,12 +237,16 @@ export function decodeFrame<T = AnyMessage>(frame: Uint8Array, reviveFunction?: 
 
 /** Reads the engine id of a frame without decoding it. */
 export function frameEngine(frame: Uint8Array): number {
-  return new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getInt32(4)
+  // Byte by byte, not a DataView: this runs for every frame routed, and allocates nothing.
+  return (frame[4] << 24) | (frame[5] << 16) | (frame[6] << 8) | frame[7]
 }
 
 /** Points an encoded frame at an engine: the header's engine field, in the frame's first chunk. */
 export function setFrameEngine(head: Uint8Array, engine: number): void {
-  new DataView(head.buffer, head.byteOffset, 8).setInt32(4, engine)
+  head[4] = engine >>> 24
+  head[5] = engine >>> 16
+  head[6] = engine >>> 8
+  head[7] = engine
 }
 
 /** Total size of a frame, from its first four bytes. */
