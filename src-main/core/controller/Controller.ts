@@ -46,6 +46,10 @@ export class Controller implements ControllerLink {
     return this.registry.info()
   }
 
+  liveIds(): number[] {
+    return this.registry.liveIds()
+  }
+
   submit(tasks: Task[]): void {
     for (const task of tasks) {
       this.monitoring.submitted(task)
