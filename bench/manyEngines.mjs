@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Hundreds of engines (issue #11): load-balanced throughput with a few engines and with many, on
 // real local engine processes, and what `rc.ids` / `rc.engines` cost with that many.
-// Usage: node bench/manyEngines.mjs [--json]   (npm run bench:many builds dist/ first)
+// Usage: node bench/manyEngines.mjs [--json]   (`npm run bench:many` builds dist/ first)
 // BENCH_MANY_ENGINES (default 256) and BENCH_FEW_ENGINES (default 2) set the two counts; with
 // several nodes (BENCH_MANY_NODES, default 1) the many engines are split between local nodes.
 import { performance } from 'node:perf_hooks'
@@ -44,6 +44,11 @@ async function measure(count) {
     const runs = []
     for (let i = 0; i < 3; i++) runs.push(await timed(() => Promise.all(Array.from({ length: tasks }, () => lv.apply(() => 0)))))
     const perS = Math.round(tasks / (median(runs) / 1000))
+    // The same on two of the engines: what the others' mere presence costs, apart from spreading.
+    const two = rc.loadBalancedView([0, 1])
+    const twoRuns = []
+    for (let i = 0; i < 3; i++) twoRuns.push(await timed(() => Promise.all(Array.from({ length: tasks }, () => two.apply(() => 0)))))
+    const twoPerS = Math.round(tasks / (median(twoRuns) / 1000))
     const items = Array.from({ length: 50000 }, (_, i) => i)
     const mapMs = await timed(() => lv.map((x) => x, items, { chunkSize: 1 }))
     // The engine list, as a script or the GUI reads it.
@@ -55,7 +60,7 @@ async function measure(count) {
       for (let i = 0; i < reads; i++) if (rc.engines.length !== count) throw new Error('engines missing')
     })
     const stopMs = await timed(() => cluster.stop())
-    return { startMs, perS, mapPerS: Math.round(items.length / (mapMs / 1000)), idsUs: (idsMs / reads) * 1000, enginesUs: (enginesMs / reads) * 1000, stopMs }
+    return { startMs, perS, twoPerS, mapPerS: Math.round(items.length / (mapMs / 1000)), idsUs: (idsMs / reads) * 1000, enginesUs: (enginesMs / reads) * 1000, stopMs }
   } finally {
     await cluster.stop()
   }
@@ -66,6 +71,7 @@ const b = await measure(many)
 for (const [n, r] of [[few, a], [many, b]]) {
   record(`start ${n} local engines`, Math.round(r.startMs), 'ms')
   record(`lb apply throughput, ${n} engines (median of 3)`, r.perS, 'tasks/s')
+  if (n !== 2) record(`lb apply throughput, ${n} engines, view on 2`, r.twoPerS, 'tasks/s')
   record(`lb map 50,000 one-item tasks, ${n} engines`, r.mapPerS, 'tasks/s')
   record(`rc.ids with ${n} engines`, round(r.idsUs, 1), 'µs')
   record(`rc.engines with ${n} engines`, round(r.enginesUs, 1), 'µs')

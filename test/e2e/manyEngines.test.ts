@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromiumPath, openApp, removeDir, screenshot, type OpenApp } from '../helpers/browser'
-import { clientProcess } from '../helpers/clientProcess'
+import { clientProcess, exited } from '../helpers/clientProcess'
 
 const ENGINES = Number(process.env.MANY_ENGINES ?? 256)
 const TASKS = 4000
@@ -99,8 +99,9 @@ describe.skipIf(noBrowser)(`the app with ${ENGINES} engines, in Chromium`, () =>
       console.log(rc.ids.length)
       const spin = (x) => { const t = Date.now(); while (Date.now() - t < 20); return x }
       const out = await rc.loadBalancedView().map(spin, Array.from({ length: ${TASKS} }, (_, i) => i), { chunkSize: 1 })
-      console.error('many-engines client: ' + (out.length === ${TASKS} && out.every((x, i) => x === i) ? 'ok' : 'WRONG'))
+      const ok = out.length === ${TASKS} && out.every((x, i) => x === i)
       await rc.close()
+      process.exit(ok ? 0 : 1)
     `)
     await expect.poll(() => count('busy'), { timeout: 60_000 }).toBeGreaterThan(0)
     // Whatever their states, the counts are of every engine.
@@ -110,13 +111,14 @@ describe.skipIf(noBrowser)(`the app with ${ENGINES} engines, in Chromium`, () =>
     const last = page.getByTestId(`engine-row-${ENGINES - 1}`)
     // The table may draw only the rows in view: scroll whatever scrolls in it to the end.
     await page.getByTestId('engines-table').evaluate((table) => {
-      for (const el of table.querySelectorAll('*')) if (el.scrollHeight > el.clientHeight + 1) el.scrollTop = el.scrollHeight
+      for (const el of Array.from(table.querySelectorAll('*'))) if (el.scrollHeight > el.clientHeight + 1) el.scrollTop = el.scrollHeight
     })
     await last.scrollIntoViewIfNeeded()
     await last.locator('.n-data-table-expand-trigger').click()
     await expect.poll(() => last.getAttribute('aria-expanded')).toBe('true')
     await screenshot(page, `many-engines-${ENGINES}-busy`)
-    await new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    await exited(child)
+    expect(child.exitCode).toBe(0)
     const wallS = (Date.now() - started) / 1000
     const busyBlocks = await readBlocks(page)
     await expect.poll(() => count('idle'), { timeout: 30_000 }).toBe(ENGINES)

@@ -30,7 +30,12 @@ export class Controller implements ControllerLink {
 
   constructor() {
     this.registry = new EngineRegistry((node) => this.jobOf(node), {
-      onEngineChange: (h) => this.emit((l) => l.onEngineChange?.(h.info())),
+      onEngineChange: (h) => {
+        // One info for every listener (a GUI and each connected client), not one each.
+        if (this.listeners.size === 0) return
+        const info = h.info()
+        this.emit((l) => l.onEngineChange?.(info))
+      },
       onStream: (h, taskId, name, text) => this.emit((l) => l.onStream?.(h.id, taskId, name, text)),
       onEngineDied: (h, tasks) => this.router.engineDied(h, tasks),
     })
