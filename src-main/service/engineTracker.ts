@@ -51,6 +51,8 @@ export class EngineTracker {
   private readonly timer: NodeJS.Timeout
   private readonly keepDead: number
   private client: Client | null = null
+  /** The client's engines by id, read once for a whole batch of updates; dropped at every event (see `fresh`). */
+  private freshById: Map<number, EngineInfo> | null = null
   private unsubscribe: (() => void) | null = null
 
   constructor(
@@ -67,10 +69,17 @@ export class EngineTracker {
   attach(client: Client): void {
     if (this.client === client) return
     this.client = client
+    this.freshById = null
     this.unsubscribe = client.subscribe({
-      onEngineChange: (info) => this.update(info),
+      onEngineChange: (info) => {
+        this.freshById = null
+        this.update(info)
+      },
       onStream: (engineId, taskId, name, text) => this.output(engineId, this.engines.get(engineId)?.tail.stream(taskId, name, text)),
-      onTaskDone: (task) => this.taskDone(task),
+      onTaskDone: (task) => {
+        this.freshById = null
+        this.taskDone(task)
+      },
     })
     this.sync()
   }
@@ -198,7 +207,7 @@ export class EngineTracker {
   private updateOf(t: Tracked): EngineUpdate | null {
     const node = this.nodeFor(t)
     if (!node) return null
-    const fresh = this.client?.engines.find((e) => e.id === t.info.id)
+    const fresh = this.fresh(t.info.id)
     if (fresh && fresh.state === t.info.state) t.info = fresh
     const { id, pid, state, currentTask, tasksDone, busyMs, exit } = t.info
     const now = t.diedAt ?? Date.now()
@@ -226,7 +235,19 @@ export class EngineTracker {
     }
   }
 
+  /**
+   * The client's latest facts about an engine. `rc.engines` builds every engine's info, so it is
+   * read once for all the updates of one batch (256 engines: one list, not one per engine); the
+   * client's engine and task events, which come with every change of its facts, drop it.
+   */
+  private fresh(id: number): EngineInfo | undefined {
+    if (!this.client) return undefined
+    this.freshById ??= new Map(this.client.engines.map((e) => [e.id, e]))
+    return this.freshById.get(id)
+  }
+
   private tick(): void {
+    this.freshById = null
     for (const t of this.engines.values()) {
       if (t.info.state === 'dead') continue
       if (this.nodeFor(t)?.local && t.info.pid !== null) t.memory = readRss(t.info.pid)

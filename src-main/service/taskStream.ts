@@ -78,9 +78,7 @@ export class TaskStream {
 
   /** The newest finished tasks of every engine, oldest first. */
   recent(limit = SNAPSHOT_TASKS): TaskBar[] {
-    const all = [...this.bars.values()].flat()
-    all.sort((a, b) => (a.completed ?? a.submitted) - (b.completed ?? b.submitted))
-    return all.slice(-limit)
+    return newest([...this.bars.values()], limit)
   }
 
   close(): void {
@@ -141,4 +139,32 @@ export class TaskStream {
     this.clients = clients.map((c) => ({ ...c, self: c.clientNo === this.selfNo }))
     this.bus.publish({ type: 'clients', clients: this.clients })
   }
+}
+
+const barTime = (b: TaskBar): number => b.completed ?? b.submitted
+
+/**
+ * The `limit` newest bars of all rings, oldest first, in the order a stable sort of the rings one
+ * after another would give. Each engine's ring is in completion order already, so they are merged
+ * from their ends: O(limit × rings), not a sort of every engine's 2,000 (256 engines: 3 s).
+ */
+export function newest(rings: TaskBar[][], limit: number): TaskBar[] {
+  const sorted = rings.every((r) => r.every((b, i) => i === 0 || barTime(r[i - 1]) <= barTime(b)))
+  if (!sorted) {
+    const all = rings.flat()
+    all.sort((a, b) => barTime(a) - barTime(b))
+    return all.slice(-limit)
+  }
+  const ends = rings.map((r) => r.length)
+  const out: TaskBar[] = []
+  while (out.length < limit) {
+    let pick = -1
+    for (let i = 0; i < rings.length; i++) {
+      // On a tie the later ring's bar is the later one, as in the stable sort.
+      if (ends[i] > 0 && (pick < 0 || barTime(rings[i][ends[i] - 1]) >= barTime(rings[pick][ends[pick] - 1]))) pick = i
+    }
+    if (pick < 0) break
+    out.push(rings[pick][--ends[pick]])
+  }
+  return out.reverse()
 }

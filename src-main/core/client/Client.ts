@@ -28,10 +28,7 @@ export class Client {
 
   /** Ids of the live engines, ascending. Ids start at 0 and are never reused. */
   get ids(): number[] {
-    return this.link
-      .engines()
-      .filter((e) => e.state !== 'dead' && e.state !== 'starting')
-      .map((e) => e.id)
+    return this.link.liveIds()
   }
 
   /** Every engine this client has known, dead ones included (with their exit). */

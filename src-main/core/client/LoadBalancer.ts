@@ -4,9 +4,10 @@
  * stuck behind a slow engine, more when they are tiny so the engine never waits for the next one.
  *
  * Tasks with the same constraints (allowed targets, excluded engines) share one FIFO, so a
- * dispatch costs O(groups × engines), not O(queue length), however many tasks wait.
+ * dispatch costs O(groups × log engines) (see EngineHeap), not O(queue length), however many tasks wait.
  */
 import type { EngineHandle } from './EngineHandle'
+import { EngineHeap } from './engineHeap'
 import type { Task } from './Task'
 
 /** Aim to keep about this much work queued on each engine. */
@@ -16,7 +17,7 @@ const NONE: ReadonlySet<number> = new Set()
 
 export interface EnginePool {
   /** Live engines, in id order (unresponsive ones included: they may answer again). */
-  liveEngines(): EngineHandle[]
+  liveEngines(): readonly EngineHandle[]
 }
 
 /** A FIFO with O(1) shift. */
@@ -155,9 +156,9 @@ export class LoadBalancer {
     if (this.count === 0) return
     const engines = this.pool.liveEngines()
     const limit = Math.min(MAX_IN_FLIGHT, Math.max(1, Math.ceil(TARGET_QUEUED_MS / this.meanTaskMs)))
-    const candidates = new Map<Group, EngineHandle[]>()
+    const candidates = new Map<Group, EngineHeap>()
     for (const [key, group] of this.groups) {
-      const usable = engines.filter((e) => (!group.allowed || group.allowed.has(e.id)) && !group.excluded.has(e.id))
+      const usable = group.allowed || group.excluded.size ? engines.filter((e) => (!group.allowed || group.allowed.has(e.id)) && !group.excluded.has(e.id)) : engines
       if (usable.length === 0) {
         this.groups.delete(key)
         for (const task of group.fifo.drain()) {
@@ -165,28 +166,25 @@ export class LoadBalancer {
           this.clearTimer(task)
           this.unrunnable(task)
         }
-      } else if (group.fifo.size > 0) candidates.set(group, usable)
+      } else if (group.fifo.size > 0) candidates.set(group, new EngineHeap(usable, limit))
       else this.groups.delete(key)
     }
     for (;;) {
-      let pick: { group: Group; engine: EngineHandle; seq: number } | null = null
-      for (const [group, usable] of candidates) {
+      let pick: { group: Group; heap: EngineHeap; engine: EngineHandle; seq: number } | null = null
+      for (const [group, heap] of candidates) {
         const head = group.fifo.peek()
         if (!head) continue
         const seq = head.queueSeq
         if (pick && pick.seq < seq) continue
-        let best: EngineHandle | null = null
-        for (const e of usable) {
-          // An engine that does not answer keeps its group alive (it may come back) but gets nothing.
-          if (e.responsive && e.inflight.size < limit && (!best || e.inflight.size < best.inflight.size)) best = e
-        }
-        if (best) pick = { group, engine: best, seq }
+        const best = heap.peek()
+        if (best) pick = { group, heap, engine: best, seq }
       }
       if (!pick) return
       const task = pick.group.fifo.shift()!
       this.count--
       this.clearTimer(task)
       pick.engine.send(task)
+      pick.heap.sent()
     }
   }
 

@@ -36,7 +36,10 @@ export class Controller implements ControllerLink {
       onEngineChange: (h) => {
         // A task sent to an idle engine starts now: the monitor's `started` (checked only while monitored).
         if (this.monitoring.active) this.monitoring.engineChanged(h.id)
-        this.emit((l) => l.onEngineChange?.(h.info()))
+        // One info for every listener (a GUI and each connected client), not one each.
+        if (this.listeners.size === 0) return
+        const info = h.info()
+        this.emit((l) => l.onEngineChange?.(info))
       },
       onStream: (h, taskId, name, text) => this.emit((l) => l.onStream?.(h.id, taskId, name, text)),
       onEngineDied: (h, tasks) => this.router.engineDied(h, tasks),
@@ -51,6 +54,10 @@ export class Controller implements ControllerLink {
 
   engines(): EngineInfo[] {
     return this.registry.info()
+  }
+
+  liveIds(): number[] {
+    return this.registry.liveIds()
   }
 
   submit(tasks: Task[]): void {

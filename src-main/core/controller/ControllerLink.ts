@@ -36,6 +36,8 @@ export interface ControllerStatus {
 export interface ControllerLink {
   /** Every engine known, dead ones included, in id order. */
   engines(): EngineInfo[]
+  /** Ids of the live, registered engines, ascending (without building every engine's info). */
+  liveIds(): number[]
   /** The number of this link's client, the low bits of its task ids (0 in the controller's process). */
   readonly clientNo: number
   /**

@@ -17,6 +17,10 @@ export interface RegistryEvents {
 export class EngineRegistry {
   readonly nodes: NodeConnection[] = []
   private readonly handles = new Map<number, EngineHandle>()
+  /** Every handle in id order, and the live ones: kept, as the balancer reads them at every dispatch. */
+  private ordered: EngineHandle[] = []
+  private liveList: EngineHandle[] | null = null
+  private readonly liveSet = new Set<EngineHandle>()
   private readonly waiters = new Set<() => void>()
 
   constructor(
@@ -31,12 +35,18 @@ export class EngineRegistry {
 
   /** Every engine known, in id order. */
   info(): EngineInfo[] {
-    return [...this.handles.values()].sort((a, b) => a.id - b.id).map((h) => h.info())
+    return this.ordered.map((h) => h.info())
   }
 
-  /** Live, registered engines, in id order. */
-  live(): EngineHandle[] {
-    return [...this.handles.values()].filter((h) => h.alive && h.state !== 'starting').sort((a, b) => a.id - b.id)
+  /** Live, registered engines, in id order (the same array until one comes or goes: do not change it). */
+  live(): readonly EngineHandle[] {
+    this.liveList ??= this.ordered.filter((h) => this.liveSet.has(h))
+    return this.liveList
+  }
+
+  /** Ids of the live, registered engines, ascending. */
+  liveIds(): number[] {
+    return this.live().map((h) => h.id)
   }
 
   /** Registers engine ids that `node` is about to start. */
@@ -44,14 +54,32 @@ export class EngineRegistry {
     for (const id of ids) {
       const handle = new EngineHandle(id, node)
       handle.job = this.jobOf(node)
-      handle.onChange = (h) => this.events.onEngineChange(h)
+      handle.onChange = (h) => {
+        this.track(h)
+        this.events.onEngineChange(h)
+      }
       handle.onStream = (h, msg) => this.events.onStream(h, msg.id, msg.name, msg.text)
       this.handles.set(id, handle)
     }
+    this.ordered = [...this.handles.values()].sort((a, b) => a.id - b.id)
+    this.liveList = null
+  }
+
+  /** Keeps the live list up to date on a change of state (O(1) unless the engine came or went). */
+  private track(h: EngineHandle): void {
+    const live = h.alive && h.state !== 'starting'
+    if (live === this.liveSet.has(h)) return
+    if (live) this.liveSet.add(h)
+    else this.liveSet.delete(h)
+    this.liveList = null
   }
 
   registered(id: number, pid: number, heapLimitMB?: number): void {
-    this.handles.get(id)?.registered(pid, heapLimitMB)
+    const handle = this.handles.get(id)
+    if (handle) {
+      handle.registered(pid, heapLimitMB)
+      this.track(handle)
+    }
     this.wake()
   }
 
@@ -63,7 +91,9 @@ export class EngineRegistry {
   died(id: number, exit: EngineExit): void {
     const handle = this.handles.get(id)
     if (!handle) return
-    this.events.onEngineDied(handle, handle.died(exit))
+    const tasks = handle.died(exit)
+    this.track(handle)
+    this.events.onEngineDied(handle, tasks)
     this.wake()
   }
 

@@ -55,6 +55,12 @@ export class RemoteController implements ControllerLink {
     return [...this.mirror.values()].sort((a, b) => a.id - b.id)
   }
 
+  liveIds(): number[] {
+    const ids: number[] = []
+    for (const e of this.mirror.values()) if (e.state !== 'dead' && e.state !== 'starting') ids.push(e.id)
+    return ids.sort((a, b) => a - b)
+  }
+
   submit(tasks: Task[]): void {
     for (const task of tasks) {
       if (this.closedBy) {

@@ -46,7 +46,7 @@ function allColumns(actions: EngineActions, size: TableSize): DataTableColumns<E
     },
     { title: 'PID', key: 'pid', width: 76, render: (e) => (e.pid === null ? '—' : String(e.pid)) },
     { title: 'State', key: 'state', width: 156, render: state },
-    { title: 'Task', key: 'currentTask', width: 64, render: (e) => (e.currentTask === null ? '—' : `#${e.currentTask}`) },
+    { title: 'Task', key: 'currentTask', width: 112, render: (e) => (e.currentTask === null ? '—' : `#${e.currentTask}`) },
     { title: 'Done', key: 'tasksDone', width: 70, align: 'right', render: (e) => e.tasksDone.toLocaleString() },
     {
       title: () => h('span', { title: 'Share of the last 10 s spent running tasks' }, 'Busy (10 s)'),

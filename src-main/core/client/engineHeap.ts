@@ -1,0 +1,79 @@
+/**
+ * The load balancer's choice of engine, in O(log engines) a task: a min-heap of engines keyed by
+ * (tasks in flight, id), so that the engine picked is the one a scan would pick — the least
+ * loaded, the lowest id among equals. Built once a pump; only the pump sends while it runs, so an
+ * engine's load only grows meanwhile, and an entry whose key fell behind (another group of tasks
+ * sent to it) is fixed when it reaches the top.
+ */
+import type { EngineHandle } from './EngineHandle'
+
+interface Entry {
+  engine: EngineHandle
+  load: number
+}
+
+export class EngineHeap {
+  private readonly heap: Entry[]
+
+  /** Responsive engines of `engines` with room under `limit`. */
+  constructor(
+    engines: readonly EngineHandle[],
+    private readonly limit: number,
+  ) {
+    this.heap = []
+    for (const engine of engines) {
+      // An engine that does not answer keeps its group alive (it may come back) but gets nothing.
+      if (engine.responsive && engine.inflight.size < limit) this.heap.push({ engine, load: engine.inflight.size })
+    }
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i)
+  }
+
+  /** The least loaded engine with room, or null. */
+  peek(): EngineHandle | null {
+    for (;;) {
+      const top = this.heap[0]
+      if (!top) return null
+      const load = top.engine.inflight.size
+      if (load === top.load) return top.engine
+      if (load >= this.limit) this.pop()
+      else {
+        top.load = load
+        this.down(0)
+      }
+    }
+  }
+
+  /** The top engine was sent a task: its key moves (out of the heap once it is full). */
+  sent(): void {
+    const top = this.heap[0]
+    top.load = top.engine.inflight.size
+    if (top.load >= this.limit) this.pop()
+    else this.down(0)
+  }
+
+  private pop(): void {
+    const last = this.heap.pop()!
+    if (this.heap.length === 0) return
+    this.heap[0] = last
+    this.down(0)
+  }
+
+  private less(a: Entry, b: Entry): boolean {
+    return a.load < b.load || (a.load === b.load && a.engine.id < b.engine.id)
+  }
+
+  private down(i: number): void {
+    const h = this.heap
+    const n = h.length
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < n && this.less(h[l], h[m])) m = l
+      if (r < n && this.less(h[r], h[m])) m = r
+      if (m === i) return
+      ;[h[i], h[m]] = [h[m], h[i]]
+      i = m
+    }
+  }
+}
