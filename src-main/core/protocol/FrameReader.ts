@@ -1,4 +1,4 @@
-import { FRAME_HEADER_BYTES as HEADER, MAX_FRAME_BYTES } from './codec'
+import { FRAME_HEADER_BYTES as HEADER, MAX_FRAME_BYTES, PLACEMENT_MIN_BYTES, frameRawStart, placeFrame, placementWanted, type FramePlacement } from './codec'
 import { AGENT } from './messages'
 
 /** Receives the bytes of one frame as they arrive, for relays that forward without reassembling. */
@@ -28,7 +28,14 @@ interface Partial {
   filled: number
   frame: Uint8Array | null
   sink: FrameSink | null
+  /** A large frame's header and body, collected to offer it for placement (see placeFrame). */
+  head: Uint8Array | null
+  /** Where a placed frame's raw bytes go (its `frame` is then the head alone). */
+  targets: FramePlacement['targets'] | null
 }
+
+/** A body longer than this is not collected for placement (results' bodies are small). */
+const PLACEMENT_MAX_HEAD = 1 << 16
 
 /** Cuts a byte stream into frames, tolerant of any chunking. */
 export class FrameReader {
@@ -78,6 +85,14 @@ export class FrameReader {
   private begin(source: Uint8Array, offset: number, available: number, sink?: FrameSink | null): number {
     const size = readSize(source, offset)
     if (sink === undefined) sink = this.handlers.onFrameStart?.(readEngine(source, offset), size) ?? null
+    if (!sink && size >= PLACEMENT_MIN_BYTES && placementWanted()) {
+      // A large frame someone may want placed: collect its head first, then decide (see place).
+      const rawStart = frameRawStart(source.subarray(offset, offset + HEADER))
+      if (rawStart <= PLACEMENT_MAX_HEAD && rawStart < size) {
+        this.current = { size, filled: 0, frame: null, sink: null, head: new Uint8Array(rawStart), targets: null }
+        return this.fill(source, offset) - offset
+      }
+    }
     const take = Math.min(size, available)
     const piece = source.subarray(offset, offset + take)
     let frame: Uint8Array | null = null
@@ -86,26 +101,58 @@ export class FrameReader {
       frame = new Uint8Array(size)
       frame.set(piece)
     }
-    this.current = { size, filled: take, frame, sink }
+    this.current = { size, filled: take, frame, sink, head: null, targets: null }
     if (take === size) this.finish()
     return take
   }
 
   private fill(chunk: Uint8Array, offset: number): number {
     const current = this.current!
+    if (current.head) {
+      const take = Math.min(current.head.byteLength - current.filled, chunk.byteLength - offset)
+      current.head.set(chunk.subarray(offset, offset + take), current.filled)
+      current.filled += take
+      if (current.filled === current.head.byteLength) this.place(current)
+      return offset + take
+    }
     const take = Math.min(current.size - current.filled, chunk.byteLength - offset)
     const piece = chunk.subarray(offset, offset + take)
     if (current.sink) current.sink(piece)
+    else if (current.targets) scatter(current.targets, current.filled, piece)
     else current.frame!.set(piece, current.filled)
     current.filled += take
     if (current.filled === current.size) this.finish()
     return offset + take
   }
 
+  /** The head is in: the raw bytes go where the frame's placer says, or into the frame as usual. */
+  private place(current: Partial): void {
+    const head = current.head!
+    current.head = null
+    const placement = placeFrame(head)
+    if (placement) {
+      current.frame = placement.head
+      current.targets = placement.targets
+    } else {
+      current.frame = new Uint8Array(current.size)
+      current.frame.set(head)
+    }
+  }
+
   private finish(): void {
     const { frame } = this.current!
     this.current = null
     if (frame) this.handlers.onFrame(frame)
+  }
+}
+
+/** Copies the bytes at frame position `at` into the targets they fall in (padding falls in none). */
+function scatter(targets: FramePlacement['targets'], at: number, piece: Uint8Array): void {
+  const end = at + piece.byteLength
+  for (const target of targets) {
+    const from = Math.max(at, target.at)
+    const to = Math.min(end, target.at + target.bytes.byteLength)
+    if (from < to) target.bytes.set(piece.subarray(from - at, to - at), from - target.at)
   }
 }
 
