@@ -36,6 +36,10 @@ interface Partial {
 
 /** A body longer than this is not collected for placement (results' bodies are small). */
 const PLACEMENT_MAX_HEAD = 1 << 16
+/** What `readBuffer` hands out between large frames: what Node reads by default. */
+const READ_CHUNK = 65536
+/** Less of a frame than this left to read is read as an ordinary chunk. */
+const READ_INTO_MIN = 65536
 
 /** Cuts a byte stream into frames, tolerant of any chunking. */
 export class FrameReader {
@@ -48,6 +52,22 @@ export class FrameReader {
   /** True between frames: no partial frame is buffered. */
   get idle(): boolean {
     return this.current === null && this.headerBytes === 0
+  }
+
+  /**
+   * Where the next bytes of the stream may be read to, for sockets that read into buffers they
+   * are given (see socketReads.ts): the rest of the large frame (or placed section) being
+   * received, which `push` then finds in place and does not copy; else a fresh chunk (never
+   * reused: frames and typed arrays may be views onto it).
+   */
+  readBuffer(): Uint8Array {
+    const current = this.current
+    if (current && !current.sink && !current.head && current.size - current.filled >= READ_INTO_MIN) {
+      if (!current.targets) return current.frame!.subarray(current.filled, current.size)
+      const target = current.targets.find((t) => t.at <= current.filled && current.filled < t.at + t.bytes.byteLength)
+      if (target && target.at + target.bytes.byteLength - current.filled >= READ_INTO_MIN) return target.bytes.subarray(current.filled - target.at)
+    }
+    return Buffer.allocUnsafeSlow(READ_CHUNK)
   }
 
   push(chunk: Uint8Array): void {
@@ -119,7 +139,7 @@ export class FrameReader {
     const piece = chunk.subarray(offset, offset + take)
     if (current.sink) current.sink(piece)
     else if (current.targets) scatter(current.targets, current.filled, piece)
-    else current.frame!.set(piece, current.filled)
+    else if (!isAt(piece, current.frame!, current.filled)) current.frame!.set(piece, current.filled)
     current.filled += take
     if (current.filled === current.size) this.finish()
     return offset + take
@@ -152,8 +172,15 @@ function scatter(targets: FramePlacement['targets'], at: number, piece: Uint8Arr
   for (const target of targets) {
     const from = Math.max(at, target.at)
     const to = Math.min(end, target.at + target.bytes.byteLength)
-    if (from < to) target.bytes.set(piece.subarray(from - at, to - at), from - target.at)
+    if (from >= to) continue
+    const part = piece.subarray(from - at, to - at)
+    if (!isAt(part, target.bytes, from - target.at)) target.bytes.set(part, from - target.at)
   }
+}
+
+/** True when `piece` already is the bytes of `dest` at `offset` (read there by readBuffer). */
+function isAt(piece: Uint8Array, dest: Uint8Array, offset: number): boolean {
+  return piece.buffer === dest.buffer && piece.byteOffset === dest.byteOffset + offset
 }
 
 /** Reads a frame's size, checking the whole header: text (a banner, a log line) fails at once. */
