@@ -292,6 +292,8 @@ export interface FramePlacement {
 
 /** Frames at least this large are offered for placement; smaller ones are not worth it. */
 export const PLACEMENT_MIN_BYTES = 1 << 20
+/** Task ids of the controller's own (in-process) client are below this (TASKS_PER_CLIENT). */
+const OWN_CLIENT_TASK_IDS = 2 ** 32
 const placers = new Map<number, RawPlacer>()
 /** The typed arrays of placed frames, by the head's buffer and raw offset (see decodeFrame). */
 const placedFrames = new WeakMap<ArrayBuffer, Map<number, ArrayBufferView>>()
@@ -335,7 +337,10 @@ export function placeFrame(head: Uint8Array): FramePlacement | null {
     placing = null
   }
   const id = (message as { type?: unknown; id?: unknown } | null)?.type === 'result' ? (message as { id: unknown }).id : null
-  const placer = typeof id === 'number' ? placers.get(id) : undefined
+  // Only tasks of the client inside the controller's process (ids below 2^32, see Task.ts): the
+  // results of connected clients' tasks are relayed by this process byte for byte, so they must
+  // arrive whole, even when such a client (with its own placements) lives in this process too.
+  const placer = typeof id === 'number' && id < OWN_CLIENT_TASK_IDS ? placers.get(id) : undefined
   if (placer === undefined || sections.length === 0) return null
   let destinations: Uint8Array[] | null
   try {

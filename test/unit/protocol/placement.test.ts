@@ -82,6 +82,26 @@ describe('placement of large results', () => {
     expect(same((got[5] as unknown as { ns: { big: Float64Array } }).ns.big, big)).toBe(true)
   })
 
+  it('never places a connected client’s result (task ids from 2^32): this process relays those whole', () => {
+    const id = 2 ** 32 + 1
+    let asked = false
+    placeResult(id, (_e, _m, sections) => {
+      asked = true
+      return [new Uint8Array(sections[0].byteLength)]
+    })
+    try {
+      const frames: Uint8Array[] = []
+      const reader = new FrameReader({ onFrame: (frame) => frames.push(frame) })
+      const stream = concat(encodeFrame(0, result(id, big)))
+      for (let at = 0; at < stream.byteLength; at += 65536) reader.push(stream.subarray(at, at + 65536))
+      expect(asked).toBe(false)
+      expect(frames[0].byteLength).toBe(stream.byteLength)
+      expect(Buffer.from(frames[0]).equals(Buffer.from(stream))).toBe(true)
+    } finally {
+      unplaceResult(id)
+    }
+  })
+
   it('keeps other values of a placed frame, several raw sections, and their kinds', () => {
     const ints = new Int32Array(PLACEMENT_MIN_BYTES / 4 + 1).map((_, i) => -i)
     const bytes = new Uint8Array(999).map((_, i) => i % 251)
