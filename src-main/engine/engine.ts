@@ -11,6 +11,7 @@ import { decodeFrame, encodeFrame, SerializationError, type RemoteFunction } fro
 import type { RegisteredMessage, ResultMessage, StreamMessage, TaskMessage, ToEngine } from '../core/protocol/messages'
 import { DIRECT_ENV, EngineChannels, parseDirectAddress, type DirectAddress } from '../core/protocol/directChannel'
 import { checkToEngine } from '../core/protocol/guards'
+import { readsInto } from '../core/protocol/socketReads'
 import { StreamTransport, type Transport } from '../core/protocol/transport'
 import { OutputCapture } from './capture'
 import { Namespace } from './namespace'
@@ -275,15 +276,18 @@ export function diagnostic(text: string): void {
 export function runEngine(id: number, bundlePath: string): void {
   let engine: Engine | null = null
   const guard = startSigintGuard(() => engine?.interrupt(), diagnostic, livenessFd())
-  let socket: net.Socket
+  let socket: net.Socket | null = null
+  let relay: StreamTransport | null = null
   try {
-    socket = new net.Socket({ fd: 3, readable: true, writable: true })
+    // The constructor takes `onread` (Node >= 12.12), though @types/node lists it only for connect.
+    const reads = { onread: readsInto(() => relay, () => socket) }
+    socket = new net.Socket({ fd: 3, readable: true, writable: true, ...reads })
   } catch (err) {
     diagnostic(`engines are started by the clusterdesk agent, which gives them fd 3 (${(err as Error).message})`)
     process.exit(2)
   }
   // Coalesced: the engine's streams end only through close() (or with the process).
-  const relay = new StreamTransport(socket, socket, [], { coalesce: true })
+  relay = new StreamTransport(socket, socket, [], { coalesce: true })
   const rawAddress = process.env[DIRECT_ENV]
   // User code (and what it starts) has no business with the channel's token.
   delete process.env[DIRECT_ENV]
@@ -306,7 +310,8 @@ export function runEngine(id: number, bundlePath: string): void {
  */
 function connectDirect(id: number, address: DirectAddress, channels: EngineChannels): Promise<void> {
   return new Promise((resolve) => {
-    const socket = net.connect(address.path)
+    let transport: StreamTransport | null = null
+    const socket: net.Socket = net.connect({ path: address.path, onread: readsInto(() => transport, () => socket) })
     const fail = (why: string): void => {
       clearTimeout(timer)
       socket.destroy()
@@ -320,8 +325,9 @@ function connectDirect(id: number, address: DirectAddress, channels: EngineChann
     socket.once('connect', () => {
       clearTimeout(timer)
       socket.off('error', onError)
+      transport = new StreamTransport(socket, socket, [], { coalesce: true })
       channels.useDirect(
-        new StreamTransport(socket, socket, [], { coalesce: true }),
+        transport,
         encodeFrame(id, { type: 'directHello', engine: id, token: address.token }),
         encodeFrame(id, { type: 'directOpened' }),
       )

@@ -7,6 +7,7 @@ import type { TaskOp } from '../protocol/messages'
 import type { AsyncResult } from './AsyncResult'
 import type { Client } from './Client'
 import { UsageError } from './errors'
+import { GatherPlan } from './gatherPlan'
 import { moduleBindings } from './moduleNames'
 import { blockBounds, concatParts, partition, sliceSeq, zipLength, type Sequence } from './partition'
 import { checkCode, checkName, checkNamespace, checkSequence, functionSource } from './validate'
@@ -93,7 +94,15 @@ export class DirectView<Single extends boolean = boolean> {
     return this.client.submit(() => {
       checkName(name, 'gather')
       const tasks = this.targets.map((id) => this.client.makeTask({ op: 'pull', names: name }, id))
-      return this.send(tasks, 'gather', (values) => concatParts(values) as T)
+      // Offered after dispatch, which cannot have brought results yet: a throw there leaves no plan
+      // behind. Only in the controller's process: a connected client's results are relayed whole.
+      let plan: GatherPlan | null = null
+      const result = this.send(tasks, 'gather', (values) => (plan ? plan.join(values) : concatParts(values)) as T)
+      if (this.client.link.clientNo === 0) {
+        plan = new GatherPlan(tasks)
+        plan.until(result)
+      }
+      return result
     })
   }
 

@@ -1,4 +1,4 @@
-import { FRAME_HEADER_BYTES as HEADER, MAX_FRAME_BYTES } from './codec'
+import { FRAME_HEADER_BYTES as HEADER, MAX_FRAME_BYTES, PLACEMENT_MIN_BYTES, frameRawStart, placeFrame, placementWanted, type FramePlacement } from './codec'
 import { AGENT } from './messages'
 
 /** Receives the bytes of one frame as they arrive, for relays that forward without reassembling. */
@@ -28,7 +28,18 @@ interface Partial {
   filled: number
   frame: Uint8Array | null
   sink: FrameSink | null
+  /** A large frame's header and body, collected to offer it for placement (see placeFrame). */
+  head: Uint8Array | null
+  /** Where a placed frame's raw bytes go (its `frame` is then the head alone). */
+  targets: FramePlacement['targets'] | null
 }
+
+/** A body longer than this is not collected for placement (results' bodies are small). */
+const PLACEMENT_MAX_HEAD = 1 << 16
+/** What `readBuffer` hands out between large frames: what Node reads by default. */
+const READ_CHUNK = 65536
+/** Less of a frame than this left to read is read as an ordinary chunk. */
+const READ_INTO_MIN = 65536
 
 /** Cuts a byte stream into frames, tolerant of any chunking. */
 export class FrameReader {
@@ -41,6 +52,22 @@ export class FrameReader {
   /** True between frames: no partial frame is buffered. */
   get idle(): boolean {
     return this.current === null && this.headerBytes === 0
+  }
+
+  /**
+   * Where the next bytes of the stream may be read to, for sockets that read into buffers they
+   * are given (see socketReads.ts): the rest of the large frame (or placed section) being
+   * received, which `push` then finds in place and does not copy; else a fresh chunk (never
+   * reused: frames and typed arrays may be views onto it).
+   */
+  readBuffer(): Uint8Array {
+    const current = this.current
+    if (current && !current.sink && !current.head && current.size - current.filled >= READ_INTO_MIN) {
+      if (!current.targets) return current.frame!.subarray(current.filled, current.size)
+      const target = current.targets.find((t) => t.at <= current.filled && current.filled < t.at + t.bytes.byteLength)
+      if (target && target.at + target.bytes.byteLength - current.filled >= READ_INTO_MIN) return target.bytes.subarray(current.filled - target.at)
+    }
+    return Buffer.allocUnsafeSlow(READ_CHUNK)
   }
 
   push(chunk: Uint8Array): void {
@@ -78,6 +105,14 @@ export class FrameReader {
   private begin(source: Uint8Array, offset: number, available: number, sink?: FrameSink | null): number {
     const size = readSize(source, offset)
     if (sink === undefined) sink = this.handlers.onFrameStart?.(readEngine(source, offset), size) ?? null
+    if (!sink && size >= PLACEMENT_MIN_BYTES && placementWanted()) {
+      // A large frame someone may want placed: collect its head first, then decide (see place).
+      const rawStart = frameRawStart(source.subarray(offset, offset + HEADER))
+      if (rawStart <= PLACEMENT_MAX_HEAD && rawStart < size) {
+        this.current = { size, filled: 0, frame: null, sink: null, head: new Uint8Array(rawStart), targets: null }
+        return this.fill(source, offset) - offset
+      }
+    }
     const take = Math.min(size, available)
     const piece = source.subarray(offset, offset + take)
     let frame: Uint8Array | null = null
@@ -86,20 +121,42 @@ export class FrameReader {
       frame = new Uint8Array(size)
       frame.set(piece)
     }
-    this.current = { size, filled: take, frame, sink }
+    this.current = { size, filled: take, frame, sink, head: null, targets: null }
     if (take === size) this.finish()
     return take
   }
 
   private fill(chunk: Uint8Array, offset: number): number {
     const current = this.current!
+    if (current.head) {
+      const take = Math.min(current.head.byteLength - current.filled, chunk.byteLength - offset)
+      current.head.set(chunk.subarray(offset, offset + take), current.filled)
+      current.filled += take
+      if (current.filled === current.head.byteLength) this.place(current)
+      return offset + take
+    }
     const take = Math.min(current.size - current.filled, chunk.byteLength - offset)
     const piece = chunk.subarray(offset, offset + take)
     if (current.sink) current.sink(piece)
-    else current.frame!.set(piece, current.filled)
+    else if (current.targets) scatter(current.targets, current.filled, piece)
+    else if (!isAt(piece, current.frame!, current.filled)) current.frame!.set(piece, current.filled)
     current.filled += take
     if (current.filled === current.size) this.finish()
     return offset + take
+  }
+
+  /** The head is in: the raw bytes go where the frame's placer says, or into the frame as usual. */
+  private place(current: Partial): void {
+    const head = current.head!
+    current.head = null
+    const placement = placeFrame(head)
+    if (placement) {
+      current.frame = placement.head
+      current.targets = placement.targets
+    } else {
+      current.frame = new Uint8Array(current.size)
+      current.frame.set(head)
+    }
   }
 
   private finish(): void {
@@ -107,6 +164,23 @@ export class FrameReader {
     this.current = null
     if (frame) this.handlers.onFrame(frame)
   }
+}
+
+/** Copies the bytes at frame position `at` into the targets they fall in (padding falls in none). */
+function scatter(targets: FramePlacement['targets'], at: number, piece: Uint8Array): void {
+  const end = at + piece.byteLength
+  for (const target of targets) {
+    const from = Math.max(at, target.at)
+    const to = Math.min(end, target.at + target.bytes.byteLength)
+    if (from >= to) continue
+    const part = piece.subarray(from - at, to - at)
+    if (!isAt(part, target.bytes, from - target.at)) target.bytes.set(part, from - target.at)
+  }
+}
+
+/** True when `piece` already is the bytes of `dest` at `offset` (read there by readBuffer). */
+function isAt(piece: Uint8Array, dest: Uint8Array, offset: number): boolean {
+  return piece.buffer === dest.buffer && piece.byteOffset === dest.byteOffset + offset
 }
 
 /** Reads a frame's size, checking the whole header: text (a banner, a log line) fails at once. */

@@ -29,7 +29,7 @@ const TYPED_KINDS = [
   Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
   Float32Array, Float64Array, BigInt64Array, BigUint64Array,
 ] as const
-type TypedKind = (typeof TYPED_KINDS)[number]
+export type TypedKind = (typeof TYPED_KINDS)[number]
 
 /** Raised when a value cannot be sent: what it contains and what to send instead. */
 export class SerializationError extends Error {
@@ -44,7 +44,9 @@ export class RemoteFunction {
 // Encoding and decoding are synchronous, so the frame being built or read is module state.
 let outgoingRaws: ArrayBufferView[] | null = null
 let outgoingRawBytes = 0
-let incoming: { buffer: ArrayBuffer; rawStart: number } | null = null
+let incoming: { buffer: ArrayBuffer; rawStart: number; placed: Map<number, ArrayBufferView> | null } | null = null
+/** While a frame's body is read for placement (see placeFrame): the raw sections it refers to. */
+let placing: RawSection[] | null = null
 let functionReviver: ((fn: RemoteFunction) => unknown) | null = null
 
 // Not `(n + 7) & ~7`: bitwise operators wrap at 2^31, which is within reach of one frame.
@@ -111,9 +113,18 @@ addExtension({
       const copy = new Uint8Array(payload.subarray(2))
       return new Kind(copy.buffer as ArrayBuffer, 0, copy.byteLength / size)
     }
-    if (incoming === null) throw new SerializationError('typed array reference outside of a frame')
     const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength)
-    return new Kind(incoming.buffer, incoming.rawStart + dv.getFloat64(2), dv.getFloat64(10) / size)
+    const offset = dv.getFloat64(2)
+    const byteLength = dv.getFloat64(10)
+    if (placing !== null) {
+      const section = new RawSection(Kind, offset, byteLength)
+      placing.push(section)
+      return section
+    }
+    if (incoming === null) throw new SerializationError('typed array reference outside of a frame')
+    const placed = incoming.placed?.get(offset)
+    if (placed !== undefined) return placed
+    return new Kind(incoming.buffer, incoming.rawStart + offset, byteLength / size)
   },
 })
 
@@ -224,7 +235,7 @@ export function decodeFrame<T = AnyMessage>(frame: Uint8Array, reviveFunction?: 
   const engine = view.getInt32(4)
   const packLength = view.getUint32(8)
   const previous = incoming
-  incoming = { buffer: frame.buffer as ArrayBuffer, rawStart: frame.byteOffset + align8(HEADER + packLength) }
+  incoming = { buffer: frame.buffer as ArrayBuffer, rawStart: frame.byteOffset + align8(HEADER + packLength), placed: placedFrames.get(frame.buffer as ArrayBuffer) ?? null }
   functionReviver = reviveFunction ?? null
   try {
     const message = unpackr.unpack(frame.subarray(HEADER, HEADER + packLength)) as T
@@ -255,3 +266,107 @@ export function frameSize(frame: Uint8Array): number {
 }
 
 export { HEADER as FRAME_HEADER_BYTES }
+
+// ---- Placement: a large result's raw sections received straight into memory chosen for them ----
+
+/** A raw section that a frame's body refers to, before its bytes have arrived. */
+export class RawSection {
+  constructor(
+    readonly kind: TypedKind,
+    /** Offset in the frame's raw sections. */
+    readonly offset: number,
+    readonly byteLength: number,
+  ) {}
+}
+
+/**
+ * Chooses where the raw sections of one task's result go: one destination of exactly each
+ * section's byteLength, or null to receive the frame as usual. `message` is the decoded body, with
+ * RawSection objects where the typed arrays will be.
+ */
+export type RawPlacer = (engine: number, message: unknown, sections: RawSection[]) => Uint8Array[] | null
+
+/** Where the bytes of a placed frame go, by position in the frame. */
+export interface FramePlacement {
+  /** The frame's header and body (what `decodeFrame` is given once the frame is complete). */
+  head: Uint8Array
+  /** Frame positions `[at, at + bytes.byteLength)` go to `bytes`; ascending, not overlapping. */
+  targets: Array<{ at: number; bytes: Uint8Array }>
+}
+
+/** Frames at least this large are offered for placement; smaller ones are not worth it. */
+export const PLACEMENT_MIN_BYTES = 1 << 20
+/** Task ids of the controller's own (in-process) client are below this (TASKS_PER_CLIENT). */
+const OWN_CLIENT_TASK_IDS = 2 ** 32
+const placers = new Map<number, RawPlacer>()
+/** The typed arrays of placed frames, by the head's buffer and raw offset (see decodeFrame). */
+const placedFrames = new WeakMap<ArrayBuffer, Map<number, ArrayBufferView>>()
+
+/** Offers the result of task `id` for placement until `unplaceResult(id)`. */
+export function placeResult(id: number, placer: RawPlacer): void {
+  placers.set(id, placer)
+}
+
+export function unplaceResult(id: number): void {
+  placers.delete(id)
+}
+
+/** True when some task's result is waiting to be placed (FrameReader asks before collecting a head). */
+export function placementWanted(): boolean {
+  return placers.size > 0
+}
+
+/** Bytes from the start of a frame to its raw sections, from its 12-byte header. */
+export function frameRawStart(header: Uint8Array): number {
+  return align8(HEADER + new DataView(header.buffer, header.byteOffset, HEADER).getUint32(8))
+}
+
+/**
+ * Reads the body of a frame whose raw sections have not arrived (`head`: its first
+ * `frameRawStart` bytes) and asks the placer of its task where they go. Null: receive it as usual.
+ * A placed frame, once complete, is decoded from `head` alone: its typed arrays are views onto
+ * the destinations.
+ */
+export function placeFrame(head: Uint8Array): FramePlacement | null {
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength)
+  const packLength = view.getUint32(8)
+  let message: unknown
+  const sections: RawSection[] = []
+  placing = sections
+  try {
+    message = unpackr.unpack(head.subarray(HEADER, HEADER + packLength))
+  } catch {
+    return null
+  } finally {
+    placing = null
+  }
+  const id = (message as { type?: unknown; id?: unknown } | null)?.type === 'result' ? (message as { id: unknown }).id : null
+  // Only tasks of the client inside the controller's process (ids below 2^32, see Task.ts): the
+  // results of connected clients' tasks are relayed by this process byte for byte, so they must
+  // arrive whole, even when such a client (with its own placements) lives in this process too.
+  const placer = typeof id === 'number' && id < OWN_CLIENT_TASK_IDS ? placers.get(id) : undefined
+  if (placer === undefined || sections.length === 0) return null
+  let destinations: Uint8Array[] | null
+  try {
+    destinations = placer(view.getInt32(4), message, sections)
+  } catch {
+    destinations = null
+  }
+  if (destinations === null || destinations.length !== sections.length) return null
+  if (destinations.some((bytes, i) => bytes.byteLength !== sections[i].byteLength)) return null
+  const rawStart = head.byteLength
+  const size = view.getUint32(0) + 4
+  if (sections.some((s) => !(s.offset >= 0 && rawStart + s.offset + s.byteLength <= size))) return null
+  const placed = new Map<number, ArrayBufferView>()
+  const targets: FramePlacement['targets'] = []
+  sections.forEach((section, i) => {
+    const bytes = destinations![i]
+    placed.set(section.offset, new section.kind(bytes.buffer as ArrayBuffer, bytes.byteOffset, section.byteLength / section.kind.BYTES_PER_ELEMENT))
+    targets.push({ at: rawStart + section.offset, bytes })
+  })
+  targets.sort((a, b) => a.at - b.at)
+  placers.delete(id as number)
+  const own = new Uint8Array(head)
+  placedFrames.set(own.buffer, placed)
+  return { head: own, targets }
+}

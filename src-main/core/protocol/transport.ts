@@ -1,4 +1,5 @@
 import { FrameReader, type FrameSink } from './FrameReader'
+import { READ_CHUNK } from './socketReads'
 
 /**
  * The tiny interface every byte stream is adapted to (child stdio, an ssh2 channel, a socket, an
@@ -125,6 +126,11 @@ export class StreamTransport implements Transport {
     if (this.closed) return
     this.writeBatch()
     this.output.end()
+  }
+
+  /** Where the next bytes of `input` may be read to (see socketReads.ts and FrameReader.readBuffer). */
+  readBuffer(): Uint8Array {
+    return this.reader ? this.reader.readBuffer() : Buffer.allocUnsafeSlow(READ_CHUNK)
   }
 
   ref(): void {

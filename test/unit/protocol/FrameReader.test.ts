@@ -93,3 +93,34 @@ describe('FrameReader', () => {
     expect(() => reader.push(new TextEncoder().encode('come to Ubuntu!\n'))).toThrow(CorruptStreamError)
   })
 })
+
+describe('FrameReader.readBuffer (reads straight into frames)', () => {
+  /** Plays a socket reading into the buffers the reader hands out, at most `max` bytes a read. */
+  function readThrough(reader: FrameReader, stream: Uint8Array, max: number): Uint8Array[] {
+    const given: Uint8Array[] = []
+    for (let at = 0; at < stream.byteLength; ) {
+      const buffer = reader.readBuffer()
+      given.push(buffer)
+      const n = Math.min(buffer.byteLength, max, stream.byteLength - at)
+      buffer.set(stream.subarray(at, at + n))
+      reader.push(buffer.subarray(0, n))
+      at += n
+    }
+    return given
+  }
+
+  it('hands out the rest of a large frame, which then arrives without a copy, and fresh chunks between frames', () => {
+    const big = new Float64Array(40_000).map((_, i) => i - 0.25)
+    const messages: AnyMessage[] = [{ type: 'ping', seq: 1 }, { type: 'task', id: 3, op: 'push', ns: { big } }, { type: 'ping', seq: 2 }]
+    const stream = concat(messages.flatMap((m) => encodeFrame(1, m)))
+    for (const max of [100_000, 65536, 1 << 20]) {
+      const frames: Uint8Array[] = []
+      const reader = new FrameReader({ onFrame: (frame) => frames.push(frame) })
+      const given = readThrough(reader, stream, max)
+      expect(frames.map((f) => decodeFrame<AnyMessage>(f).message)).toEqual(messages)
+      // The big frame is the memory the socket read into after its first chunk.
+      expect(given.some((b) => b.buffer === frames[1].buffer && b.byteLength < frames[1].byteLength)).toBe(true)
+      expect(reader.idle).toBe(true)
+    }
+  })
+})
