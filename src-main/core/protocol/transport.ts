@@ -1,5 +1,6 @@
 import { FrameReader, type FrameSink } from './FrameReader'
 import { READ_CHUNK } from './socketReads'
+import { WriteBatch } from './WriteBatch'
 
 /**
  * The tiny interface every byte stream is adapted to (child stdio, an ssh2 channel, a socket, an
@@ -41,11 +42,6 @@ interface WritableLike {
   unref?(): unknown
 }
 
-/** Chunks smaller than this are copied into the tick's batch; larger ones are written as they are. */
-const COPY_BELOW = 16 << 10
-/** A batch this large is written at once rather than at the end of the tick. */
-const BATCH_BYTES = 256 << 10
-
 export interface StreamTransportOptions {
   /**
    * Copy the small frames sent in one tick into one buffer, written at the end of the tick (default
@@ -67,10 +63,8 @@ export class StreamTransport implements Transport {
   private reader: FrameReader | null = null
   private corked = false
   private closed = false
-  private readonly coalesce: boolean
-  /** Small chunks of this tick, copied into one buffer when written (see `writeBatch`). */
-  private readonly batch: Uint8Array[] = []
-  private batchBytes = 0
+  /** With `coalesce`: this tick's chunks, small ones copied together (see WriteBatch). */
+  private readonly batch: WriteBatch | null
   private readonly endTick = (): void => {
     this.writeBatch()
     this.corked = false
@@ -84,7 +78,7 @@ export class StreamTransport implements Transport {
     pending: Uint8Array[] = [],
     options: StreamTransportOptions = {},
   ) {
-    this.coalesce = options.coalesce === true
+    this.batch = options.coalesce === true ? new WriteBatch() : null
     this.backlog = pending.filter((chunk) => chunk.byteLength > 0)
     input.on('data', (chunk) => {
       if (!this.reader) this.backlog.push(chunk)
@@ -109,17 +103,9 @@ export class StreamTransport implements Transport {
       this.output.cork()
       process.nextTick(this.endTick)
     }
-    for (let i = 0; i < chunks.length; i++) {
-      const chunk = chunks[i]
-      if (!this.coalesce || chunk.byteLength >= COPY_BELOW) {
-        this.writeBatch()
-        this.output.write(chunk)
-      } else {
-        this.batch.push(chunk)
-        this.batchBytes += chunk.byteLength
-      }
-    }
-    if (this.batchBytes >= BATCH_BYTES) this.writeBatch()
+    // Corked either way: nothing leaves before the tick ends.
+    if (this.batch) this.batch.add(chunks)
+    else for (let i = 0; i < chunks.length; i++) this.output.write(chunks[i])
   }
 
   close(): void {
@@ -143,23 +129,10 @@ export class StreamTransport implements Transport {
     this.output.unref?.()
   }
 
-  /** Writes the batched small chunks, in order, as one buffer. */
+  /** Writes the batched chunks, in order. */
   private writeBatch(): void {
-    const batch = this.batch
-    if (batch.length === 0) return
-    if (batch.length === 1) {
-      this.output.write(batch[0])
-    } else {
-      const bytes = Buffer.allocUnsafe(this.batchBytes)
-      let at = 0
-      for (let i = 0; i < batch.length; i++) {
-        bytes.set(batch[i], at)
-        at += batch[i].byteLength
-      }
-      this.output.write(bytes)
-    }
-    batch.length = 0
-    this.batchBytes = 0
+    if (!this.batch || this.batch.empty) return
+    for (const chunk of this.batch.take()) this.output.write(chunk)
   }
 
   private read(chunk: Uint8Array): void {

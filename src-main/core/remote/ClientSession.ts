@@ -24,7 +24,7 @@ import { taskClient, Task } from '../client/Task'
 import type { Controller } from '../controller/Controller'
 import { newNonce, proof, proofMatches } from './auth'
 import { EntryQueue } from './EntryQueue'
-import { WriteBatch } from './WriteBatch'
+import { WriteBatch } from '../protocol/WriteBatch'
 import { taskErrorToWire } from './wireErrors'
 
 /** How long a new connection has to prove the key. */

@@ -17,7 +17,7 @@ import { ConnectionError } from '../client/errors'
 import type { Task } from '../client/Task'
 import type { ClientEvents, ControllerLink, ControllerStatus, MonitorEvents } from '../controller/ControllerLink'
 import { EntryQueue } from './EntryQueue'
-import { WriteBatch } from './WriteBatch'
+import { WriteBatch } from '../protocol/WriteBatch'
 import { taskErrorFromWire } from './wireErrors'
 
 /** How long a request the controller answers at once (status, interrupt) may take. */

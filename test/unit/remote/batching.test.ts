@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { EntryQueue } from '../../../src-main/core/remote/EntryQueue'
-import { WriteBatch } from '../../../src-main/core/remote/WriteBatch'
+import { WriteBatch } from '../../../src-main/core/protocol/WriteBatch'
 
 const concat = (chunks: Uint8Array[]): number[] => chunks.flatMap((c) => [...c])
 

@@ -1,8 +1,9 @@
 /**
- * The frames one side of the client protocol writes in one tick, as few chunks as possible:
- * small chunks (entries, tiny tasks and results) are copied into shared buffers, so that thousands
- * of frames are one or two writes instead of a writev of thousands of buffers; large chunks (the
- * payload bytes of a scatter or a gather) pass through as they are, never copied.
+ * The frames a stream writes in one tick, as few chunks as possible: small chunks (entries, tiny
+ * tasks and results) are copied into shared buffers, so that thousands of frames are one or two
+ * writes instead of a writev of thousands of buffers; large chunks (the payload bytes of a scatter
+ * or a gather) pass through as they are, never copied. Used by the client protocol's two ends and
+ * by a coalescing StreamTransport.
  */
 
 /** Chunks smaller than this are copied into the batch's buffer. */
