@@ -8,12 +8,10 @@
  * tasks is measured (reported, not asserted).
  */
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { existsSync } from 'node:fs'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromiumPath, openApp, removeDir, screenshot, type OpenApp } from '../helpers/browser'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { chromiumPath, openApp, screenshot, showView, useAppInFreshHome, type OpenApp } from '../helpers/browser'
 import { clientProcess } from '../helpers/clientProcess'
 
 const noBrowser = !existsSync(chromiumPath) && !process.env.CI
@@ -32,31 +30,12 @@ const enginesOf = async (profile: string): Promise<number | undefined> => (JSON.
 if (noBrowser) console.warn(`skipping the dashboard end-to-end tests: no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`)
 
 describe.skipIf(noBrowser)('the app as a dashboard of every client, in Chromium', () => {
-  let app: OpenApp
+  const opened = useAppInFreshHome('cdh-e2e-')
   let page: Page
-  let home: string
-  const previousHome = process.env.CLUSTERDESK_HOME
-
-  beforeAll(async () => {
-    // serve and the scripts inherit it: they find each other's profiles there, and only there.
-    home = mkdtempSync(join(tmpdir(), 'cdh-e2e-'))
-    process.env.CLUSTERDESK_HOME = home
-    app = await openApp()
-    page = app.page
-  }, 60_000)
-
-  afterAll(async () => {
-    await app?.close()
-    if (previousHome === undefined) delete process.env.CLUSTERDESK_HOME
-    else process.env.CLUSTERDESK_HOME = previousHome
-    if (home) removeDir(home)
+  beforeAll(() => {
+    page = opened.page
   })
-
-  const view = async (name: string): Promise<void> => {
-    await page.getByTestId(`nav-${name}`).click()
-    // The first view (nodes) may keep an empty hash.
-    await page.waitForFunction((n) => location.hash.includes(n) || (n === 'nodes' && location.hash === ''), name)
-  }
+  const view = (name: string): Promise<void> => showView(page, name)
 
   it("shows a script's client, its tasks in the stream and its error in Exceptions", async () => {
     await view('nodes')
@@ -178,7 +157,7 @@ describe.skipIf(noBrowser)('the app as a dashboard of every client, in Chromium'
       await row.getByTestId('node-stop').click()
       await row.getByTestId('node-state').filter({ hasText: 'stopped' }).waitFor({ timeout: 15_000 })
       await expect.poll(() => enginesOf('desk'), { timeout: 10_000 }).toBe(1)
-      expect(app.pageErrors).toEqual([])
+      expect(opened.app.pageErrors).toEqual([])
     } finally {
       await view('cluster').catch(() => undefined)
       await page.getByTestId('profile-detach').click().catch(() => undefined)
@@ -249,6 +228,6 @@ describe.skipIf(noBrowser)('the app as a dashboard of every client, in Chromium'
     console.log(`100,000 tasks from a script in ${wallS.toFixed(1)} s: the page's longest task ${longest.toFixed(0)} ms, longest frame gap ${gaps.toFixed(0)} ms; ${long} tasks over 50 ms, ${over200} over 200 ms`)
     // The stream is a tail (batches keep their newest 2,000), but its count is of every task.
     await expect.poll(async () => Number(await page.getByTestId('task-stream-count').getAttribute('data-count')), { timeout: 10_000 }).toBeGreaterThanOrEqual(100_000)
-    expect(app.pageErrors).toEqual([])
+    expect(opened.app.pageErrors).toEqual([])
   }, 300_000)
 })

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromiumPath, openApp, screenshot, serve, type OpenApp, type Served } from '../helpers/browser'
+import { chromiumPath, openApp, screenshot, serve, showView, type OpenApp, type Served } from '../helpers/browser'
 import { waitGone } from '../helpers/cluster'
 
 // CI installs Chromium and must run these; a developer machine without it is told so.
@@ -29,11 +29,7 @@ describe.skipIf(noBrowser)('the GUI in Chromium against clusterdesk serve', () =
     await app?.close()
   })
 
-  const view = async (name: string): Promise<void> => {
-    await page.getByTestId(`nav-${name}`).click()
-    // The first view (nodes) may keep an empty hash.
-    await page.waitForFunction((n) => location.hash.includes(n) || (n === 'nodes' && location.hash === ''), name)
-  }
+  const view = (name: string): Promise<void> => showView(page, name)
 
   it('adds a node and starts its engines', async () => {
     await view('nodes')

@@ -6,12 +6,11 @@
  * the cluster page's task stream counts every task. The page's longest main-thread block while
  * they run is reported, not asserted.
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromiumPath, openApp, removeDir, SCREENSHOT_DIR, type OpenApp } from '../helpers/browser'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { chromiumPath, SCREENSHOT_DIR, showView, useAppInFreshHome } from '../helpers/browser'
 import { clientProcess, exited } from '../helpers/clientProcess'
 
 const ENGINES = Number(process.env.MANY_ENGINES ?? 256)
@@ -50,29 +49,12 @@ async function watchBlocks(page: Page): Promise<void> {
 const readBlocks = (page: Page): Promise<Blocks> => page.evaluate(() => (window as unknown as { blocks: Blocks }).blocks)
 
 describe.skipIf(noBrowser)(`the app with ${ENGINES} engines, in Chromium`, () => {
-  let app: OpenApp
+  const opened = useAppInFreshHome('cdh-many-')
   let page: Page
-  let home: string
-  const previousHome = process.env.CLUSTERDESK_HOME
-
-  beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'cdh-many-'))
-    process.env.CLUSTERDESK_HOME = home
-    app = await openApp()
-    page = app.page
-  }, 60_000)
-
-  afterAll(async () => {
-    await app?.close()
-    if (previousHome === undefined) delete process.env.CLUSTERDESK_HOME
-    else process.env.CLUSTERDESK_HOME = previousHome
-    if (home) removeDir(home)
-  }, 60_000)
-
-  const view = async (name: string): Promise<void> => {
-    await page.getByTestId(`nav-${name}`).click()
-    await page.waitForFunction((n) => location.hash.includes(n) || (n === 'nodes' && location.hash === ''), name)
-  }
+  beforeAll(() => {
+    page = opened.page
+  })
+  const view = (name: string): Promise<void> => showView(page, name)
   const count = async (state: string): Promise<number> => {
     const text = (await page.locator('.counts').textContent()) ?? ''
     return Number(new RegExp(`(\\d+) ${state}`).exec(text)?.[1] ?? 0)
@@ -139,6 +121,6 @@ describe.skipIf(noBrowser)(`the app with ${ENGINES} engines, in Chromium`, () =>
       `${ENGINES} engines, ${TASKS} tasks of 20 ms in ${wallS.toFixed(1)} s: Engines page longest task ${runBlocks.longest.toFixed(0)} ms, ` +
         `longest frame gap ${runBlocks.gaps.toFixed(0)} ms, ${runBlocks.long} tasks over 50 ms; opening the task stream: longest task ${streamBlocks.longest.toFixed(0)} ms`,
     )
-    expect(app.pageErrors).toEqual([])
+    expect(opened.app.pageErrors).toEqual([])
   }, 600_000)
 })

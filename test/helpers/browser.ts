@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -134,3 +135,49 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 export const removeDir = (dir: string): void => rmSync(dir, { recursive: true, force: true })
+
+/** Clicks a view in the app's navigation and waits until it is shown (the first view, nodes, may keep an empty hash). */
+export async function showView(page: Page, name: string): Promise<void> {
+  await page.getByTestId(`nav-${name}`).click()
+  await page.waitForFunction((n) => location.hash.includes(n) || (n === 'nodes' && location.hash === ''), name)
+}
+
+export interface AppInHome {
+  readonly app: OpenApp
+  readonly page: Page
+  /** The CLUSTERDESK_HOME of the app and of every process the tests start (they inherit it). */
+  readonly home: string
+}
+
+/**
+ * For a describe block: a fresh CLUSTERDESK_HOME, so serve, the CLI and scripts find each other's
+ * profiles there and only there, and the app opened in it; afterwards the app is closed, the
+ * previous CLUSTERDESK_HOME restored and the directory removed.
+ */
+export function useAppInFreshHome(prefix: string): AppInHome {
+  let app: OpenApp | undefined
+  let home = ''
+  const previousHome = process.env.CLUSTERDESK_HOME
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), prefix))
+    process.env.CLUSTERDESK_HOME = home
+    app = await openApp()
+  }, 60_000)
+  afterAll(async () => {
+    await app?.close()
+    if (previousHome === undefined) delete process.env.CLUSTERDESK_HOME
+    else process.env.CLUSTERDESK_HOME = previousHome
+    if (home) removeDir(home)
+  }, 60_000)
+  return {
+    get app() {
+      return app!
+    },
+    get page() {
+      return app!.page
+    },
+    get home() {
+      return home
+    },
+  }
+}
