@@ -1,5 +1,6 @@
 import { FRAME_HEADER_BYTES as HEADER, MAX_FRAME_BYTES, PLACEMENT_MIN_BYTES, frameRawStart, placeFrame, placementWanted, type FramePlacement } from './codec'
 import { AGENT } from './messages'
+import { freshReadChunk } from './socketReads'
 
 /** Receives the bytes of one frame as they arrive, for relays that forward without reassembling. */
 export type FrameSink = (bytes: Uint8Array) => void
@@ -36,8 +37,6 @@ interface Partial {
 
 /** A body longer than this is not collected for placement (results' bodies are small). */
 const PLACEMENT_MAX_HEAD = 1 << 16
-/** What `readBuffer` hands out between large frames: what Node reads by default. */
-const READ_CHUNK = 65536
 /** Less of a frame than this left to read is read as an ordinary chunk. */
 const READ_INTO_MIN = 65536
 
@@ -67,7 +66,7 @@ export class FrameReader {
       const target = current.targets.find((t) => t.at <= current.filled && current.filled < t.at + t.bytes.byteLength)
       if (target && target.at + target.bytes.byteLength - current.filled >= READ_INTO_MIN) return target.bytes.subarray(current.filled - target.at)
     }
-    return Buffer.allocUnsafeSlow(READ_CHUNK)
+    return freshReadChunk()
   }
 
   push(chunk: Uint8Array): void {

@@ -19,7 +19,7 @@ export interface ReadTarget {
  */
 export function readsInto(target: () => ReadTarget | null, socket: () => NodeJS.EventEmitter | null): OnReadOpts {
   return {
-    buffer: () => target()?.readBuffer() ?? Buffer.allocUnsafeSlow(READ_CHUNK),
+    buffer: () => target()?.readBuffer() ?? freshReadChunk(),
     callback: (bytes: number, buffer: Uint8Array) => {
       socket()?.emit('data', buffer.subarray(0, bytes))
       return true
@@ -28,4 +28,9 @@ export function readsInto(target: () => ReadTarget | null, socket: () => NodeJS.
 }
 
 /** What a read between large frames asks for: what Node reads by default. */
-export const READ_CHUNK = 65536
+const READ_CHUNK = 65536
+
+/** A buffer for one such read, never reused: frames and typed arrays may be views onto it. */
+export function freshReadChunk(): Uint8Array {
+  return Buffer.allocUnsafeSlow(READ_CHUNK)
+}

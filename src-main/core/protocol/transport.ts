@@ -1,5 +1,5 @@
 import { FrameReader, type FrameSink } from './FrameReader'
-import { READ_CHUNK } from './socketReads'
+import { freshReadChunk } from './socketReads'
 import { WriteBatch } from './WriteBatch'
 
 /**
@@ -116,7 +116,7 @@ export class StreamTransport implements Transport {
 
   /** Where the next bytes of `input` may be read to (see socketReads.ts and FrameReader.readBuffer). */
   readBuffer(): Uint8Array {
-    return this.reader ? this.reader.readBuffer() : Buffer.allocUnsafeSlow(READ_CHUNK)
+    return this.reader ? this.reader.readBuffer() : freshReadChunk()
   }
 
   ref(): void {
