@@ -8,7 +8,10 @@
  *   simd (js)      the same kernel on its plain-JS path (where WebAssembly SIMD is missing)
  *   C scalar       bench/c/pi.c, one stream (= seeded's hits), when `cc` exists
  *   C 16 streams   bench/c/pi.c, 16 streams the compiler vectorises (= simd's hits)
- * The C is compiled here with `cc -O3 -march=native`; its hits are checked against the JS kernels'.
+ *   C 16, SSE2     the same compiled with plain `-O3`: x86-64's baseline, 128-bit vectors like
+ *                  WebAssembly SIMD's (no AVX, no unsigned-to-double conversion instruction)
+ * The C is compiled here with `cc -O3 -march=native` (and `-O3`); its hits are checked against
+ * the JS kernels'.
  *
  * Usage: node bench/kernel.mjs [--samples 5e7] [--rounds 5] [--engines]
  * (npm run bench has C's 16 streams on 2 processes beside the π of 2 engines; this is one thread.)
@@ -102,23 +105,26 @@ async function loadKernels() {
 
 /** bench/c/pi.c compiled and run on the same chunk as round 0 … rounds-1 above; none without cc. */
 function cReferences() {
-  const compiled = compilePi()
-  if (compiled.error) {
-    console.log(`note: no C reference (${compiled.error})`)
-    return []
-  }
-  try {
-    return [
-      ['C scalar', 'scalar', kernels.piChunk],
-      ['C 16 streams', 'streams16', kernels.piChunkSimd],
-    ].map(([name, variant, same]) => {
-      const { hits, rates } = runPiC(compiled.binary, variant, 42, 0, samples, rounds)
-      const agree = hits === same(42, 0, samples)
-      return { name, rates, pi: (4 * hits) / samples, note: agree ? 'hits = the JS kernel\'s' : 'HITS DIFFER from the JS kernel\'s' }
-    })
-  } finally {
-    compiled.remove()
-  }
+  const rows = [
+    { flags: ['-O3', '-march=native'], runs: [['C scalar', 'scalar', kernels.piChunk], ['C 16 streams', 'streams16', kernels.piChunkSimd]] },
+    { flags: ['-O3'], runs: [['C 16, SSE2 (-O3)', 'streams16', kernels.piChunkSimd]] },
+  ]
+  return rows.flatMap(({ flags, runs }) => {
+    const compiled = compilePi(flags)
+    if (compiled.error) {
+      console.log(`note: no C reference (${compiled.error})`)
+      return []
+    }
+    try {
+      return runs.map(([name, variant, same]) => {
+        const { hits, rates } = runPiC(compiled.binary, variant, 42, 0, samples, rounds)
+        const agree = hits === same(42, 0, samples)
+        return { name, rates, pi: (4 * hits) / samples, note: agree ? 'hits = the JS kernel\'s' : 'HITS DIFFER from the JS kernel\'s' }
+      })
+    } finally {
+      compiled.remove()
+    }
+  })
 }
 
 /**
