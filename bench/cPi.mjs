@@ -1,5 +1,6 @@
 // bench/c/pi.c, the C references of the π kernels: compiled here with `cc -O3 -march=native`
-// (bench/kernel.mjs and the C suite of npm run bench both use it).
+// (bench/kernel.mjs and the C suite of npm run bench both use it; bench/kernel.mjs also shows
+// plain `-O3`, x86-64's baseline SSE2: the 128-bit vectors WebAssembly SIMD has).
 import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,17 +10,20 @@ import { timed } from './stats.mjs'
 
 const source = fileURLToPath(new URL('./c/pi.c', import.meta.url))
 
-/** { binary, remove() } of the compiled pi.c, or { error } saying why there is none (no cc). */
-export function compilePi() {
+/**
+ * { binary, remove() } of the compiled pi.c, or { error } saying why there is none (no cc).
+ * `flags` are cc's optimisation flags, `-O3 -march=native` unless told otherwise.
+ */
+export function compilePi(flags = ['-O3', '-march=native']) {
   const dir = mkdtempSync(join(tmpdir(), 'clusterdesk-pi-c-'))
   const remove = () => rmSync(dir, { recursive: true, force: true })
   const binary = join(dir, 'pi')
   try {
-    execFileSync('cc', ['-O3', '-march=native', '-o', binary, source], { stdio: 'pipe' })
+    execFileSync('cc', [...flags, '-o', binary, source], { stdio: 'pipe' })
     return { binary, remove }
   } catch (err) {
     remove()
-    return { error: `cc -O3 -march=native failed: ${String(err.message).split('\n')[0]}` }
+    return { error: `cc ${flags.join(' ')} failed: ${String(err.message).split('\n')[0]}` }
   }
 }
 

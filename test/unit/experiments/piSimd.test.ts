@@ -122,6 +122,30 @@ describe('the simd π kernel', () => {
     expect(Math.abs(4 * p - Math.PI)).toBeLessThan(4 * sigma)
   })
 
+  it('decides points at the circle\'s edge as the float64 test does (crafted states; both sides of the circle and of the integer pre-test\'s thresholds)', () => {
+    piChunkSimd(42, 0, 16)
+    const wasm = cache.__clusterdeskPiSimd
+    if (!wasm) throw new Error('no WebAssembly SIMD here')
+    const points = edgePoints()
+    const inside = points.map(([a, b]) => floatTest(a, b))
+    expect(inside.filter(Boolean).length, 'hits among the crafted points').toBeGreaterThan(points.length / 4)
+    expect(inside.filter((x) => !x).length, 'misses among the crafted points').toBeGreaterThan(points.length / 4)
+    const rounding = points.filter(([a, b]) => floatTest(a, b) !== exactTest(a, b))
+    expect(rounding.length, 'points where float64 rounding decides (exactly outside, inside in float64)').toBeGreaterThan(3)
+
+    // One point at a time, in each of the 8 lanes in turn; the other lanes draw (0, 0), a hit.
+    points.forEach(([a, b], i) => {
+      const lane = i % 8
+      for (let l = 0; l < 8; l++) craft(wasm.state, l, l === lane ? a : 0, l === lane ? b : 0)
+      expect(wasm.hits(0, 1), `(${a}, ${b}) in lane ${lane}`).toBe(7 + (inside[i] ? 1 : 0))
+    })
+    // Eight edge points at once, so certain and uncertain lanes share a vector.
+    for (let i = 0; i + 8 <= points.length; i += 8) {
+      for (let l = 0; l < 8; l++) craft(wasm.state, l, points[i + l][0], points[i + l][1])
+      expect(wasm.hits(0, 1), `points ${i} … ${i + 7}`).toBe(inside.slice(i, i + 8).filter(Boolean).length)
+    }
+  })
+
   it('shows its own points in pictures: simdPoints are the points it draws', () => {
     for (const [seed, index, n] of [[42, 0, 1], [42, 3, 37], [7, 1, 2000]]) {
       const points = simdPoints(seed, index, n)
@@ -132,3 +156,79 @@ describe('the simd π kernel', () => {
 })
 
 const KNOWN_42_0_1E6 = 785524
+
+/** The kernel's point test, by its definition: a*a + b*b <= 2**64 in float64. */
+const floatTest = (a: number, b: number): boolean => a * a + b * b <= 2 ** 64
+
+/** The point's true position: a^2 + b^2 <= 2^64 in integers. */
+const exactTest = (a: number, b: number): boolean => BigInt(a) ** 2n + BigInt(b) ** 2n <= 2n ** 64n
+
+/** The largest b with a^2 + b^2 <= 2^64 (at most 2^32 - 1). */
+function edgeOf(a: number): number {
+  let b = Math.min(2 ** 32 - 1, Math.floor(Math.sqrt(2 ** 64 - a * a)))
+  while (b > 0 && !exactTest(a, b)) b--
+  while (b < 2 ** 32 - 1 && exactTest(a, b + 1)) b++
+  return b
+}
+
+/**
+ * Points the kernel's integer pre-test (piSimd.wat) could get wrong: on both sides of the circle
+ * (b = edge - 1 … edge + 2, both ways round), where float64 rounding decides (a near 2^32, b
+ * small), and around the pre-test's thresholds S = (a >>> 17)^2 + (b >>> 17)^2 = 2^30 - 2^17 and
+ * 2^30, with the low 17 bits all zero or all one.
+ */
+function edgePoints(): Array<[number, number]> {
+  const points: Array<[number, number]> = []
+  const push = (a: number, b: number) => {
+    if (a >= 0 && b >= 0 && a < 2 ** 32 && b < 2 ** 32) points.push([a, b], [b, a])
+  }
+  let r = 12345
+  const random = () => (r = (Math.imul(r, 1664525) + 1013904223) >>> 0)
+  const as = [0, 1, 2 ** 16, 2 ** 31, 0xb504f333, 2 ** 32 - 1]
+  for (let i = 0; i < 200; i++) as.push(Math.floor(((i + 0.37) / 200) * 2 ** 32), random())
+  for (const a of as) for (let d = -1; d <= 2; d++) push(a, edgeOf(a) + d)
+  for (let a = 2 ** 32 - 1, found = 0; found < 20 && a > 2 ** 32 - 200_000; a--) {
+    const b = edgeOf(a) + 1
+    if (floatTest(a, b)) push(a, b), found++
+  }
+  for (const target of [2 ** 30 - 2 ** 17 - 1, 2 ** 30 - 2 ** 17, 2 ** 30, 2 ** 30 + 1]) {
+    for (let i = 0; i < 40; i++) {
+      const ha = Math.floor((i / 40) * 2 ** 15 * Math.SQRT1_2) + (random() & 511)
+      const hb = Math.floor(Math.sqrt(target - ha * ha))
+      for (const h of [hb, hb + 1]) for (const low of [0, 2 ** 17 - 1]) push(ha * 2 ** 17 + low, h * 2 ** 17 + (2 ** 17 - 1 - low))
+      for (const h of [hb, hb + 1]) for (const low of [0, 2 ** 17 - 1]) push(ha * 2 ** 17 + low, h * 2 ** 17 + low)
+    }
+  }
+  return points
+}
+
+/**
+ * Lane l's state (group 0 of the module's memory) set so that its next point is (a, b): a is
+ * rotl(s1 * 5, 7) * 9, inverted for s1; b is the same of s1 after one update, s1 ^ s2 ^ s0, so s2
+ * follows from it. Checked against a plain xoshiro128** draw.
+ */
+function craft(state: Int32Array, l: number, a: number, b: number): void {
+  const unmix = (v: number) => {
+    const u = Math.imul(v, 0x38e38e39) // 9^-1 mod 2^32
+    return Math.imul((u >>> 7) | (u << 25), 0xcccccccd) // rotr 7, then 5^-1 mod 2^32
+  }
+  const s1 = unmix(a)
+  const s0 = Math.imul(l + 1, 0x9e3779b9)
+  const s3 = Math.imul(l + 7, 0x85ebca6b)
+  const s2 = unmix(b) ^ s1 ^ s0
+  const s = [s0, s1, s2, s3]
+  const out = () => {
+    const m = Math.imul(s[1], 5)
+    const v = Math.imul((m << 7) | (m >>> 25), 9) >>> 0
+    const t = s[1] << 9
+    s[2] ^= s[0]
+    s[3] ^= s[1]
+    s[1] ^= s[2]
+    s[0] ^= s[3]
+    s[2] ^= t
+    s[3] = (s[3] << 11) | (s[3] >>> 21)
+    return v
+  }
+  if (out() !== a || out() !== b) throw new Error(`crafted state draws another point than (${a}, ${b})`)
+  for (let w = 0; w < 4; w++) state[8 * w + l] = [s0, s1, s2, s3][w]
+}
