@@ -246,6 +246,23 @@ export function decodeFrame<T = AnyMessage>(frame: Uint8Array, reviveFunction?: 
   }
 }
 
+/** MessagePack's marker of a float64 (0xcb, then 8 big-endian bytes). */
+const FLOAT64 = 0xcb
+
+/**
+ * Overwrites the number that ends an encoded frame's body: a value the message had as its last
+ * property, encoded while still a non-integer placeholder (so as a float64), filled in once known.
+ * The engine sends a result's cpuMs this way (see taskCpu.ts).
+ */
+export function setTrailingFloat64(chunks: Uint8Array[], value: number): void {
+  const head = chunks[0]
+  const packLength = ((head[8] << 24) | (head[9] << 16) | (head[10] << 8) | head[11]) >>> 0
+  // The body is in the head (small frames) or the chunk after it (see encodeFrame).
+  const body = head.byteLength >= HEADER + packLength ? head.subarray(HEADER, HEADER + packLength) : chunks[1]
+  if (body.byteLength !== packLength || body[packLength - 9] !== FLOAT64) throw new Error('the frame does not end with a float64 to fill in')
+  new DataView(body.buffer, body.byteOffset + packLength - 8, 8).setFloat64(0, value)
+}
+
 /** Reads the engine id of a frame without decoding it. */
 export function frameEngine(frame: Uint8Array): number {
   // Byte by byte, not a DataView: this runs for every frame routed, and allocates nothing.
