@@ -202,3 +202,27 @@ describe('setTrailingFloat64', () => {
     expect(() => setTrailingFloat64(chunks, 1)).toThrow(/float64/)
   })
 })
+
+describe('decodeFrame from a shared buffer', () => {
+  it('reads each of several frames laid end to end in one buffer (as one socket read holds them), raw sections included', () => {
+    const big = new Float64Array(1000).map((_, i) => i / 3)
+    const messages: AnyMessage[] = [
+      { type: 'task', id: 1, op: 'push', ns: { text: 'é'.repeat(50), n: 1.5 } },
+      { type: 'task', id: 2, op: 'push', ns: { big, small: new Int16Array([1, -2, 3]) } },
+      { type: 'task', id: 3, op: 'pull', names: ['a', 'b'] },
+    ]
+    const frames = messages.map((m, i) => concat(encodeFrame(i, m, 'send')))
+    const shared = concat(frames)
+    let at = 0
+    frames.forEach((frame, i) => {
+      const view = shared.subarray(at, at + frame.byteLength)
+      at += frame.byteLength
+      const { engine, message } = decodeFrame(view)
+      expect(engine).toBe(i)
+      expect(message).toEqual(messages[i])
+    })
+    // A frame of another buffer in between is read from its own.
+    expect(decodeFrame(frames[2]).message).toEqual(messages[2])
+    expect(decodeFrame(shared.subarray(0, frames[0].byteLength)).message).toEqual(messages[0])
+  })
+})
