@@ -4,7 +4,7 @@
  * unawaited failing call never turns into an unhandled rejection.
  */
 import { CompositeError, type RemoteError, TimeoutError } from './errors'
-import type { Task, TaskMetadata } from './Task'
+import { TASK_DONE, type Task, type TaskMetadata, type TaskWatcher } from './Task'
 
 export interface AsyncResultOptions<T> {
   tasks: Task[]
@@ -27,7 +27,7 @@ export interface AsyncResultOptions<T> {
 
 export type ProgressListener = (done: number, total: number) => void
 
-export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T extends ReadonlyArray<infer E> ? E : T> {
+export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T extends ReadonlyArray<infer E> ? E : T>, TaskWatcher {
   private readonly tasks: Task[]
   /** Tasks done so far. */
   private done = 0
@@ -188,8 +188,8 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
     }
   }
 
-  /** @internal A task of this result finished (Task calls it: the result is the task's watcher). */
-  taskDone(task: Task): void {
+  /** A task of this result finished (the result is its tasks' watcher). */
+  [TASK_DONE](task: Task): void {
     this.done++
     this.completed?.push(task)
     if (this.wakers !== null && this.wakers.length > 0) for (const wake of this.wakers.splice(0)) wake()

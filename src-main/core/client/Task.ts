@@ -23,9 +23,12 @@ export interface TaskMetadata {
 
 export type TaskState = 'queued' | 'sent' | 'done'
 
+/** The method by which a task tells its watcher that it finished (a symbol: not part of AsyncResult's API). */
+export const TASK_DONE: unique symbol = Symbol('taskDone')
+
 /** What waits for a task to finish (its AsyncResult): one field per task, not a closure per result. */
 export interface TaskWatcher {
-  taskDone(task: Task): void
+  [TASK_DONE](task: Task): void
 }
 
 /**
@@ -142,7 +145,7 @@ export class Task {
     const done = this.onDone
     this.watcher = null
     this.onDone = null
-    watcher?.taskDone(this)
+    watcher?.[TASK_DONE](this)
     done?.(this)
   }
 }
