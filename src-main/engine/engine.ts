@@ -18,6 +18,7 @@ import { Namespace } from './namespace'
 import { Ops, Pending } from './ops'
 import { LIVENESS_ENV } from './liveness'
 import { startSigintGuard } from './sigintGuard'
+import { CPU_PLACEHOLDER, TaskCpu } from './taskCpu'
 import { INTERRUPTED, toWireError } from './traceback'
 
 /** Longest stretch of back-to-back tasks before the engine lets I/O (aborts, replies) through. */
@@ -26,13 +27,8 @@ const SLICE_MS = 20
 const DIRECT_CONNECT_TIMEOUT_MS = 3000
 
 export class Engine {
-  /** CPU time of the process when the running task started (tasks run one at a time). */
-  private cpuAtStart: NodeJS.CpuUsage = process.cpuUsage()
-  /**
-   * The CPU time read when the last task finished, while tasks run back to back: the next one
-   * starts from it (one getrusage per tiny task, not two). Null once the engine stops in between.
-   */
-  private cpuAtEnd: NodeJS.CpuUsage | null = null
+  /** The tasks' CPU times (one reading per group of tasks run back to back), and their results' way out. */
+  private readonly cpu: TaskCpu
   private readonly queue: Array<TaskMessage | null> = []
   private head = 0
   /** An async task is being awaited; nothing else runs. */
@@ -57,6 +53,7 @@ export class Engine {
     private readonly bundlePath: string,
   ) {
     this.ops = new Ops(ns)
+    this.cpu = new TaskCpu((chunks) => transport.send(chunks))
     this.reviveBound = (fn) => ns.revive(fn)
     this.capture = new OutputCapture((message) => this.send(message))
     this.capture.install()
@@ -131,7 +128,6 @@ export class Engine {
 
   private pump(): void {
     this.scheduled = false
-    this.cpuAtEnd = null
     if (this.busy) return
     const deadline = Date.now() + SLICE_MS
     while (this.head < this.queue.length) {
@@ -145,12 +141,14 @@ export class Engine {
         return this.compact()
       }
       if (Date.now() >= deadline && this.head < this.queue.length) {
+        this.cpu.idle()
         // Two immediates: the second runs after the next poll phase, which reads pending aborts.
         this.scheduled = true
         setImmediate(() => setImmediate(this.pumpBound))
         return this.compact()
       }
     }
+    this.cpu.idle()
     this.queue.length = 0
     this.head = 0
   }
@@ -165,18 +163,20 @@ export class Engine {
   /** Runs one task; returns a promise when it must be awaited before the next may start. */
   private run(task: TaskMessage): Promise<void> | null {
     const started = Date.now()
-    this.cpuAtStart = this.cpuAtEnd ?? process.cpuUsage()
-    this.cpuAtEnd = null
+    this.cpu.started()
     this.capture.begin(task.id)
     let value: unknown
     try {
       value = this.ops.run(task)
     } catch (err) {
-      this.finish(task, started, 'error', err)
+      this.finish(task, started, 'error', err, false)
       return null
     }
-    if (value instanceof Pending) return this.await(task, started, value)
-    this.finish(task, started, 'ok', value)
+    if (value instanceof Pending) {
+      this.cpu.awaiting()
+      return this.await(task, started, value)
+    }
+    this.finish(task, started, 'ok', value, false)
     return null
   }
 
@@ -188,7 +188,7 @@ export class Engine {
         settled = true
         this.interruptAwait = null
         this.onAwaiting?.(false)
-        this.finish(task, started, status, value)
+        this.finish(task, started, status, value, true)
         resolve()
       }
       this.interruptAwait = () => {
@@ -203,7 +203,8 @@ export class Engine {
     })
   }
 
-  private finish(task: TaskMessage, started: number, status: 'ok' | 'error', outcome: unknown): void {
+  /** `awaited`: the task was awaited (its CPU time is read now), else it ran in the pump's loop. */
+  private finish(task: TaskMessage, started: number, status: 'ok' | 'error', outcome: unknown, awaited: boolean): void {
     const executeResult = this.ops.executeResult
     this.capture.end()
     const result: ResultMessage = {
@@ -212,39 +213,37 @@ export class Engine {
       status,
       started,
       completed: Date.now(),
-      cpuMs: this.cpuMs(),
       stdout: this.capture.stdout,
       stderr: this.capture.stderr,
     }
     if (status === 'ok') result.value = outcome
     else result.error = outcome === INTERRUPTED ? INTERRUPTED : toWireError(outcome, this.bundlePath)
     if (executeResult !== undefined) result.executeResult = executeResult
-    this.reply(result)
+    // Last, so that it can be filled in once known (see TaskCpu).
+    result.cpuMs = awaited ? this.cpu.awaitedCpuMs() : CPU_PLACEHOLDER
+    const chunks = this.encodeResult(result)
+    if (!awaited) return this.cpu.ended(chunks)
+    this.cpu.flush()
+    this.transport.send(chunks)
   }
 
-  /** CPU milliseconds since the running task started; the reading may start the next task. */
-  private cpuMs(): number {
-    const now = process.cpuUsage()
-    const start = this.cpuAtStart
-    // Only a task finishing inside the pump's loop (not an awaited one) hands its reading on.
-    if (!this.busy) this.cpuAtEnd = now
-    return (now.user - start.user + now.system - start.system) / 1000
-  }
-
-  /** Sends a result; one that cannot be encoded becomes a SerializationError, never a crash. */
-  private reply(result: ResultMessage): void {
-    let chunks: Uint8Array[]
+  /** A result's frame; one that cannot be encoded becomes a SerializationError, never a crash. */
+  private encodeResult(result: ResultMessage): Uint8Array[] {
     try {
-      chunks = encodeFrame(this.id, result, 'reject')
+      return encodeFrame(this.id, result, 'reject')
     } catch (err) {
       const ename = err instanceof SerializationError ? 'SerializationError' : 'Error'
       const evalue = `the result cannot be sent back: ${(err as Error)?.message ?? String(err)}`
-      delete result.value
-      result.status = 'error'
-      result.error = { ename, evalue, traceback: `${ename}: ${evalue}` }
-      chunks = encodeFrame(this.id, result, 'reject')
+      const { type, id, started, completed, stdout, stderr, executeResult, cpuMs } = result
+      const error = { ename, evalue, traceback: `${ename}: ${evalue}` }
+      return encodeFrame(this.id, { type, id, status: 'error', started, completed, stdout, stderr, error, ...(executeResult === undefined ? {} : { executeResult }), cpuMs }, 'reject')
     }
-    this.transport.send(chunks)
+  }
+
+  /** Sends a result that carries no CPU time (an aborted or invalid task), after those waiting for theirs. */
+  private reply(result: ResultMessage): void {
+    this.cpu.flush()
+    this.transport.send(this.encodeResult(result))
   }
 
   private abort(ids: number[]): void {
@@ -259,6 +258,7 @@ export class Engine {
   }
 
   private send(message: StreamMessage | RegisteredMessage): void {
+    this.cpu.flush()
     this.transport.send(encodeFrame(this.id, message, 'reject'))
   }
 }

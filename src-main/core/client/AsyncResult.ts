@@ -4,7 +4,7 @@
  * unawaited failing call never turns into an unhandled rejection.
  */
 import { CompositeError, type RemoteError, TimeoutError } from './errors'
-import type { Task, TaskMetadata } from './Task'
+import { TASK_DONE, type Task, type TaskMetadata, type TaskWatcher } from './Task'
 
 export interface AsyncResultOptions<T> {
   tasks: Task[]
@@ -27,27 +27,35 @@ export interface AsyncResultOptions<T> {
 
 export type ProgressListener = (done: number, total: number) => void
 
-export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T extends ReadonlyArray<infer E> ? E : T> {
+export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T extends ReadonlyArray<infer E> ? E : T>, TaskWatcher {
   private readonly tasks: Task[]
-  private readonly completed: Task[] = []
+  /** Tasks done so far. */
+  private done = 0
+  /** The tasks in the order they completed: kept only for a result combined in that order. */
+  private readonly completed: Task[] | null
   private settled: { ok: true; value: T } | { ok: false; error: Error } | null = null
-  private readonly waiters: Array<() => void> = []
-  /** What `get()` without a timeout (and so `await`) returns, made when first asked for. */
+  /** Callbacks of `wait()` and of `get()` with a timeout (made when first needed). */
+  private waiters: Array<() => void> | null = null
+  /** What `get()` without a timeout (and so `await`) returns, made when first asked for; and how it settles. */
   private promise: Promise<T> | null = null
+  private resolvePromise: ((value: unknown) => void) | null = null
+  private rejectPromise: ((error: Error) => void) | null = null
   /** Iterators waiting for the next task to finish. */
-  private readonly wakers: Array<() => void> = []
+  private wakers: Array<() => void> | null = null
   private listeners: Set<ProgressListener> | null = null
   private readonly submitted = performance.now()
   private finishedAt: number | null = null
 
   constructor(private readonly options: AsyncResultOptions<T>) {
     this.tasks = options.tasks
-    const onDone = (t: Task): void => this.taskDone(t)
+    this.completed = options.completionOrder ? [] : null
     for (const task of this.tasks) {
-      if (task.state === 'done') this.completed.push(task)
-      else task.onDone = onDone
+      if (task.state === 'done') {
+        this.done++
+        this.completed?.push(task)
+      } else task.watcher = this
     }
-    if (this.completed.length === this.tasks.length) this.settle()
+    if (this.done === this.tasks.length) this.settle()
   }
 
   /** Number of tasks behind this result. */
@@ -57,7 +65,7 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
 
   /** Number of tasks done so far. */
   get progress(): number {
-    return this.completed.length
+    return this.done
   }
 
   /** Milliseconds since submission, until completion once done. */
@@ -89,11 +97,10 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
         if (timer) clearTimeout(timer)
         resolve(true)
       }
-      this.waiters.push(done)
+      this.addWaiter(done)
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          const i = this.waiters.indexOf(done)
-          if (i >= 0) this.waiters.splice(i, 1)
+          this.removeWaiter(done)
           resolve(false)
         }, Math.max(0, timeoutMs))
       }
@@ -106,11 +113,8 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
     if (timeoutMs === undefined) {
       // One promise however often it is awaited: 20,000 applies in a Promise.all are 20,000 of them, not 40,000.
       this.promise ??= new Promise<T>((resolve, reject) => {
-        this.waiters.push(() => {
-          const s = this.settled!
-          if (s.ok) resolve(s.value)
-          else reject(s.error)
-        })
+        this.resolvePromise = resolve as (value: unknown) => void
+        this.rejectPromise = reject
       })
       return this.promise
     }
@@ -122,11 +126,10 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
         if (s.ok) resolve(s.value)
         else reject(s.error)
       }
-      this.waiters.push(done)
+      this.addWaiter(done)
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          const i = this.waiters.indexOf(done)
-          if (i >= 0) this.waiters.splice(i, 1)
+          this.removeWaiter(done)
           reject(
             new TimeoutError(
               `result not ready after ${timeoutMs} ms (${this.progress} of ${this.length} tasks done); it is still running: call get() again or abort()`,
@@ -172,7 +175,7 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
       return
     }
     const items = this.options.items ?? ((v: unknown) => [v])
-    const order = this.options.completionOrder ? this.completed : this.tasks
+    const order = this.completed ?? this.tasks
     let next = 0
     while (next < this.tasks.length) {
       while (next < order.length && order[next].state === 'done') {
@@ -181,20 +184,31 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
         if (task.meta.error) throw task.meta.error
         for (const item of items(task.value)) yield item as Item
       }
-      if (next < this.tasks.length) await new Promise<void>((resolve) => this.wakers.push(resolve))
+      if (next < this.tasks.length) await new Promise<void>((resolve) => (this.wakers ??= []).push(resolve))
     }
   }
 
-  private taskDone(task: Task): void {
-    this.completed.push(task)
-    if (this.wakers.length > 0) for (const wake of this.wakers.splice(0)) wake()
-    if (this.listeners !== null) for (const l of this.listeners) l(this.completed.length, this.tasks.length)
-    if (this.completed.length === this.tasks.length) this.settle()
+  /** A task of this result finished (the result is its tasks' watcher). */
+  [TASK_DONE](task: Task): void {
+    this.done++
+    this.completed?.push(task)
+    if (this.wakers !== null && this.wakers.length > 0) for (const wake of this.wakers.splice(0)) wake()
+    if (this.listeners !== null) for (const l of this.listeners) l(this.done, this.tasks.length)
+    if (this.done === this.tasks.length) this.settle()
+  }
+
+  private addWaiter(waiter: () => void): void {
+    ;(this.waiters ??= []).push(waiter)
+  }
+
+  private removeWaiter(waiter: () => void): void {
+    const i = this.waiters?.indexOf(waiter) ?? -1
+    if (i >= 0) this.waiters!.splice(i, 1)
   }
 
   private settle(): void {
     this.finishedAt = performance.now()
-    const order = this.options.completionOrder ? this.completed : this.tasks
+    const order = this.completed ?? this.tasks
     // Loops, not map/filter/find: a load-balanced apply settles one of these per task.
     let lost: Error | null = null
     let failed = false
@@ -219,7 +233,13 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
       const inTaskOrder = this.tasks.map((t) => t.meta.error).filter((e): e is RemoteError => e !== null)
       this.settled = { ok: false, error: new CompositeError(inTaskOrder, this.options.method) }
     }
-    if (this.waiters.length > 0) for (const w of this.waiters.splice(0)) w()
+    const settled = this.settled
+    if (this.resolvePromise !== null) {
+      if (settled.ok) this.resolvePromise(settled.value)
+      else this.rejectPromise!(settled.error)
+      this.resolvePromise = this.rejectPromise = null
+    }
+    if (this.waiters !== null && this.waiters.length > 0) for (const w of this.waiters.splice(0)) w()
   }
 }
 

@@ -50,9 +50,9 @@ export class LoadBalancedView {
   apply<R = unknown>(fn: (...args: never[]) => R | Promise<R>, ...args: unknown[]): AsyncResult<R> {
     // Not through client.submit: no closure per call, the one way loops of applies are written.
     try {
-      const task = this.task({ op: 'apply', fn: functionSource(fn, 'apply'), args })
-      this.client.dispatch([task])
-      return this.client.result([task], 'apply', true, first as (values: unknown[]) => R)
+      const tasks = [this.task({ op: 'apply', fn: functionSource(fn, 'apply'), args })]
+      this.client.dispatch(tasks)
+      return this.client.result(tasks, 'apply', true, first as (values: unknown[]) => R)
     } catch (err) {
       return failedResult<R>(err as Error)
     }

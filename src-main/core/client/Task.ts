@@ -23,6 +23,14 @@ export interface TaskMetadata {
 
 export type TaskState = 'queued' | 'sent' | 'done'
 
+/** The method by which a task tells its watcher that it finished (a symbol: not part of AsyncResult's API). */
+export const TASK_DONE: unique symbol = Symbol('taskDone')
+
+/** What waits for a task to finish (its AsyncResult): one field per task, not a closure per result. */
+export interface TaskWatcher {
+  [TASK_DONE](task: Task): void
+}
+
 /**
  * Task ids are unique across every client of a controller without any remapping: the client's
  * number (0 for the client in the controller's own process, whose ids stay small) times 2^32, plus
@@ -43,6 +51,8 @@ export class Task {
   resultFrame: Uint8Array | null = null
   /** Set when the controller went away before the task finished (the result rejects with it). */
   lost: Error | null = null
+  /** Told once the task is done (ok, error or aborted), before `onDone`. */
+  watcher: TaskWatcher | null = null
   /** Called once the task is done (ok, error or aborted). */
   onDone: ((task: Task) => void) | null = null
   /** Load-balancing: whether it is balanced, engines it may run on, engines that failed it… */
@@ -57,17 +67,21 @@ export class Task {
   retriesLeft = 0
   timeoutMs = 0
 
+  readonly method: TaskMethod
+
   /**
-   * `frame`: an already encoded task (a connected client's, relayed by the controller); its `op`
-   * is then only `{ op: method }`, since the controller does not decode what it relays.
+   * `op` is encoded into the frame and not kept (the frame is what is sent, and sent again on a
+   * retry). `frame`: an already encoded task (a connected client's, relayed by the controller);
+   * its `op` is then only `{ op: method }`, since the controller does not decode what it relays.
    */
   constructor(
     readonly id: number,
-    readonly op: TaskOp,
+    op: TaskOp,
     engineId: number | null,
     frame?: Uint8Array[],
   ) {
     this.frame = frame ?? encodeFrame(engineId ?? 0, { type: 'task', id, ...op }, 'send')
+    this.method = op.op
     this.meta = {
       engineId,
       method: op.op,
@@ -80,10 +94,6 @@ export class Task {
       error: null,
       status: 'pending',
     }
-  }
-
-  get method(): TaskMethod {
-    return this.op.op
   }
 
   /**
@@ -131,8 +141,11 @@ export class Task {
     if (this.state === 'done') return
     this.state = 'done'
     this.meta.completed ??= new Date()
+    const watcher = this.watcher
     const done = this.onDone
+    this.watcher = null
     this.onDone = null
+    watcher?.[TASK_DONE](this)
     done?.(this)
   }
 }

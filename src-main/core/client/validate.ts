@@ -28,16 +28,28 @@ export function checkCode(code: unknown): string {
 
 /** Sources already taken, so a loop of 10,000 applies of one function reads it once. */
 const sources = new WeakMap<Function, FunctionSource>()
+/**
+ * The same, by source text: a loop of applies of an arrow written in the call (a new function
+ * object each time, with the same source) gets one FunctionSource, without a WeakMap entry per
+ * call. Emptied when it grows past SOURCES_BY_TEXT (functions made from generated code).
+ */
+const sourcesByText = new Map<string, FunctionSource>()
+const SOURCES_BY_TEXT = 1000
 
 /** A function to run remotely, as source; native functions are refused with advice. */
 export function functionSource(fn: unknown, method: string): FunctionSource {
   if (typeof fn !== 'function') throw new UsageError(`${method} takes a function first; got ${describe(fn)}`)
   let source = sources.get(fn)
-  if (!source) {
-    const remote: RemoteFunction = toRemoteFunction(fn)
-    source = { source: remote.source, name: remote.name }
-    sources.set(fn, source)
-  }
+  if (source) return source
+  const text = Function.prototype.toString.call(fn)
+  source = sourcesByText.get(text)
+  // The source of a native or bound function is refused below, so it is never found here.
+  if (source && source.name === fn.name) return source
+  const remote: RemoteFunction = toRemoteFunction(fn)
+  source = { source: remote.source, name: remote.name }
+  sources.set(fn, source)
+  if (sourcesByText.size >= SOURCES_BY_TEXT) sourcesByText.clear()
+  sourcesByText.set(text, source)
   return source
 }
 

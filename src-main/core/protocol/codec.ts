@@ -42,9 +42,12 @@ export class RemoteFunction {
 }
 
 // Encoding and decoding are synchronous, so the frame being built or read is module state.
+/** Inside encodeFrame: large typed arrays go to the raw sections (made when the first one comes). */
+let encoding = false
 let outgoingRaws: ArrayBufferView[] | null = null
 let outgoingRawBytes = 0
-let incoming: { buffer: ArrayBuffer; rawStart: number; placed: Map<number, ArrayBufferView> | null } | null = null
+/** The frame being decoded; `placed` is looked up when its first typed array reference is read. */
+let incoming: { buffer: ArrayBuffer; rawStart: number; placed: Map<number, ArrayBufferView> | null | undefined } | null = null
 /** While a frame's body is read for placement (see placeFrame): the raw sections it refers to. */
 let placing: RawSection[] | null = null
 let functionReviver: ((fn: RemoteFunction) => unknown) | null = null
@@ -87,14 +90,14 @@ addExtension({
   type: EXT_RAW,
   pack(view: ArrayBufferView): Uint8Array {
     const kind = Math.max(0, TYPED_KINDS.findIndex((k) => view instanceof k))
-    if (outgoingRaws === null || view.byteLength < RAW_THRESHOLD) {
+    if (!encoding || view.byteLength < RAW_THRESHOLD) {
       const out = new Uint8Array(2 + view.byteLength)
       out[0] = kind
       out.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), 2)
       return out
     }
     const offset = outgoingRawBytes
-    outgoingRaws.push(view)
+    ;(outgoingRaws ??= []).push(view)
     outgoingRawBytes = align8(offset + view.byteLength)
     const out = new Uint8Array(18)
     out[0] = kind
@@ -122,6 +125,7 @@ addExtension({
       return section
     }
     if (incoming === null) throw new SerializationError('typed array reference outside of a frame')
+    if (incoming.placed === undefined) incoming.placed = placedFrames.get(incoming.buffer) ?? null
     const placed = incoming.placed?.get(offset)
     if (placed !== undefined) return placed
     return new Kind(incoming.buffer, incoming.rawStart + offset, byteLength / size)
@@ -189,35 +193,40 @@ function explainPackError(err: unknown): Error {
  * MAX_MESSAGE_BYTES (checked before any byte is sent, so the stream stays intact).
  */
 export function encodeFrame(engine: number, message: AnyMessage, functions: FunctionPolicy = 'reject'): Uint8Array[] {
-  outgoingRaws = []
+  encoding = true
+  outgoingRaws = null
   outgoingRawBytes = 0
   let body: Uint8Array
-  let raws: ArrayBufferView[]
+  let raws: ArrayBufferView[] | null
   let rawBytes: number
   try {
     body = packrs[functions].pack(message)
   } catch (err) {
     throw explainPackError(err)
   } finally {
-    raws = outgoingRaws
+    raws = outgoingRaws as ArrayBufferView[] | null
     rawBytes = outgoingRawBytes
+    encoding = false
     outgoingRaws = null
   }
-  const rawStart = align8(HEADER + body.byteLength)
+  const bodyEnd = HEADER + body.byteLength
+  const rawStart = align8(bodyEnd)
   const total = rawStart + rawBytes
   if (total > MAX_MESSAGE_BYTES) throw tooLarge(total)
-  const inlineBody = raws.length === 0 || body.byteLength < 65536
+  const inlineBody = raws === null || body.byteLength < 65536
   const head = Buffer.allocUnsafe(inlineBody ? rawStart : HEADER)
-  head.writeUInt32BE(total - 4, 0)
-  head.writeInt32BE(engine, 4)
-  head.writeUInt32BE(body.byteLength, 8)
+  // Byte by byte: Buffer's writeUInt32BE checks its arguments, and this runs for every frame.
+  writeUint32(head, 0, total - 4)
+  writeUint32(head, 4, engine)
+  writeUint32(head, 8, body.byteLength)
   const chunks: Uint8Array[] = [head]
   if (inlineBody) {
     head.set(body, HEADER)
-    head.fill(0, HEADER + body.byteLength)
+    for (let i = bodyEnd; i < rawStart; i++) head[i] = 0
   } else {
     chunks.push(body, new Uint8Array(rawStart - HEADER - body.byteLength))
   }
+  if (raws === null) return chunks
   let written = 0
   for (const view of raws) {
     chunks.push(new Uint8Array(view.buffer, view.byteOffset, view.byteLength))
@@ -231,19 +240,66 @@ export function encodeFrame(engine: number, message: AnyMessage, functions: Func
 
 /** Decodes a whole frame (as produced by `FrameReader`) into its engine id and message. */
 export function decodeFrame<T = AnyMessage>(frame: Uint8Array, reviveFunction?: (fn: RemoteFunction) => unknown): { engine: number; message: T } {
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
-  const engine = view.getInt32(4)
-  const packLength = view.getUint32(8)
+  const engine = frameEngine(frame)
+  const packLength = readUint32(frame, 8)
   const previous = incoming
-  incoming = { buffer: frame.buffer as ArrayBuffer, rawStart: frame.byteOffset + align8(HEADER + packLength), placed: placedFrames.get(frame.buffer as ArrayBuffer) ?? null }
+  const buffer = frame.buffer as ArrayBuffer
+  incoming = { buffer, rawStart: frame.byteOffset + align8(HEADER + packLength), placed: undefined }
   functionReviver = reviveFunction ?? null
   try {
-    const message = unpackr.unpack(frame.subarray(HEADER, HEADER + packLength)) as T
+    // Read in place from a view of the whole buffer, which the frames of one read share: msgpackr
+    // gives each source it reads a DataView (as a property), so a view per frame would cost two.
+    const source = bufferView(buffer)
+    const start = frame.byteOffset + HEADER
+    const message = unpackr.unpack(source, { start, end: start + packLength }) as T
     return { engine, message }
   } finally {
     incoming = previous
     functionReviver = null
   }
+}
+
+/** MessagePack's marker of a float64 (0xcb, then 8 big-endian bytes). */
+const FLOAT64 = 0xcb
+
+/**
+ * Overwrites the number that ends an encoded frame's body: a value the message had as its last
+ * property, encoded while still a non-integer placeholder (so as a float64), filled in once known.
+ * The engine sends a result's cpuMs this way (see taskCpu.ts).
+ */
+export function setTrailingFloat64(chunks: Uint8Array[], value: number): void {
+  const head = chunks[0]
+  const packLength = readUint32(head, 8)
+  // The body is in the head (small frames) or the chunk after it (see encodeFrame).
+  const body = head.byteLength >= HEADER + packLength ? head.subarray(HEADER, HEADER + packLength) : chunks[1]
+  if (body.byteLength !== packLength || body[packLength - 9] !== FLOAT64) throw new Error('the frame does not end with a float64 to fill in')
+  new DataView(body.buffer, body.byteOffset + packLength - 8, 8).setFloat64(0, value)
+}
+
+function writeUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24
+  bytes[at + 1] = value >>> 16
+  bytes[at + 2] = value >>> 8
+  bytes[at + 3] = value
+}
+
+function readUint32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0
+}
+
+/** A Buffer over the whole of the last (small) buffer frames were decoded from. */
+let lastBuffer: ArrayBufferLike | null = null
+let lastView: Buffer | null = null
+/** Larger buffers (a big frame's own) get a view per frame: one kept here would keep them alive. */
+const VIEW_CACHE_MAX = 1 << 20
+
+function bufferView(buffer: ArrayBufferLike): Buffer {
+  if (buffer.byteLength > VIEW_CACHE_MAX) return Buffer.from(buffer)
+  if (buffer !== lastBuffer) {
+    lastBuffer = buffer
+    lastView = Buffer.from(buffer)
+  }
+  return lastView!
 }
 
 /** Reads the engine id of a frame without decoding it. */

@@ -12,6 +12,7 @@
  * Only the run's own tasks come here (see runClient), so nothing else can match these shapes.
  */
 import type { Task } from '../../core/client/Task'
+import type { TaskOp } from '../../core/protocol/messages'
 import type { ChunkRecord } from '../api'
 
 /** Records kept per run; more chunks than this are merged (see ChunkRecord.count). */
@@ -65,9 +66,9 @@ export class ChunkCollector {
     const all = [...this.records, ...this.open.values()].sort((a, b) => a.completed - b.completed || a.index - b.index)
     return all.length > MAX_CHUNK_RECORDS ? compactChunks(all, MAX_CHUNK_RECORDS) : all
   }
-  /** Looks at one finished task of the run; returns true if it completed chunks. */
-  taskDone(task: Task): boolean {
-    const { meta, op } = task
+  /** Looks at one finished task of the run (made from `op`); returns true if it completed chunks. */
+  taskDone(task: Task, op: TaskOp): boolean {
+    const { meta } = task
     if (meta.status !== 'ok' || meta.engineId === null) return false
     const engineId = meta.engineId
     const span = { started: time(meta.started), completed: time(meta.completed) }

@@ -1,29 +1,41 @@
 /**
  * A stand-in for the Client, handed to `runPi`, that sees every call the run makes: views made
  * from it build their AsyncResults through it, so the run's results (to abort on cancel) and
- * tasks (to follow as they finish) are known exactly, without touching runPi or the views.
+ * tasks (to follow as they finish) are known exactly, without touching runPi or the views; and
+ * what each task was made from (its op, which a Task does not keep), for the chunk collector.
  * Everything else goes to the real client.
  */
 import type { AsyncResult } from '../../core/client/AsyncResult'
 import type { Client } from '../../core/client/Client'
 import type { Task } from '../../core/client/Task'
+import type { TaskOp } from '../../core/protocol/messages'
 
 export class RunClient {
   /** The proxy to give runPi in place of the client. */
   readonly client: Client
   private readonly results: AsyncResult<unknown>[] = []
   private readonly tasks: Task[] = []
+  /** The op each of the run's tasks was made from. */
+  private readonly ops = new WeakMap<Task, TaskOp>()
   private cancelled = false
   private reinterrupt: NodeJS.Timeout | null = null
 
   constructor(
     private readonly rc: Client,
-    /** Called once per task of the run, when it finishes (ok, error or aborted). */
-    private readonly onTaskDone: (task: Task) => void,
+    /** Called once per task of the run, when it finishes (ok, error or aborted), with its op. */
+    private readonly onTaskDone: (task: Task, op: TaskOp) => void,
   ) {
     const capture = (result: AsyncResult<unknown>, tasks: Task[]): void => this.capture(result, tasks)
+    const ops = this.ops
     const proxy: Client = new Proxy(rc, {
       get(target, prop) {
+        if (prop === 'makeTask') {
+          return (op: TaskOp, engineId: number | null) => {
+            const task = target.makeTask(op, engineId)
+            ops.set(task, op)
+            return task
+          }
+        }
         if (prop === 'result') {
           return (...args: Parameters<Client['result']>) => {
             const result = target.result(...args)
@@ -66,19 +78,24 @@ export class RunClient {
     for (const task of tasks) {
       this.tasks.push(task)
       if (task.state === 'done') {
-        this.onTaskDone(task)
+        this.taskDone(task)
         continue
       }
       const before = task.onDone
       task.onDone = (t) => {
         before?.(t)
-        this.onTaskDone(t)
+        this.taskDone(t)
       }
     }
     if (this.cancelled) {
       result.abort()
       void this.interruptRunning()
     }
+  }
+
+  private taskDone(task: Task): void {
+    const op = this.ops.get(task)
+    if (op) this.onTaskDone(task, op)
   }
 
   private async interruptRunning(): Promise<void> {

@@ -138,7 +138,7 @@ export class RunManager {
     const collector = new ChunkCollector(sizes.length, engineIds.length)
     const progress: RunProgress = { runId: record.id, tasksDone: 0, tasks: request.tasks, samplesDone: 0, samples: request.samples, samplesPerSec: 0, etaMs: null }
     const run: ActiveRun = { record, sizes, collector, progress, runClient: null!, done: Promise.resolve(), cancelled: false, saveTimer: null }
-    run.runClient = new RunClient(rc, (task) => collector.taskDone(task) && this.scheduleSave(run))
+    run.runClient = new RunClient(rc, (task, op) => collector.taskDone(task, op) && this.scheduleSave(run))
     this.deps.store.putRun(record)
     this.active = run
     this.deps.bus.publish({ type: 'run', run: this.recordOf(run) })

@@ -216,6 +216,7 @@ describe('engines', () => {
     expect(result.status).toBe('error')
     expect(result.error?.ename).toBe('SerializationError')
     expect(result.error?.evalue).toContain('cannot be sent back')
+    expect(result.cpuMs).toEqual(expect.any(Number))
     const cycle = await agent.task(0, { op: 'execute', code: 'globalThis.loop = {}; loop.self = loop' })
     expect(cycle.status).toBe('ok')
     const cyclePull = await agent.task(0, { op: 'pull', names: 'loop' })
@@ -223,6 +224,36 @@ describe('engines', () => {
     const symbol = await agent.task(0, { op: 'apply', fn: fnSource(() => Symbol('s')), args: [] })
     expect(symbol.error?.ename).toBe('SerializationError')
     expect(await agent.value(0, { op: 'apply', fn: fnSource(() => 'still here'), args: [] })).toBe('still here')
+  })
+
+  it('measures the CPU time of each task, tiny ones run back to back with long, awaited and printing ones', async () => {
+    // Spins until the process has used `ms` of CPU time: wall time would count waits for a core.
+    const burn = fnSource((ms: number) => {
+      const start = process.cpuUsage()
+      for (;;) {
+        const used = process.cpuUsage(start)
+        if (used.user + used.system >= ms * 1000) return ms
+      }
+    })
+    const tiny = (): number => agent.submit(1, { op: 'apply', fn: fnSource((x: number) => x + 1), args: [1] })
+    const before = Array.from({ length: 30 }, tiny)
+    const long = agent.submit(1, { op: 'apply', fn: burn, args: [40] })
+    const after = Array.from({ length: 30 }, tiny)
+    const printing = agent.submit(1, { op: 'apply', fn: fnSource(() => console.log('printed')), args: [] })
+    const awaited = agent.submit(1, { op: 'execute', code: 'await new Promise((r) => setTimeout(r, 5)); globalThis.burnt = 0; for (const s = process.cpuUsage(); process.cpuUsage(s).user + process.cpuUsage(s).system < 20000;) burnt++' })
+    const last = Array.from({ length: 10 }, tiny)
+    const results = await Promise.all([...before, long, ...after, printing, awaited, ...last].map((id) => agent.result(id)))
+    for (const r of results) {
+      expect(r.status).toBe('ok')
+      expect(r.cpuMs).toBeGreaterThanOrEqual(0)
+    }
+    const cpu = new Map(results.map((r) => [r.id, r.cpuMs!]))
+    const tinyCpu = [...before, ...after, ...last].reduce((sum, id) => sum + cpu.get(id)!, 0)
+    // Waits for a core (this machine may be busy) can only shift a little of the long task's time to its neighbours.
+    expect(cpu.get(long)!).toBeGreaterThanOrEqual(20)
+    expect(cpu.get(long)!).toBeGreaterThan(tinyCpu)
+    expect(cpu.get(awaited)!).toBeGreaterThanOrEqual(20)
+    expect(results.find((r) => r.id === printing)?.stdout).toBe('printed\n')
   })
 
   it('pushes and pulls an 8 MB Float64Array exactly', async () => {

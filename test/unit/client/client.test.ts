@@ -164,6 +164,19 @@ describe('Client over an in-memory agent', () => {
     expect(() => rc.view(7)).toThrow(/no engine 7/)
   })
 
+  it('sends each function with its own name, also when another has the same source', async () => {
+    const { rc, agent } = await startClient(1)
+    const lv = rc.loadBalancedView()
+    const first = () => 1
+    const second = () => 1
+    for (let i = 0; i < 3; i++) expect(await lv.apply(() => 1)).toBe(1)
+    expect(await lv.apply(first)).toBe(1)
+    expect(await lv.apply(second)).toBe(1)
+    expect(await lv.apply(first)).toBe(1)
+    const sent = agent.received.map((t) => (t.op === 'apply' ? [t.fn.source, t.fn.name] : null))
+    expect(sent).toEqual([...Array(3).fill(['() => 1', '']), ['() => 1', 'first'], ['() => 1', 'second'], ['() => 1', 'first']])
+  })
+
   it('refuses views when no engine is running', () => {
     expect(() => new Client().view()).toThrow(NoEnginesError)
     expect(() => new Client().loadBalancedView()).toThrow(NoEnginesError)

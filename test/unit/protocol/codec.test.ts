@@ -6,6 +6,7 @@ import {
   frameSize,
   RemoteFunction,
   SerializationError,
+  setTrailingFloat64,
   toRemoteFunction,
 } from '../../../src-main/core/protocol/codec'
 import { FrameReader } from '../../../src-main/core/protocol/FrameReader'
@@ -175,5 +176,53 @@ describe('the largest frame', () => {
       expect(err).toBeInstanceOf(SerializationError)
       expect(String(err)).toMatch(/the value is \d+(\.\d)? GiB encoded \(\d+ bytes\); the largest value one message can carry is 2 GiB \(2147483648 bytes\): split it/)
     }
+  })
+})
+
+describe('setTrailingFloat64', () => {
+  const result = (value: unknown) =>
+    ({ type: 'result', id: 9, status: 'ok', started: 1, completed: 2, stdout: '', stderr: '', value, cpuMs: 0.5 }) as AnyMessage
+
+  it('fills in the number a message ends with, in a small frame and in one whose body is a chunk of its own', () => {
+    const big = new Float64Array(4096).fill(2)
+    for (const [value, bodyApart] of [[42, false], [{ list: Array.from({ length: 30_000 }, (_, i) => i), big }, true]] as const) {
+      const chunks = encodeFrame(0, result(value))
+      expect(chunks[0].byteLength === 12).toBe(bodyApart)
+      for (const cpuMs of [0.003125, 7, 0]) {
+        setTrailingFloat64(chunks, cpuMs)
+        const { message } = decodeFrame<{ cpuMs: number; value: unknown }>(concat(chunks))
+        expect(message.cpuMs).toBe(cpuMs)
+        expect(message.value).toEqual(value)
+      }
+    }
+  })
+
+  it('refuses a frame that does not end with a float64', () => {
+    const chunks = encodeFrame(0, { ...(result(1) as object), cpuMs: 3 } as AnyMessage)
+    expect(() => setTrailingFloat64(chunks, 1)).toThrow(/float64/)
+  })
+})
+
+describe('decodeFrame from a shared buffer', () => {
+  it('reads each of several frames laid end to end in one buffer (as one socket read holds them), raw sections included', () => {
+    const big = new Float64Array(1000).map((_, i) => i / 3)
+    const messages: AnyMessage[] = [
+      { type: 'task', id: 1, op: 'push', ns: { text: 'é'.repeat(50), n: 1.5 } },
+      { type: 'task', id: 2, op: 'push', ns: { big, small: new Int16Array([1, -2, 3]) } },
+      { type: 'task', id: 3, op: 'pull', names: ['a', 'b'] },
+    ]
+    const frames = messages.map((m, i) => concat(encodeFrame(i, m, 'send')))
+    const shared = concat(frames)
+    let at = 0
+    frames.forEach((frame, i) => {
+      const view = shared.subarray(at, at + frame.byteLength)
+      at += frame.byteLength
+      const { engine, message } = decodeFrame(view)
+      expect(engine).toBe(i)
+      expect(message).toEqual(messages[i])
+    })
+    // A frame of another buffer in between is read from its own.
+    expect(decodeFrame(frames[2]).message).toEqual(messages[2])
+    expect(decodeFrame(shared.subarray(0, frames[0].byteLength)).message).toEqual(messages[0])
   })
 })

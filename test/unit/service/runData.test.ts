@@ -3,6 +3,7 @@ import { piChunk, piChunkSimd } from '../../../src-main/experiments/pi/kernels'
 import type { ChunkRecord } from '../../../src-main/service/api'
 import { ChunkCollector, compactChunks, MAX_CHUNK_RECORDS } from '../../../src-main/service/runs/chunkCollector'
 import { POINTS, samplePoints, seededPoints } from '../../../src-main/service/runs/points'
+import type { TaskOp } from '../../../src-main/core/protocol/messages'
 
 describe('π picture points', () => {
   test.each([
@@ -48,15 +49,15 @@ describe('ChunkCollector', () => {
   const task = (index: number, engineId: number, at: number) =>
     ({
       meta: { status: 'ok', engineId, started: new Date(at), completed: new Date(at + 1) },
-      op: { op: 'map', seqs: [[1], [index], [100]] },
       value: [78],
     }) as never
+  const op = (index: number): TaskOp => ({ op: 'map', fn: { source: '', name: '' }, seqs: [[1], [index], [100]] })
 
   test('only appends: drain hands out each record once, in order, and the list never shrinks', () => {
     const collector = new ChunkCollector(10, 2)
-    for (let i = 0; i < 4; i++) collector.taskDone(task(i, i % 2, i))
+    for (let i = 0; i < 4; i++) collector.taskDone(task(i, i % 2, i), op(i))
     expect(collector.drain()).toMatchObject({ from: 0, chunks: [{ index: 0 }, { index: 1 }, { index: 2 }, { index: 3 }] })
-    collector.taskDone(task(4, 0, 4))
+    collector.taskDone(task(4, 0, 4), op(4))
     expect(collector.drain()).toMatchObject({ from: 4, chunks: [{ index: 4 }] })
     expect(collector.drain()).toEqual({ from: 5, chunks: [] })
     expect(collector.final().map((c) => c.index)).toEqual([0, 1, 2, 3, 4])
@@ -67,7 +68,7 @@ describe('ChunkCollector', () => {
     const collector = new ChunkCollector(tasks, 32)
     const drained: ChunkRecord[] = []
     for (let i = 0; i < tasks; i++) {
-      collector.taskDone(task(i, i % 32, i))
+      collector.taskDone(task(i, i % 32, i), op(i))
       if (i % 700 === 0) {
         const { from, chunks } = collector.drain()
         expect(from).toBe(drained.length)
