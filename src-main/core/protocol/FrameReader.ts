@@ -1,4 +1,4 @@
-import { FRAME_HEADER_BYTES as HEADER, MAX_FRAME_BYTES, PLACEMENT_MIN_BYTES, frameRawStart, placeFrame, placementWanted, type FramePlacement } from './codec'
+import { FRAME_HEADER_BYTES as HEADER, MAX_FRAME_BYTES, PLACEMENT_MIN_BYTES, frameRawStart, ownClientTask, placeFrame, placementWanted, type FramePlacement } from './codec'
 import { AGENT } from './messages'
 import { freshReadChunk } from './socketReads'
 
@@ -13,6 +13,8 @@ export interface FrameReaderHandlers {
    * included) to it instead of reassembling it. Lets the agent relay large frames with no copy.
    */
   onFrameStart?(engine: number, size: number): FrameSink | null
+  /** Whose results this stream's frames may be placed for (see placeFrame); default: ownClientTask. */
+  placeable?(taskId: number): boolean
 }
 
 export { MAX_FRAME_BYTES }
@@ -45,8 +47,11 @@ export class FrameReader {
   private readonly header = new Uint8Array(HEADER)
   private headerBytes = 0
   private current: Partial | null = null
+  private readonly placeable: (taskId: number) => boolean
 
-  constructor(private readonly handlers: FrameReaderHandlers) {}
+  constructor(private readonly handlers: FrameReaderHandlers) {
+    this.placeable = handlers.placeable ? (id) => handlers.placeable!(id) : ownClientTask
+  }
 
   /** True between frames: no partial frame is buffered. */
   get idle(): boolean {
@@ -148,7 +153,7 @@ export class FrameReader {
   private place(current: Partial): void {
     const head = current.head!
     current.head = null
-    const placement = placeFrame(head)
+    const placement = placeFrame(head, this.placeable)
     if (placement) {
       current.frame = placement.head
       current.targets = placement.targets

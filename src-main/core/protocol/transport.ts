@@ -20,6 +20,8 @@ export interface Transport {
 export interface TransportHandlers {
   onFrame(frame: Uint8Array): void
   onFrameStart?(engine: number, size: number): FrameSink | null
+  /** Whose results may be placed as they arrive (see FrameReaderHandlers). */
+  placeable?(taskId: number): boolean
   /** The stream ended or failed; called once. */
   onClose(error?: Error): void
 }
