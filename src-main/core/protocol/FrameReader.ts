@@ -15,6 +15,18 @@ export interface FrameReaderHandlers {
   onFrameStart?(engine: number, size: number): FrameSink | null
   /** Whose results this stream's frames may be placed for (see placeFrame); default: ownClientTask. */
   placeable?(taskId: number): boolean
+  /** Offered each large frame once its head is in, before placement (the controller's relays). */
+  relay?: FrameRelay
+}
+
+/**
+ * Takes large frames it wants, decided from their head (header and body, before the raw
+ * sections: see codec readFrameHead): the sink gets the head, then the rest as it arrives, and
+ * the frame is not received here. Asked only while `wanted()`.
+ */
+export interface FrameRelay {
+  wanted(): boolean
+  sink(head: Uint8Array, size: number): FrameSink | null
 }
 
 export { MAX_FRAME_BYTES }
@@ -109,7 +121,7 @@ export class FrameReader {
   private begin(source: Uint8Array, offset: number, available: number, sink?: FrameSink | null): number {
     const size = readSize(source, offset)
     if (sink === undefined) sink = this.handlers.onFrameStart?.(readEngine(source, offset), size) ?? null
-    if (!sink && size >= PLACEMENT_MIN_BYTES && placementWanted()) {
+    if (!sink && size >= PLACEMENT_MIN_BYTES && (placementWanted() || this.handlers.relay?.wanted() === true)) {
       // A large frame someone may want placed: collect its head first, then decide (see place).
       const rawStart = frameRawStart(source.subarray(offset, offset + HEADER))
       if (rawStart <= PLACEMENT_MAX_HEAD && rawStart < size) {
@@ -149,10 +161,16 @@ export class FrameReader {
     return offset + take
   }
 
-  /** The head is in: the raw bytes go where the frame's placer says, or into the frame as usual. */
+  /** The head is in: the frame goes to a relay, its raw bytes where its placer says, or into the frame as usual. */
   private place(current: Partial): void {
     const head = current.head!
     current.head = null
+    const relayed = this.handlers.relay?.sink(head, current.size) ?? null
+    if (relayed) {
+      current.sink = relayed
+      relayed(head)
+      return
+    }
     const placement = placeFrame(head, this.placeable)
     if (placement) {
       current.frame = placement.head

@@ -9,14 +9,18 @@
  *
  * Tasks are encoded once, on the client: a `submit` is followed by one raw task frame per entry,
  * which the controller relays to the engine as it is; a `done` is followed by the engine's result
- * frames (entries with `frame: true`), relayed back the same way.
+ * frames (entries with `frame: true`), relayed back the same way. A large result is passed on as
+ * it arrives instead: `relay` announces that the next frame is that task's result, and the task's
+ * `done` entry (`relayed: true`) follows it once the engine's frame was complete. An entry without
+ * `relayed` after a relay (the engine died mid-frame: the frame was padded to its length) means the
+ * relayed frame is not the result.
  */
 import type { EngineInfo } from '../client/EngineHandle'
 import type { ClientInfo, TaskEvent } from '../controller/Monitor'
 import type { TaskMethod, WireError } from './messages'
 
 /** Bumped whenever a client-protocol message changes shape. */
-export const CLIENT_PROTOCOL_VERSION = 1
+export const CLIENT_PROTOCOL_VERSION = 2
 
 /** Largest frame the controller reads before the client has proved the key. */
 export const MAX_UNAUTHENTICATED_FRAME = 4096
@@ -66,7 +70,12 @@ export interface DoneEntry {
   frame: boolean
   /** Without a frame: why the task ended. */
   error?: WireTaskError
+  /** Its result is the frame that followed its `relay` (`frame` is false). */
+  relayed?: boolean
 }
+
+/** The next frame is task `id`'s result, passed on as it arrives from the engine (see above). */
+export interface RelayMessage { type: 'relay'; id: number }
 
 export interface DoneMessage { type: 'done'; tasks: DoneEntry[] }
 export interface EnginesMessage { type: 'engines'; engines: EngineInfo[] }
@@ -77,4 +86,4 @@ export interface MonitorMessage { type: 'monitor'; tasks?: TaskEvent[]; clients?
 export interface ReplyMessage { type: 'reply'; rid: number; value?: unknown; error?: { name: string; message: string } }
 
 export type ToController = AuthMessage | SubmitMessage | AbortTasksMessage | RequestMessage
-export type FromController = ChallengeMessage | WelcomeMessage | RefusedMessage | DoneMessage | EnginesMessage | ClientStreamMessage | NodeEventMessage | ReplyMessage | MonitorMessage
+export type FromController = ChallengeMessage | WelcomeMessage | RefusedMessage | DoneMessage | RelayMessage | EnginesMessage | ClientStreamMessage | NodeEventMessage | ReplyMessage | MonitorMessage

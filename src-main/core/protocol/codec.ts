@@ -329,6 +329,23 @@ export function frameRawStart(header: Uint8Array): number {
 }
 
 /**
+ * The body of a frame whose raw sections have not arrived (`head`: its first `frameRawStart`
+ * bytes), with RawSection objects where its typed arrays will be; null if it cannot be read.
+ */
+export function readFrameHead(head: Uint8Array): { message: unknown; sections: RawSection[] } | null {
+  const packLength = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(8)
+  const sections: RawSection[] = []
+  placing = sections
+  try {
+    return { message: unpackr.unpack(head.subarray(HEADER, HEADER + packLength)), sections }
+  } catch {
+    return null
+  } finally {
+    placing = null
+  }
+}
+
+/**
  * Reads the body of a frame whose raw sections have not arrived (`head`: its first
  * `frameRawStart` bytes) and asks the placer of its task where they go, if the reader may place
  * that task's result (`placeable`). Null: receive it as usual.
@@ -337,17 +354,9 @@ export function frameRawStart(header: Uint8Array): number {
  */
 export function placeFrame(head: Uint8Array, placeable: (id: number) => boolean = ownClientTask): FramePlacement | null {
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength)
-  const packLength = view.getUint32(8)
-  let message: unknown
-  const sections: RawSection[] = []
-  placing = sections
-  try {
-    message = unpackr.unpack(head.subarray(HEADER, HEADER + packLength))
-  } catch {
-    return null
-  } finally {
-    placing = null
-  }
+  const read = readFrameHead(head)
+  if (read === null) return null
+  const { message, sections } = read
   const id = (message as { type?: unknown; id?: unknown } | null)?.type === 'result' ? (message as { id: unknown }).id : null
   const placer = typeof id === 'number' && placeable(id) ? placers.get(id) : undefined
   if (placer === undefined || sections.length === 0) return null

@@ -1,4 +1,4 @@
-import { FrameReader, type FrameSink } from './FrameReader'
+import { FrameReader, type FrameRelay, type FrameSink } from './FrameReader'
 import { freshReadChunk } from './socketReads'
 import { WriteBatch } from './WriteBatch'
 
@@ -22,6 +22,7 @@ export interface TransportHandlers {
   onFrameStart?(engine: number, size: number): FrameSink | null
   /** Whose results may be placed as they arrive (see FrameReaderHandlers). */
   placeable?(taskId: number): boolean
+  relay?: FrameRelay
   /** The stream ended or failed; called once. */
   onClose(error?: Error): void
 }

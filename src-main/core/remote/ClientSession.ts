@@ -1,6 +1,7 @@
 /**
  * The controller's end of one connected client: the challenge-response, then the client's tasks
- * (relayed to the engines as encoded), their results (relayed back), and the events it follows.
+ * (relayed to the engines as encoded), their results (relayed back: large ones as they arrive
+ * from the engine, see `relay`), and the events it follows.
  * A client that goes away drops its tasks that have not started; running ones finish and their
  * results are discarded. Nothing a client sends can take the controller down: garbage, a frame
  * too large before authentication, or an unknown message closes that one connection.
@@ -34,6 +35,14 @@ const KEEP_IN_PIECES_BYTES = 1 << 20
 /** How long an engine's change may wait for results to travel with (ms). */
 const ENGINE_CHANGE_DELAY_MS = 2
 
+/** A result frame passed on as it arrives from the engine: `left` bytes still to come. */
+interface Relay {
+  id: number
+  left: number
+  /** Arrived while something before it was still going out. */
+  pieces: Uint8Array[]
+}
+
 export class ClientSession {
   private readonly transport: StreamTransport
   private readonly nonce = newNonce()
@@ -52,6 +61,14 @@ export class ClientSession {
   private outDone: DoneEntry[] = []
   private outFrames: Uint8Array[] = []
   private outEngines = new Map<number, EngineInfo>()
+  /** Results being relayed (or relayed, their task not yet done), by task id. */
+  private readonly relays = new Map<number, Relay>()
+  /**
+   * What waits for a relay before it to be complete (a frame cannot be interleaved with others):
+   * messages, and later relays. Empty when nothing is being relayed; the first is the live one.
+   */
+  private readonly queue: Array<Uint8Array[] | Relay> = []
+  private unrelay: (() => void) | null = null
   private flushScheduled = false
   private engineTimer: NodeJS.Timeout | null = null
   private endTimer: NodeJS.Timeout | null = null
@@ -99,6 +116,8 @@ export class ClientSession {
     if (this.engineTimer) clearTimeout(this.engineTimer)
     this.unsubscribe?.()
     this.unmonitor?.()
+    this.unrelay?.()
+    this.queue.length = 0
     this.socket.destroy()
     // Its tasks that have not started are dropped; running ones finish, their results unseen.
     const pending = [...this.tasks.values()].filter((t) => t.state !== 'done')
@@ -182,7 +201,55 @@ export class ClientSession {
       },
       onNodeEvent: (node, text) => this.send({ type: 'node', node, message: text }),
     })
+    this.unrelay = this.controller.relayTo(this.clientNo, (task, size) => this.relay(task, size))
     this.send({ type: 'welcome', mac: proof(this.key, 'controller', message.nonce, this.nonce), clientNo: this.clientNo, engines: this.controller.engines() })
+  }
+
+  /**
+   * A large result of one of this client's tasks, its head just in from the engine: a `relay`
+   * message, then its bytes as they arrive, so the controller neither holds the whole frame nor
+   * waits for it (see clientMessages.ts). The task's `done` entry follows once it is complete.
+   */
+  private relay(task: Task, size: number): FrameSink | null {
+    if (this.closed || this.tasks.get(task.id) !== task || this.relays.has(task.id)) return null
+    this.flush()
+    const relay: Relay = { id: task.id, left: size, pieces: [] }
+    this.relays.set(task.id, relay)
+    this.out(this.encode({ type: 'relay', id: task.id }))
+    this.queue.push(relay)
+    return (bytes) => this.relayed(relay, bytes)
+  }
+
+  private relayed(relay: Relay, bytes: Uint8Array): void {
+    if (this.closed) return
+    relay.left -= bytes.byteLength
+    if (this.queue[0] !== relay) {
+      relay.pieces.push(bytes)
+      return
+    }
+    this.transport.send([bytes])
+    if (relay.left === 0) this.drain()
+  }
+
+  /** The live relay is complete: what waited for it goes out, up to the next relay still arriving. */
+  private drain(): void {
+    while (this.queue.length > 0) {
+      const head = this.queue[0]
+      if (Array.isArray(head)) {
+        this.queue.shift()
+        this.transport.send(head)
+        continue
+      }
+      if (head.pieces.length > 0) this.transport.send(head.pieces.splice(0))
+      if (head.left > 0) return
+      this.queue.shift()
+    }
+  }
+
+  /** Messages wait behind a relay that is still arriving. */
+  private out(chunks: Uint8Array[]): void {
+    if (this.queue.length === 0) this.transport.send(chunks)
+    else this.queue.push(chunks)
   }
 
   /**
@@ -216,7 +283,17 @@ export class ClientSession {
 
   private taskDone(task: Task): void {
     if (this.closed || !this.tasks.delete(task.id)) return
-    if (task.resultFrame) {
+    const relay = this.relays.get(task.id)
+    if (relay) this.relays.delete(task.id)
+    if (relay && relay.left === 0 && !task.meta.error) {
+      this.outDone.push({ id: task.id, engineId: task.meta.engineId, frame: false, relayed: true })
+    } else if (relay) {
+      // The engine went away mid-frame: the frame is padded to its length, and the entry says why
+      // the task ended (the client drops the relayed frame).
+      if (relay.left > 0) this.relayed(relay, new Uint8Array(relay.left))
+      const error = task.meta.error
+      this.outDone.push({ id: task.id, engineId: task.meta.engineId, frame: false, ...(error ? { error: taskErrorToWire(error, task.timeoutMs) } : {}) })
+    } else if (task.resultFrame) {
       this.outDone.push({ id: task.id, engineId: task.meta.engineId, frame: true })
       this.outFrames.push(task.resultFrame)
     } else {
@@ -293,7 +370,7 @@ export class ClientSession {
       this.outDone = []
       this.outFrames = []
     }
-    if (!batch.empty) this.transport.send(batch.take())
+    if (!batch.empty) this.out(batch.take())
   }
 
   private encode(message: FromController): Uint8Array[] {
@@ -301,6 +378,6 @@ export class ClientSession {
   }
 
   private send(message: FromController): void {
-    if (!this.closed) this.transport.send(this.encode(message))
+    if (!this.closed) this.out(this.encode(message))
   }
 }

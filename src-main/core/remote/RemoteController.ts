@@ -34,6 +34,9 @@ export class RemoteController implements ControllerLink {
   private flushScheduled = false
   /** `done` entries whose result frames are still to come, in order. */
   private readonly expected = new EntryQueue<DoneEntry>()
+  /** The task whose result the next frame is (announced by `relay`), and such frames till their `done`. */
+  private relayNext: number | null = null
+  private readonly relayedFrames = new Map<number, Uint8Array>()
   private closedBy: ConnectionError | null = null
   private leaving = false
   private referenced = true
@@ -184,6 +187,11 @@ export class RemoteController implements ControllerLink {
 
   /** A frame from the controller (the transport's handlers, installed by openRemote, call this). */
   frame(frame: Uint8Array): void {
+    if (this.relayNext !== null) {
+      this.relayedFrames.set(this.relayNext, frame)
+      this.relayNext = null
+      return
+    }
     if (this.expected.size > 0) return this.result(this.expected.shift(), frame)
     let message: FromController
     try {
@@ -201,7 +209,10 @@ export class RemoteController implements ControllerLink {
         return
       case 'done':
         this.expected.push(message.tasks.filter((entry) => entry.frame))
-        for (const entry of message.tasks) if (!entry.frame) this.finish(entry, null)
+        for (const entry of message.tasks) if (!entry.frame) this.done(entry)
+        return
+      case 'relay':
+        this.relayNext = message.id
         return
       case 'stream':
         this.emit((l) => l.onStream?.(message.engineId, message.taskId, message.name, message.text))
@@ -240,6 +251,14 @@ export class RemoteController implements ControllerLink {
     this.finish(entry, msg)
   }
 
+  /** A task whose result frame came before (relayed), or that ended without one. */
+  private done(entry: DoneEntry): void {
+    const relayed = this.relayedFrames.get(entry.id)
+    if (relayed) this.relayedFrames.delete(entry.id)
+    if (entry.relayed && relayed) this.result(entry, relayed)
+    else this.finish(entry, null)
+  }
+
   private finish(entry: DoneEntry, msg: ResultMessage | null): void {
     const task = this.tasks.get(entry.id)
     if (!task) return
@@ -263,6 +282,7 @@ export class RemoteController implements ControllerLink {
         )
     for (const task of this.tasks.values()) task.lose(this.closedBy)
     this.tasks.clear()
+    this.relayedFrames.clear()
     for (const task of this.outbox.splice(0)) task.lose(this.closedBy)
     for (const r of this.requests.values()) r.reject(this.closedBy)
     this.requests.clear()
