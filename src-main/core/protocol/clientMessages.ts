@@ -8,10 +8,11 @@
  * client knows it reached the holder of the key) or `refused`. Nothing else is read before that.
  *
  * Tasks are encoded once, on the client: a `submit` is followed by one raw task frame per entry,
- * which the controller relays to the engine as it is; a `done` is followed by the engine's result
- * frames (entries with `frame: true`), relayed back the same way. A large result is passed on as
- * it arrives instead: `relay` announces that the next frame is that task's result, and the task's
- * `done` entry (`relayed: true`) follows it once the engine's frame was complete. An entry without
+ * which the controller relays to the engine as it is; a `done` lists the tasks whose result
+ * frames follow it (`frames`, their ids: the frames are the engines' own, relayed back the same
+ * way) and those that ended without one (`tasks`). A large result is passed on as it arrives
+ * instead: `relay` announces that the next frame is that task's result, and the task's `done`
+ * entry (`relayed: true`) follows it once the engine's frame was complete. An entry without
  * `relayed` after a relay (the engine died mid-frame: the frame was padded to its length) means the
  * relayed frame is not the result.
  */
@@ -63,21 +64,24 @@ export interface WireTaskError extends WireError {
   timeoutMs?: number
 }
 
+/** A task that ended with no result frame after the `done`: an error the controller decided, or a relayed result. */
 export interface DoneEntry {
   id: number
   engineId: number | null
-  /** The engine's result frame follows (its error, if any, is rebuilt from it). */
-  frame: boolean
-  /** Without a frame: why the task ended. */
+  /** Why the task ended (none: it ended without a result, which only a relayed one has). */
   error?: WireTaskError
-  /** Its result is the frame that followed its `relay` (`frame` is false). */
+  /** Its result is the frame that followed its `relay`. */
   relayed?: boolean
 }
 
 /** The next frame is task `id`'s result, passed on as it arrives from the engine (see above). */
 export interface RelayMessage { type: 'relay'; id: number }
 
-export interface DoneMessage { type: 'done'; tasks: DoneEntry[] }
+/**
+ * `frames`: the tasks whose result frames follow, in order (their engine is the frame header's;
+ * an error result is rebuilt from the frame). Ids alone, not entries: one per task, each way.
+ */
+export interface DoneMessage { type: 'done'; frames?: number[]; tasks?: DoneEntry[] }
 export interface EnginesMessage { type: 'engines'; engines: EngineInfo[] }
 export interface ClientStreamMessage { type: 'stream'; engineId: number; taskId: number; name: 'stdout' | 'stderr'; text: string }
 export interface NodeEventMessage { type: 'node'; node: string; message: string }

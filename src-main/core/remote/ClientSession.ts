@@ -12,6 +12,7 @@ import {
   CLIENT_PROTOCOL_VERSION,
   MAX_UNAUTHENTICATED_FRAME,
   type DoneEntry,
+  type DoneMessage,
   type FromController,
   type RequestMessage,
   type SubmitEntry,
@@ -59,6 +60,8 @@ export class ClientSession {
   /** Only asks (status): not listed as a client by monitors. */
   private probe = false
   private outDone: DoneEntry[] = []
+  /** Tasks whose result frames go out with the next `done`, and those frames. */
+  private outFrameIds: number[] = []
   private outFrames: Uint8Array[] = []
   private outEngines = new Map<number, EngineInfo>()
   /** Results being relayed (or relayed, their task not yet done), by task id. */
@@ -286,21 +289,23 @@ export class ClientSession {
     const relay = this.relays.get(task.id)
     if (relay) this.relays.delete(task.id)
     if (relay && relay.left === 0 && !task.meta.error) {
-      this.outDone.push({ id: task.id, engineId: task.meta.engineId, frame: false, relayed: true })
+      this.outDone.push({ id: task.id, engineId: task.meta.engineId, relayed: true })
     } else if (relay) {
       // The engine went away mid-frame: the frame is padded to its length, and the entry says why
       // the task ended (the client drops the relayed frame).
       if (relay.left > 0) this.relayed(relay, new Uint8Array(relay.left))
-      const error = task.meta.error
-      this.outDone.push({ id: task.id, engineId: task.meta.engineId, frame: false, ...(error ? { error: taskErrorToWire(error, task.timeoutMs) } : {}) })
+      this.outDone.push(this.ended(task))
     } else if (task.resultFrame) {
-      this.outDone.push({ id: task.id, engineId: task.meta.engineId, frame: true })
+      this.outFrameIds.push(task.id)
       this.outFrames.push(task.resultFrame)
-    } else {
-      const error = task.meta.error
-      this.outDone.push({ id: task.id, engineId: task.meta.engineId, frame: false, ...(error ? { error: taskErrorToWire(error, task.timeoutMs) } : {}) })
-    }
+    } else this.outDone.push(this.ended(task))
     this.scheduleFlush()
+  }
+
+  /** The entry of a task that ended without a result frame. */
+  private ended(task: Task): DoneEntry {
+    const error = task.meta.error
+    return error ? { id: task.id, engineId: task.meta.engineId, error: taskErrorToWire(error, task.timeoutMs) } : { id: task.id, engineId: task.meta.engineId }
   }
 
   private async request(message: RequestMessage): Promise<void> {
@@ -364,10 +369,14 @@ export class ClientSession {
       batch.add(this.encode({ type: 'engines', engines: [...this.outEngines.values()] }))
       this.outEngines.clear()
     }
-    if (this.outDone.length) {
-      batch.add(this.encode({ type: 'done', tasks: this.outDone }))
+    if (this.outDone.length || this.outFrameIds.length) {
+      const done: DoneMessage = { type: 'done' }
+      if (this.outFrameIds.length) done.frames = this.outFrameIds
+      if (this.outDone.length) done.tasks = this.outDone
+      batch.add(this.encode(done))
       batch.add(this.outFrames)
       this.outDone = []
+      this.outFrameIds = []
       this.outFrames = []
     }
     if (!batch.empty) this.out(batch.take())

@@ -8,7 +8,7 @@
  * forgets `close()` still exits when its work is done.
  */
 import type { Socket } from 'node:net'
-import { decodeFrame, encodeFrame } from '../protocol/codec'
+import { decodeFrame, encodeFrame, frameEngine } from '../protocol/codec'
 import type { DoneEntry, FromController, RequestMethod, SubmitEntry, ToController } from '../protocol/clientMessages'
 import { AGENT, type ResultMessage } from '../protocol/messages'
 import { StreamTransport } from '../protocol/transport'
@@ -32,8 +32,8 @@ export class RemoteController implements ControllerLink {
   private nextRid = 1
   private outbox: Task[] = []
   private flushScheduled = false
-  /** `done` entries whose result frames are still to come, in order. */
-  private readonly expected = new EntryQueue<DoneEntry>()
+  /** The tasks (of `done` messages) whose result frames are still to come, in order. */
+  private readonly expected = new EntryQueue<number>()
   /** The task whose result the next frame is (announced by `relay`), and such frames till their `done`. */
   private relayNext: number | null = null
   private readonly relayedFrames = new Map<number, Uint8Array>()
@@ -208,8 +208,8 @@ export class RemoteController implements ControllerLink {
         }
         return
       case 'done':
-        this.expected.push(message.tasks.filter((entry) => entry.frame))
-        for (const entry of message.tasks) if (!entry.frame) this.done(entry)
+        if (message.frames) this.expected.push(message.frames)
+        if (message.tasks) for (const entry of message.tasks) this.done(entry)
         return
       case 'relay':
         this.relayNext = message.id
@@ -238,24 +238,26 @@ export class RemoteController implements ControllerLink {
     }
   }
 
-  private result(entry: DoneEntry, frame: Uint8Array): void {
+  /** Task `id`'s result frame, as its engine sent it. */
+  private result(id: number, frame: Uint8Array): void {
+    const engineId = frameEngine(frame)
     let msg: ResultMessage
     try {
       msg = decodeFrame<ResultMessage>(frame).message
     } catch (err) {
       // A result that cannot be read here (say, a class this process lacks) fails only its task.
-      const task = this.tasks.get(entry.id)
-      if (task) this.finish({ ...entry, frame: false, error: { kind: 'RemoteError', engineId: entry.engineId ?? -1, method: task.method, ename: 'SerializationError', evalue: (err as Error).message, traceback: `SerializationError: ${(err as Error).message}` } }, null)
+      const task = this.tasks.get(id)
+      if (task) this.finish({ id, engineId, error: { kind: 'RemoteError', engineId, method: task.method, ename: 'SerializationError', evalue: (err as Error).message, traceback: `SerializationError: ${(err as Error).message}` } }, null)
       return
     }
-    this.finish(entry, msg)
+    this.finish({ id, engineId }, msg)
   }
 
   /** A task whose result frame came before (relayed), or that ended without one. */
   private done(entry: DoneEntry): void {
     const relayed = this.relayedFrames.get(entry.id)
     if (relayed) this.relayedFrames.delete(entry.id)
-    if (entry.relayed && relayed) this.result(entry, relayed)
+    if (entry.relayed && relayed) this.result(entry.id, relayed)
     else this.finish(entry, null)
   }
 
