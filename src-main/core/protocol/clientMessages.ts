@@ -47,7 +47,12 @@ export interface SubmitEntry {
   timeoutMs?: number
 }
 
-export interface SubmitMessage { type: 'submit'; tasks: SubmitEntry[] }
+/**
+ * One entry per task, in the order of the frames that follow; a number stands for a load-balanced
+ * task with no options (any engine, no retries, no timeout) of method `method`: a map's tasks, or
+ * many lb applies, cost the controller one number each to read.
+ */
+export interface SubmitMessage { type: 'submit'; tasks: Array<SubmitEntry | number>; method?: TaskMethod }
 export interface AbortTasksMessage { type: 'abort'; ids: number[] }
 
 /** `monitor` with args true starts the client's monitoring feed (`monitor` messages), false stops it. */

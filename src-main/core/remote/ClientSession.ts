@@ -18,7 +18,7 @@ import {
   type SubmitEntry,
   type ToController,
 } from '../protocol/clientMessages'
-import { AGENT, type TaskOp } from '../protocol/messages'
+import { AGENT, type TaskMethod, type TaskOp } from '../protocol/messages'
 import type { FrameSink } from '../protocol/FrameReader'
 import { StreamTransport } from '../protocol/transport'
 import type { EngineInfo } from '../client/EngineHandle'
@@ -44,6 +44,17 @@ interface Relay {
   pieces: Uint8Array[]
 }
 
+/** A relayed task's op: only its method (the controller does not decode what it relays); one per method. */
+const relayedOps = new Map<TaskMethod, TaskOp>()
+function opOf(method: TaskMethod): TaskOp {
+  let op = relayedOps.get(method)
+  if (op === undefined) {
+    op = { op: method } as TaskOp
+    if (typeof method === 'string' && relayedOps.size < 64) relayedOps.set(method, op)
+  }
+  return op
+}
+
 export class ClientSession {
   private readonly transport: StreamTransport
   private readonly nonce = newNonce()
@@ -52,8 +63,10 @@ export class ClientSession {
   private refused = false
   private closed = false
   private readonly tasks = new Map<number, Task>()
-  /** Submit entries whose raw task frames are still to come, in order. */
-  private readonly expected = new EntryQueue<SubmitEntry>()
+  /** Submit entries whose raw task frames are still to come, in order (see SubmitMessage). */
+  private readonly expected = new EntryQueue<SubmitEntry | number>()
+  /** The method of the tasks the numbers among them stand for. */
+  private submitMethod: TaskMethod | null = null
   private readonly authTimer: NodeJS.Timeout
   private unsubscribe: (() => void) | null = null
   private unmonitor: (() => void) | null = null
@@ -155,6 +168,8 @@ export class ClientSession {
     switch (message.type) {
       case 'submit':
         if (!Array.isArray(message.tasks)) return this.drop()
+        // A submit is read only once the frames of the one before have all come (see `frame`).
+        this.submitMethod = typeof message.method === 'string' ? message.method : null
         this.expected.push(message.tasks)
         return
       case 'abort':
@@ -269,16 +284,28 @@ export class ClientSession {
     }
   }
 
-  private taskFrame(entry: SubmitEntry, frame: Uint8Array[]): void {
+  private taskFrame(entry: SubmitEntry | number, frame: Uint8Array[]): void {
+    const plain = typeof entry === 'number'
+    const id = plain ? entry : entry?.id
     // A client may only use its own ids: they are what routes results back to it.
-    if (!entry || !Number.isInteger(entry.id) || taskClient(entry.id) !== this.clientNo || this.tasks.has(entry.id)) return this.drop()
-    const task = new Task(entry.id, { op: entry.method } as TaskOp, entry.engineId ?? null, frame)
+    if (!Number.isInteger(id) || taskClient(id) !== this.clientNo || this.tasks.has(id)) return this.drop()
+    if (plain) {
+      if (this.submitMethod === null) return this.drop()
+      const task = new Task(id, opOf(this.submitMethod), null, frame)
+      task.balanced = true
+      return this.start(task)
+    }
+    const task = new Task(id, opOf(entry.method), entry.engineId ?? null, frame)
     if (entry.engineId === null || entry.engineId === undefined) {
       task.balanced = true
       task.allowed = Array.isArray(entry.allowed) ? entry.allowed : null
       task.retriesLeft = entry.retries ?? 0
       task.timeoutMs = entry.timeoutMs ?? 0
     }
+    this.start(task)
+  }
+
+  private start(task: Task): void {
     task.onDone = this.onTaskDone
     this.tasks.set(task.id, task)
     this.controller.submit([task])

@@ -9,8 +9,8 @@
  */
 import type { Socket } from 'node:net'
 import { decodeFrame, encodeFrame, frameEngine } from '../protocol/codec'
-import type { DoneEntry, FromController, RequestMethod, SubmitEntry, ToController } from '../protocol/clientMessages'
-import { AGENT, type ResultMessage } from '../protocol/messages'
+import type { DoneEntry, FromController, RequestMethod, SubmitEntry, SubmitMessage, ToController } from '../protocol/clientMessages'
+import { AGENT, type ResultMessage, type TaskMethod } from '../protocol/messages'
 import { StreamTransport } from '../protocol/transport'
 import type { EngineInfo } from '../client/EngineHandle'
 import { ConnectionError } from '../client/errors'
@@ -174,10 +174,13 @@ export class RemoteController implements ControllerLink {
     if (this.outbox.length === 0 || this.closedBy) return
     const tasks = this.outbox
     this.outbox = []
-    const entries: SubmitEntry[] = tasks.map((t) => (t.balanced ? balancedEntry(t) : { id: t.id, method: t.method, engineId: t.meta.engineId }))
+    const method = tasks[0].method
+    const entries: Array<SubmitEntry | number> = new Array(tasks.length)
+    for (let i = 0; i < tasks.length; i++) entries[i] = entry(tasks[i], method)
     // One write for the entries and every task's frame (large payloads are not copied).
     const batch = new WriteBatch()
-    batch.add(encodeFrame(AGENT, { type: 'submit', tasks: entries } as never))
+    const submit: SubmitMessage = { type: 'submit', tasks: entries, method }
+    batch.add(encodeFrame(AGENT, submit as never))
     for (const task of tasks) {
       task.state = 'sent'
       batch.add(task.frame)
@@ -310,6 +313,13 @@ export class RemoteController implements ControllerLink {
   private send(message: ToController): void {
     if (!this.closedBy) this.transport.send(encodeFrame(AGENT, message as never))
   }
+}
+
+/** A task's submit entry: its id alone for a load-balanced task of `method` with no options. */
+function entry(t: Task, method: TaskMethod): SubmitEntry | number {
+  if (!t.balanced) return { id: t.id, method: t.method, engineId: t.meta.engineId }
+  if (t.method === method && !t.allowed && !t.retriesLeft && !t.timeoutMs) return t.id
+  return balancedEntry(t)
 }
 
 /** A load-balanced task's entry; the defaults (any engine, no retries, no timeout) are left out. */
