@@ -17,6 +17,11 @@ export interface FrameReaderHandlers {
   placeable?(taskId: number): boolean
   /** Offered each large frame once its head is in, before placement (the controller's relays). */
   relay?: FrameRelay
+  /**
+   * How large a fresh chunk `readBuffer` gives between large frames (default 64 KiB). Smaller
+   * suits a stream of mostly small messages: each read's chunk is a new allocation.
+   */
+  readChunkBytes?: number
 }
 
 /**
@@ -83,7 +88,7 @@ export class FrameReader {
       const target = current.targets.find((t) => t.at <= current.filled && current.filled < t.at + t.bytes.byteLength)
       if (target && target.at + target.bytes.byteLength - current.filled >= READ_INTO_MIN) return target.bytes.subarray(current.filled - target.at)
     }
-    return freshReadChunk()
+    return freshReadChunk(this.handlers.readChunkBytes)
   }
 
   push(chunk: Uint8Array): void {

@@ -23,6 +23,7 @@ export interface TransportHandlers {
   /** Whose results may be placed as they arrive (see FrameReaderHandlers). */
   placeable?(taskId: number): boolean
   relay?: FrameRelay
+  readChunkBytes?: number
   /** The stream ended or failed; called once. */
   onClose(error?: Error): void
 }
