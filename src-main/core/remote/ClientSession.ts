@@ -26,6 +26,7 @@ import { taskClient, Task } from '../client/Task'
 import type { Controller } from '../controller/Controller'
 import { newNonce, proof, proofMatches } from './auth'
 import { EntryQueue } from './EntryQueue'
+import { RelayOutput, type Relay } from './RelayOutput'
 import { WriteBatch } from '../protocol/WriteBatch'
 import { taskErrorToWire } from './wireErrors'
 
@@ -35,14 +36,6 @@ export const AUTH_DEADLINE_MS = 5000
 const KEEP_IN_PIECES_BYTES = 1 << 20
 /** How long an engine's change may wait for results to travel with (ms). */
 const ENGINE_CHANGE_DELAY_MS = 2
-
-/** A result frame passed on as it arrives from the engine: `left` bytes still to come. */
-interface Relay {
-  id: number
-  left: number
-  /** Arrived while something before it was still going out. */
-  pieces: Uint8Array[]
-}
 
 /** A relayed task's op: only its method (the controller does not decode what it relays); one per method. */
 const relayedOps = new Map<TaskMethod, TaskOp>()
@@ -79,11 +72,8 @@ export class ClientSession {
   private outEngines = new Map<number, EngineInfo>()
   /** Results being relayed (or relayed, their task not yet done), by task id. */
   private readonly relays = new Map<number, Relay>()
-  /**
-   * What waits for a relay before it to be complete (a frame cannot be interleaved with others):
-   * messages, and later relays. Empty when nothing is being relayed; the first is the live one.
-   */
-  private readonly queue: Array<Uint8Array[] | Relay> = []
+  /** Everything sent goes through it, in order (see RelayOutput). */
+  private readonly output: RelayOutput
   private unrelay: (() => void) | null = null
   private flushScheduled = false
   private engineTimer: NodeJS.Timeout | null = null
@@ -102,6 +92,7 @@ export class ClientSession {
     private clientNo = 0,
   ) {
     this.transport = new StreamTransport(socket, socket)
+    this.output = new RelayOutput(this.transport)
     this.transport.setHandlers({
       onFrameStart: (_engine, size) => {
         if (!this.authed) {
@@ -133,7 +124,7 @@ export class ClientSession {
     this.unsubscribe?.()
     this.unmonitor?.()
     this.unrelay?.()
-    this.queue.length = 0
+    this.output.close()
     this.socket.destroy()
     // Its tasks that have not started are dropped; running ones finish, their results unseen.
     const pending = [...this.tasks.values()].filter((t) => t.state !== 'done')
@@ -231,43 +222,9 @@ export class ClientSession {
   private relay(task: Task, size: number): FrameSink | null {
     if (this.closed || this.tasks.get(task.id) !== task || this.relays.has(task.id)) return null
     this.flush()
-    const relay: Relay = { id: task.id, left: size, pieces: [] }
+    const relay = this.output.relay(this.encode({ type: 'relay', id: task.id }), size)
     this.relays.set(task.id, relay)
-    this.out(this.encode({ type: 'relay', id: task.id }))
-    this.queue.push(relay)
-    return (bytes) => this.relayed(relay, bytes)
-  }
-
-  private relayed(relay: Relay, bytes: Uint8Array): void {
-    if (this.closed) return
-    relay.left -= bytes.byteLength
-    if (this.queue[0] !== relay) {
-      relay.pieces.push(bytes)
-      return
-    }
-    this.transport.send([bytes])
-    if (relay.left === 0) this.drain()
-  }
-
-  /** The live relay is complete: what waited for it goes out, up to the next relay still arriving. */
-  private drain(): void {
-    while (this.queue.length > 0) {
-      const head = this.queue[0]
-      if (Array.isArray(head)) {
-        this.queue.shift()
-        this.transport.send(head)
-        continue
-      }
-      if (head.pieces.length > 0) this.transport.send(head.pieces.splice(0))
-      if (head.left > 0) return
-      this.queue.shift()
-    }
-  }
-
-  /** Messages wait behind a relay that is still arriving. */
-  private out(chunks: Uint8Array[]): void {
-    if (this.queue.length === 0) this.transport.send(chunks)
-    else this.queue.push(chunks)
+    return (bytes) => relay.push(bytes)
   }
 
   /**
@@ -320,7 +277,7 @@ export class ClientSession {
     } else if (relay) {
       // The engine went away mid-frame: the frame is padded to its length, and the entry says why
       // the task ended (the client drops the relayed frame).
-      if (relay.left > 0) this.relayed(relay, new Uint8Array(relay.left))
+      relay.pad()
       this.outDone.push(this.ended(task))
     } else if (task.resultFrame) {
       this.outFrameIds.push(task.id)
@@ -406,7 +363,7 @@ export class ClientSession {
       this.outFrameIds = []
       this.outFrames = []
     }
-    if (!batch.empty) this.out(batch.take())
+    if (!batch.empty) this.output.send(batch.take())
   }
 
   private encode(message: FromController): Uint8Array[] {
@@ -414,6 +371,6 @@ export class ClientSession {
   }
 
   private send(message: FromController): void {
-    if (!this.closed) this.out(this.encode(message))
+    if (!this.closed) this.output.send(this.encode(message))
   }
 }
