@@ -7,6 +7,7 @@
 import { frameEngine } from '../protocol/codec'
 import type { EngineExitMessage } from '../protocol/messages'
 import type { Transport } from '../protocol/transport'
+import type { ResultRelay } from './resultRelay'
 
 /**
  * After the agent reported an engine's exit, how long to wait for the engine's direct channel to
@@ -18,6 +19,8 @@ const DIRECT_DRAIN_MS = 500
 type DirectState = { transport: Transport | null; closed: boolean }
 
 export interface DirectChannelHooks {
+  /** Offered the large frames of the channels (only each engine's own); cut when one closes. */
+  relay: ResultRelay
   /** A frame that arrived on an engine's channel (only that engine's own frames). */
   onFrame(frame: Uint8Array): void
   /** An engine's exit, once its channel has said its last (or was never there). */
@@ -60,11 +63,13 @@ export class DirectChannels {
     state.transport = transport
     this.directs.set(engine, state)
     this.attached++
+    const { relay } = this.hooks
     transport.setHandlers({
       // Only the engine's own frames: the channel speaks for that one engine.
       onFrame: (frame) => {
         if (frameEngine(frame) === engine) this.hooks.onFrame(frame)
       },
+      relay: { wanted: () => relay.wanted(), sink: (head, size) => (frameEngine(head) === engine ? relay.sink(head, size) : null) },
       onClose: () => this.closed(engine, state),
     })
     if (!active) transport.unref?.()
@@ -100,6 +105,7 @@ export class DirectChannels {
 
   private closed(engine: number, state: DirectState): void {
     state.closed = true
+    this.hooks.relay.cut(engine)
     if (state.transport) {
       state.transport = null
       this.attached--

@@ -95,13 +95,11 @@ export class DirectView<Single extends boolean = boolean> {
       checkName(name, 'gather')
       const tasks = this.targets.map((id) => this.client.makeTask({ op: 'pull', names: name }, id))
       // Offered after dispatch, which cannot have brought results yet: a throw there leaves no plan
-      // behind. Only in the controller's process: a connected client's results are relayed whole.
+      // behind. In-process or connected alike: each reader places only its own client's results.
       let plan: GatherPlan | null = null
       const result = this.send(tasks, 'gather', (values) => (plan ? plan.join(values) : concatParts(values)) as T)
-      if (this.client.link.clientNo === 0) {
-        plan = new GatherPlan(tasks)
-        plan.until(result)
-      }
+      plan = new GatherPlan(tasks)
+      plan.until(result)
       return result
     })
   }

@@ -17,13 +17,17 @@ import {
 } from '../protocol/messages'
 import type { Transport } from '../protocol/transport'
 import { DirectChannels } from './DirectChannels'
+import { resultRelay, type ResultRelayEvents } from './resultRelay'
 import type { EngineHost } from './EngineHandle'
 
 /** What the agent says about its node in the handshake. */
 export type AgentInfo = NonNullable<HelloMessage['agent']>
 
-export interface NodeConnectionEvents {
-  /** `frame`: the message as it arrived, for relaying to a connected client without re-encoding. */
+export interface NodeConnectionEvents extends ResultRelayEvents {
+  /**
+   * `frame`: the message as it arrived, for relaying to a connected client without re-encoding
+   * (a result relayed as it arrived, see resultRelay: only its head).
+   */
   onEngineMessage(engine: number, message: FromEngine, frame: Uint8Array): void
   onAgentMessage(message: FromAgent): void
   /** The stream ended or the agent stopped answering heartbeats. */
@@ -55,8 +59,11 @@ export class NodeConnection implements EngineHost {
   private open = true
   private closeWaiters: Array<() => void> = []
   private active = true
+  /** Connected clients' large results, passed on as they arrive (from engines this node started). */
+  private readonly relay = resultRelay((engine) => this.engines.has(engine) && !this.stopped.has(engine), () => this.events)
   /** Local engines' direct channels: their frames go both ways there while open. */
   private readonly directs = new DirectChannels({
+    relay: this.relay,
     onFrame: (frame) => this.frame(frame),
     onExit: (message) => this.events?.onAgentMessage(message),
     sendSwitch: (engine) => this.sendTo(engine, { type: 'directSwitch' }),
@@ -72,6 +79,7 @@ export class NodeConnection implements EngineHost {
   ) {
     this.label = options.label
     transport.setHandlers({
+      relay: this.relay,
       onFrame: (frame) => this.frame(frame),
       onClose: (error) => this.closed(error),
     })
@@ -257,6 +265,7 @@ export class NodeConnection implements EngineHost {
     if (this.heartbeat) clearInterval(this.heartbeat)
     // The agent's last word on each engine comes before the node's loss.
     this.directs.closeAll()
+    this.relay.cut()
     for (const w of this.closeWaiters.splice(0)) w()
     this.events?.onLost(reason)
   }

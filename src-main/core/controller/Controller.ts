@@ -7,7 +7,8 @@
 import type { FromAgent, FromEngine } from '../protocol/messages'
 import type { BatchJobInfo, EngineInfo } from '../client/EngineHandle'
 import type { NodeConnection } from '../client/NodeConnection'
-import type { Task } from '../client/Task'
+import { taskClient, type Task } from '../client/Task'
+import type { FrameSink } from '../protocol/FrameReader'
 import type { ClientEvents, ControllerHost, ControllerLink, ControllerStatus } from './ControllerLink'
 import { EngineRegistry } from './EngineRegistry'
 import { Monitor, type MonitorEvents } from './Monitor'
@@ -28,6 +29,8 @@ export class Controller implements ControllerLink {
     headOf: (id) => this.registry.get(id)?.inflight.values().next().value,
     engineIds: () => this.registry.live().map((h) => h.id),
   })
+  /** Connected clients that take their tasks' large results as they arrive, by client number. */
+  private readonly relays = new Map<number, (task: Task, size: number) => FrameSink | null>()
   /** Set by the Cluster: adding nodes and stopping everything need its launchers. */
   host: ControllerHost | null = null
 
@@ -84,6 +87,16 @@ export class Controller implements ControllerLink {
     return this.monitoring.subscribe(events)
   }
 
+  /**
+   * Client `clientNo`'s large 'ok' results go to `relayer` as they arrive from the engine (a
+   * sink for the frame's bytes, or null to have it received whole as usual); the task finishes,
+   * as any other, once the frame is complete. For ClientSession.
+   */
+  relayTo(clientNo: number, relayer: (task: Task, size: number) => FrameSink | null): () => void {
+    this.relays.set(clientNo, relayer)
+    return () => this.relays.delete(clientNo)
+  }
+
   async addNodes(specs: object[]): Promise<number[]> {
     if (!this.host) throw new Error('this controller runs no launchers: add nodes through its Cluster')
     return this.host.addNodes(specs)
@@ -113,6 +126,11 @@ export class Controller implements ControllerLink {
     if (!nodes.includes(node)) nodes.push(node)
     node.setEvents({
       onEngineMessage: (id, msg, frame) => this.engineMessage(id, msg, frame),
+      relayWanted: () => this.relays.size > 0,
+      relayResult: (id, msg, size) => {
+        const task = this.registry.get(id)?.inflight.get(msg.id)
+        return task ? (this.relays.get(taskClient(task.id))?.(task, size) ?? null) : null
+      },
       onAgentMessage: (msg) => this.agentMessage(node, msg),
       onLost: (reason) => this.nodeLost(node, reason),
     })

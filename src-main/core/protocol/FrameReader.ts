@@ -1,4 +1,4 @@
-import { FRAME_HEADER_BYTES as HEADER, MAX_FRAME_BYTES, PLACEMENT_MIN_BYTES, frameRawStart, placeFrame, placementWanted, type FramePlacement } from './codec'
+import { FRAME_HEADER_BYTES as HEADER, MAX_FRAME_BYTES, PLACEMENT_MIN_BYTES, frameRawStart, ownClientTask, placeFrame, placementWanted, type FramePlacement } from './codec'
 import { AGENT } from './messages'
 import { freshReadChunk } from './socketReads'
 
@@ -13,6 +13,25 @@ export interface FrameReaderHandlers {
    * included) to it instead of reassembling it. Lets the agent relay large frames with no copy.
    */
   onFrameStart?(engine: number, size: number): FrameSink | null
+  /** Whose results this stream's frames may be placed for (see placeFrame); default: ownClientTask. */
+  placeable?(taskId: number): boolean
+  /** Offered each large frame once its head is in, before placement (the controller's relays). */
+  relay?: FrameRelay
+  /**
+   * How large a fresh chunk `readBuffer` gives between large frames (default 64 KiB). Smaller
+   * suits a stream of mostly small messages: each read's chunk is a new allocation.
+   */
+  readChunkBytes?: number
+}
+
+/**
+ * Takes large frames it wants, decided from their head (header and body, before the raw
+ * sections: see codec readFrameHead): the sink gets the head, then the rest as it arrives, and
+ * the frame is not received here. Asked only while `wanted()`.
+ */
+export interface FrameRelay {
+  wanted(): boolean
+  sink(head: Uint8Array, size: number): FrameSink | null
 }
 
 export { MAX_FRAME_BYTES }
@@ -45,8 +64,11 @@ export class FrameReader {
   private readonly header = new Uint8Array(HEADER)
   private headerBytes = 0
   private current: Partial | null = null
+  private readonly placeable: (taskId: number) => boolean
 
-  constructor(private readonly handlers: FrameReaderHandlers) {}
+  constructor(private readonly handlers: FrameReaderHandlers) {
+    this.placeable = handlers.placeable ? (id) => handlers.placeable!(id) : ownClientTask
+  }
 
   /** True between frames: no partial frame is buffered. */
   get idle(): boolean {
@@ -66,7 +88,7 @@ export class FrameReader {
       const target = current.targets.find((t) => t.at <= current.filled && current.filled < t.at + t.bytes.byteLength)
       if (target && target.at + target.bytes.byteLength - current.filled >= READ_INTO_MIN) return target.bytes.subarray(current.filled - target.at)
     }
-    return freshReadChunk()
+    return freshReadChunk(this.handlers.readChunkBytes)
   }
 
   push(chunk: Uint8Array): void {
@@ -104,7 +126,7 @@ export class FrameReader {
   private begin(source: Uint8Array, offset: number, available: number, sink?: FrameSink | null): number {
     const size = readSize(source, offset)
     if (sink === undefined) sink = this.handlers.onFrameStart?.(readEngine(source, offset), size) ?? null
-    if (!sink && size >= PLACEMENT_MIN_BYTES && placementWanted()) {
+    if (!sink && size >= PLACEMENT_MIN_BYTES && (placementWanted() || this.handlers.relay?.wanted() === true)) {
       // A large frame someone may want placed: collect its head first, then decide (see place).
       const rawStart = frameRawStart(source.subarray(offset, offset + HEADER))
       if (rawStart <= PLACEMENT_MAX_HEAD && rawStart < size) {
@@ -144,11 +166,17 @@ export class FrameReader {
     return offset + take
   }
 
-  /** The head is in: the raw bytes go where the frame's placer says, or into the frame as usual. */
+  /** The head is in: the frame goes to a relay, its raw bytes where its placer says, or into the frame as usual. */
   private place(current: Partial): void {
     const head = current.head!
     current.head = null
-    const placement = placeFrame(head)
+    const relayed = this.handlers.relay?.sink(head, current.size) ?? null
+    if (relayed) {
+      current.sink = relayed
+      relayed(head)
+      return
+    }
+    const placement = placeFrame(head, this.placeable)
     if (placement) {
       current.frame = placement.head
       current.targets = placement.targets

@@ -8,15 +8,20 @@
  * client knows it reached the holder of the key) or `refused`. Nothing else is read before that.
  *
  * Tasks are encoded once, on the client: a `submit` is followed by one raw task frame per entry,
- * which the controller relays to the engine as it is; a `done` is followed by the engine's result
- * frames (entries with `frame: true`), relayed back the same way.
+ * which the controller relays to the engine as it is; a `done` lists the tasks whose result
+ * frames follow it (`frames`, their ids: the frames are the engines' own, relayed back the same
+ * way) and those that ended without one (`tasks`). A large result is passed on as it arrives
+ * instead: `relay` announces that the next frame is that task's result, and the task's `done`
+ * entry (`relayed: true`) follows it once the engine's frame was complete. An entry without
+ * `relayed` after a relay (the engine died mid-frame: the frame was padded to its length) means the
+ * relayed frame is not the result.
  */
 import type { EngineInfo } from '../client/EngineHandle'
 import type { ClientInfo, TaskEvent } from '../controller/Monitor'
 import type { TaskMethod, WireError } from './messages'
 
 /** Bumped whenever a client-protocol message changes shape. */
-export const CLIENT_PROTOCOL_VERSION = 1
+export const CLIENT_PROTOCOL_VERSION = 2
 
 /** Largest frame the controller reads before the client has proved the key. */
 export const MAX_UNAUTHENTICATED_FRAME = 4096
@@ -42,7 +47,12 @@ export interface SubmitEntry {
   timeoutMs?: number
 }
 
-export interface SubmitMessage { type: 'submit'; tasks: SubmitEntry[] }
+/**
+ * One entry per task, in the order of the frames that follow; a number stands for a load-balanced
+ * task with no options (any engine, no retries, no timeout) of method `method`: a map's tasks, or
+ * many lb applies, cost the controller one number each to read.
+ */
+export interface SubmitMessage { type: 'submit'; tasks: Array<SubmitEntry | number>; method?: TaskMethod }
 export interface AbortTasksMessage { type: 'abort'; ids: number[] }
 
 /** `monitor` with args true starts the client's monitoring feed (`monitor` messages), false stops it. */
@@ -59,16 +69,24 @@ export interface WireTaskError extends WireError {
   timeoutMs?: number
 }
 
+/** A task that ended with no result frame after the `done`: an error the controller decided, or a relayed result. */
 export interface DoneEntry {
   id: number
   engineId: number | null
-  /** The engine's result frame follows (its error, if any, is rebuilt from it). */
-  frame: boolean
-  /** Without a frame: why the task ended. */
+  /** Why the task ended (none: it ended without a result, which only a relayed one has). */
   error?: WireTaskError
+  /** Its result is the frame that followed its `relay`. */
+  relayed?: boolean
 }
 
-export interface DoneMessage { type: 'done'; tasks: DoneEntry[] }
+/** The next frame is task `id`'s result, passed on as it arrives from the engine (see above). */
+export interface RelayMessage { type: 'relay'; id: number }
+
+/**
+ * `frames`: the tasks whose result frames follow, in order (their engine is the frame header's;
+ * an error result is rebuilt from the frame). Ids alone, not entries: one per task, each way.
+ */
+export interface DoneMessage { type: 'done'; frames?: number[]; tasks?: DoneEntry[] }
 export interface EnginesMessage { type: 'engines'; engines: EngineInfo[] }
 export interface ClientStreamMessage { type: 'stream'; engineId: number; taskId: number; name: 'stdout' | 'stderr'; text: string }
 export interface NodeEventMessage { type: 'node'; node: string; message: string }
@@ -77,4 +95,4 @@ export interface MonitorMessage { type: 'monitor'; tasks?: TaskEvent[]; clients?
 export interface ReplyMessage { type: 'reply'; rid: number; value?: unknown; error?: { name: string; message: string } }
 
 export type ToController = AuthMessage | SubmitMessage | AbortTasksMessage | RequestMessage
-export type FromController = ChallengeMessage | WelcomeMessage | RefusedMessage | DoneMessage | EnginesMessage | ClientStreamMessage | NodeEventMessage | ReplyMessage | MonitorMessage
+export type FromController = ChallengeMessage | WelcomeMessage | RefusedMessage | DoneMessage | RelayMessage | EnginesMessage | ClientStreamMessage | NodeEventMessage | ReplyMessage | MonitorMessage

@@ -354,6 +354,13 @@ export interface FramePlacement {
 export const PLACEMENT_MIN_BYTES = 1 << 20
 /** Task ids of the controller's own (in-process) client are below this (TASKS_PER_CLIENT). */
 const OWN_CLIENT_TASK_IDS = 2 ** 32
+/**
+ * Which tasks' results a reader may place: by default those of the client inside the
+ * controller's process. The results of connected clients' tasks are relayed by the controller
+ * byte for byte, so its readers must receive them whole, even when such a client (with its own
+ * placements) lives in the same process; a connected client's reader places its own (openRemote).
+ */
+export const ownClientTask = (id: number): boolean => id < OWN_CLIENT_TASK_IDS
 const placers = new Map<number, RawPlacer>()
 /** The typed arrays of placed frames, by the head's buffer and raw offset (see decodeFrame). */
 const placedFrames = new WeakMap<ArrayBuffer, Map<number, ArrayBufferView>>()
@@ -378,29 +385,36 @@ export function frameRawStart(header: Uint8Array): number {
 }
 
 /**
- * Reads the body of a frame whose raw sections have not arrived (`head`: its first
- * `frameRawStart` bytes) and asks the placer of its task where they go. Null: receive it as usual.
- * A placed frame, once complete, is decoded from `head` alone: its typed arrays are views onto
- * the destinations.
+ * The body of a frame whose raw sections have not arrived (`head`: its first `frameRawStart`
+ * bytes), with RawSection objects where its typed arrays will be; null if it cannot be read.
  */
-export function placeFrame(head: Uint8Array): FramePlacement | null {
-  const view = new DataView(head.buffer, head.byteOffset, head.byteLength)
-  const packLength = view.getUint32(8)
-  let message: unknown
+export function readFrameHead(head: Uint8Array): { message: unknown; sections: RawSection[] } | null {
+  const packLength = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(8)
   const sections: RawSection[] = []
   placing = sections
   try {
-    message = unpackr.unpack(head.subarray(HEADER, HEADER + packLength))
+    return { message: unpackr.unpack(head.subarray(HEADER, HEADER + packLength)), sections }
   } catch {
     return null
   } finally {
     placing = null
   }
+}
+
+/**
+ * Reads the body of a frame whose raw sections have not arrived (`head`: its first
+ * `frameRawStart` bytes) and asks the placer of its task where they go, if the reader may place
+ * that task's result (`placeable`). Null: receive it as usual.
+ * A placed frame, once complete, is decoded from `head` alone: its typed arrays are views onto
+ * the destinations.
+ */
+export function placeFrame(head: Uint8Array, placeable: (id: number) => boolean = ownClientTask): FramePlacement | null {
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength)
+  const read = readFrameHead(head)
+  if (read === null) return null
+  const { message, sections } = read
   const id = (message as { type?: unknown; id?: unknown } | null)?.type === 'result' ? (message as { id: unknown }).id : null
-  // Only tasks of the client inside the controller's process (ids below 2^32, see Task.ts): the
-  // results of connected clients' tasks are relayed by this process byte for byte, so they must
-  // arrive whole, even when such a client (with its own placements) lives in this process too.
-  const placer = typeof id === 'number' && id < OWN_CLIENT_TASK_IDS ? placers.get(id) : undefined
+  const placer = typeof id === 'number' && placeable(id) ? placers.get(id) : undefined
   if (placer === undefined || sections.length === 0) return null
   let destinations: Uint8Array[] | null
   try {

@@ -31,6 +31,6 @@ export function readsInto(target: () => ReadTarget | null, socket: () => NodeJS.
 const READ_CHUNK = 65536
 
 /** A buffer for one such read, never reused: frames and typed arrays may be views onto it. */
-export function freshReadChunk(): Uint8Array {
-  return Buffer.allocUnsafeSlow(READ_CHUNK)
+export function freshReadChunk(bytes = READ_CHUNK): Uint8Array {
+  return Buffer.allocUnsafeSlow(bytes)
 }

@@ -1,4 +1,4 @@
-import { FrameReader, type FrameSink } from './FrameReader'
+import { FrameReader, type FrameRelay, type FrameSink } from './FrameReader'
 import { freshReadChunk } from './socketReads'
 import { WriteBatch } from './WriteBatch'
 
@@ -20,6 +20,10 @@ export interface Transport {
 export interface TransportHandlers {
   onFrame(frame: Uint8Array): void
   onFrameStart?(engine: number, size: number): FrameSink | null
+  /** Whose results may be placed as they arrive (see FrameReaderHandlers). */
+  placeable?(taskId: number): boolean
+  relay?: FrameRelay
+  readChunkBytes?: number
   /** The stream ended or failed; called once. */
   onClose(error?: Error): void
 }

@@ -1,6 +1,7 @@
 /**
  * The controller's end of one connected client: the challenge-response, then the client's tasks
- * (relayed to the engines as encoded), their results (relayed back), and the events it follows.
+ * (relayed to the engines as encoded), their results (relayed back: large ones as they arrive
+ * from the engine, see `relay`), and the events it follows.
  * A client that goes away drops its tasks that have not started; running ones finish and their
  * results are discarded. Nothing a client sends can take the controller down: garbage, a frame
  * too large before authentication, or an unknown message closes that one connection.
@@ -11,12 +12,13 @@ import {
   CLIENT_PROTOCOL_VERSION,
   MAX_UNAUTHENTICATED_FRAME,
   type DoneEntry,
+  type DoneMessage,
   type FromController,
   type RequestMessage,
   type SubmitEntry,
   type ToController,
 } from '../protocol/clientMessages'
-import { AGENT, type TaskOp } from '../protocol/messages'
+import { AGENT, type TaskMethod, type TaskOp } from '../protocol/messages'
 import type { FrameSink } from '../protocol/FrameReader'
 import { StreamTransport } from '../protocol/transport'
 import type { EngineInfo } from '../client/EngineHandle'
@@ -24,6 +26,7 @@ import { taskClient, Task } from '../client/Task'
 import type { Controller } from '../controller/Controller'
 import { newNonce, proof, proofMatches } from './auth'
 import { EntryQueue } from './EntryQueue'
+import { RelayOutput, type Relay } from './RelayOutput'
 import { WriteBatch } from '../protocol/WriteBatch'
 import { taskErrorToWire } from './wireErrors'
 
@@ -34,6 +37,17 @@ const KEEP_IN_PIECES_BYTES = 1 << 20
 /** How long an engine's change may wait for results to travel with (ms). */
 const ENGINE_CHANGE_DELAY_MS = 2
 
+/** A relayed task's op: only its method (the controller does not decode what it relays); one per method. */
+const relayedOps = new Map<TaskMethod, TaskOp>()
+function opOf(method: TaskMethod): TaskOp {
+  let op = relayedOps.get(method)
+  if (op === undefined) {
+    op = { op: method } as TaskOp
+    if (typeof method === 'string' && relayedOps.size < 64) relayedOps.set(method, op)
+  }
+  return op
+}
+
 export class ClientSession {
   private readonly transport: StreamTransport
   private readonly nonce = newNonce()
@@ -42,16 +56,25 @@ export class ClientSession {
   private refused = false
   private closed = false
   private readonly tasks = new Map<number, Task>()
-  /** Submit entries whose raw task frames are still to come, in order. */
-  private readonly expected = new EntryQueue<SubmitEntry>()
+  /** Submit entries whose raw task frames are still to come, in order (see SubmitMessage). */
+  private readonly expected = new EntryQueue<SubmitEntry | number>()
+  /** The method of the tasks the numbers among them stand for. */
+  private submitMethod: TaskMethod | null = null
   private readonly authTimer: NodeJS.Timeout
   private unsubscribe: (() => void) | null = null
   private unmonitor: (() => void) | null = null
   /** Only asks (status): not listed as a client by monitors. */
   private probe = false
   private outDone: DoneEntry[] = []
+  /** Tasks whose result frames go out with the next `done`, and those frames. */
+  private outFrameIds: number[] = []
   private outFrames: Uint8Array[] = []
   private outEngines = new Map<number, EngineInfo>()
+  /** Results being relayed (or relayed, their task not yet done), by task id. */
+  private readonly relays = new Map<number, Relay>()
+  /** Everything sent goes through it, in order (see RelayOutput). */
+  private readonly output: RelayOutput
+  private unrelay: (() => void) | null = null
   private flushScheduled = false
   private engineTimer: NodeJS.Timeout | null = null
   private endTimer: NodeJS.Timeout | null = null
@@ -69,6 +92,7 @@ export class ClientSession {
     private clientNo = 0,
   ) {
     this.transport = new StreamTransport(socket, socket)
+    this.output = new RelayOutput(this.transport)
     this.transport.setHandlers({
       onFrameStart: (_engine, size) => {
         if (!this.authed) {
@@ -99,6 +123,8 @@ export class ClientSession {
     if (this.engineTimer) clearTimeout(this.engineTimer)
     this.unsubscribe?.()
     this.unmonitor?.()
+    this.unrelay?.()
+    this.output.close()
     this.socket.destroy()
     // Its tasks that have not started are dropped; running ones finish, their results unseen.
     const pending = [...this.tasks.values()].filter((t) => t.state !== 'done')
@@ -133,6 +159,8 @@ export class ClientSession {
     switch (message.type) {
       case 'submit':
         if (!Array.isArray(message.tasks)) return this.drop()
+        // A submit is read only once the frames of the one before have all come (see `frame`).
+        this.submitMethod = typeof message.method === 'string' ? message.method : null
         this.expected.push(message.tasks)
         return
       case 'abort':
@@ -182,7 +210,21 @@ export class ClientSession {
       },
       onNodeEvent: (node, text) => this.send({ type: 'node', node, message: text }),
     })
+    this.unrelay = this.controller.relayTo(this.clientNo, (task, size) => this.relay(task, size))
     this.send({ type: 'welcome', mac: proof(this.key, 'controller', message.nonce, this.nonce), clientNo: this.clientNo, engines: this.controller.engines() })
+  }
+
+  /**
+   * A large result of one of this client's tasks, its head just in from the engine: a `relay`
+   * message, then its bytes as they arrive, so the controller neither holds the whole frame nor
+   * waits for it (see clientMessages.ts). The task's `done` entry follows once it is complete.
+   */
+  private relay(task: Task, size: number): FrameSink | null {
+    if (this.closed || this.tasks.get(task.id) !== task || this.relays.has(task.id)) return null
+    this.flush()
+    const relay = this.output.relay(this.encode({ type: 'relay', id: task.id }), size)
+    this.relays.set(task.id, relay)
+    return (bytes) => relay.push(bytes)
   }
 
   /**
@@ -199,16 +241,28 @@ export class ClientSession {
     }
   }
 
-  private taskFrame(entry: SubmitEntry, frame: Uint8Array[]): void {
+  private taskFrame(entry: SubmitEntry | number, frame: Uint8Array[]): void {
+    const plain = typeof entry === 'number'
+    const id = plain ? entry : entry?.id
     // A client may only use its own ids: they are what routes results back to it.
-    if (!entry || !Number.isInteger(entry.id) || taskClient(entry.id) !== this.clientNo || this.tasks.has(entry.id)) return this.drop()
-    const task = new Task(entry.id, { op: entry.method } as TaskOp, entry.engineId ?? null, frame)
+    if (!Number.isInteger(id) || taskClient(id) !== this.clientNo || this.tasks.has(id)) return this.drop()
+    if (plain) {
+      if (this.submitMethod === null) return this.drop()
+      const task = new Task(id, opOf(this.submitMethod), null, frame)
+      task.balanced = true
+      return this.start(task)
+    }
+    const task = new Task(id, opOf(entry.method), entry.engineId ?? null, frame)
     if (entry.engineId === null || entry.engineId === undefined) {
       task.balanced = true
       task.allowed = Array.isArray(entry.allowed) ? entry.allowed : null
       task.retriesLeft = entry.retries ?? 0
       task.timeoutMs = entry.timeoutMs ?? 0
     }
+    this.start(task)
+  }
+
+  private start(task: Task): void {
     task.onDone = this.onTaskDone
     this.tasks.set(task.id, task)
     this.controller.submit([task])
@@ -216,14 +270,26 @@ export class ClientSession {
 
   private taskDone(task: Task): void {
     if (this.closed || !this.tasks.delete(task.id)) return
-    if (task.resultFrame) {
-      this.outDone.push({ id: task.id, engineId: task.meta.engineId, frame: true })
+    const relay = this.relays.get(task.id)
+    if (relay) this.relays.delete(task.id)
+    if (relay && relay.left === 0 && !task.meta.error) {
+      this.outDone.push({ id: task.id, engineId: task.meta.engineId, relayed: true })
+    } else if (relay) {
+      // The engine went away mid-frame: the frame is padded to its length, and the entry says why
+      // the task ended (the client drops the relayed frame).
+      relay.pad()
+      this.outDone.push(this.ended(task))
+    } else if (task.resultFrame) {
+      this.outFrameIds.push(task.id)
       this.outFrames.push(task.resultFrame)
-    } else {
-      const error = task.meta.error
-      this.outDone.push({ id: task.id, engineId: task.meta.engineId, frame: false, ...(error ? { error: taskErrorToWire(error, task.timeoutMs) } : {}) })
-    }
+    } else this.outDone.push(this.ended(task))
     this.scheduleFlush()
+  }
+
+  /** The entry of a task that ended without a result frame. */
+  private ended(task: Task): DoneEntry {
+    const error = task.meta.error
+    return error ? { id: task.id, engineId: task.meta.engineId, error: taskErrorToWire(error, task.timeoutMs) } : { id: task.id, engineId: task.meta.engineId }
   }
 
   private async request(message: RequestMessage): Promise<void> {
@@ -287,13 +353,17 @@ export class ClientSession {
       batch.add(this.encode({ type: 'engines', engines: [...this.outEngines.values()] }))
       this.outEngines.clear()
     }
-    if (this.outDone.length) {
-      batch.add(this.encode({ type: 'done', tasks: this.outDone }))
+    if (this.outDone.length || this.outFrameIds.length) {
+      const done: DoneMessage = { type: 'done' }
+      if (this.outFrameIds.length) done.frames = this.outFrameIds
+      if (this.outDone.length) done.tasks = this.outDone
+      batch.add(this.encode(done))
       batch.add(this.outFrames)
       this.outDone = []
+      this.outFrameIds = []
       this.outFrames = []
     }
-    if (!batch.empty) this.transport.send(batch.take())
+    if (!batch.empty) this.output.send(batch.take())
   }
 
   private encode(message: FromController): Uint8Array[] {
@@ -301,6 +371,6 @@ export class ClientSession {
   }
 
   private send(message: FromController): void {
-    if (!this.closed) this.transport.send(this.encode(message))
+    if (!this.closed) this.output.send(this.encode(message))
   }
 }

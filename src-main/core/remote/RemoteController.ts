@@ -8,9 +8,9 @@
  * forgets `close()` still exits when its work is done.
  */
 import type { Socket } from 'node:net'
-import { decodeFrame, encodeFrame } from '../protocol/codec'
-import type { DoneEntry, FromController, RequestMethod, SubmitEntry, ToController } from '../protocol/clientMessages'
-import { AGENT, type ResultMessage } from '../protocol/messages'
+import { decodeFrame, encodeFrame, frameEngine } from '../protocol/codec'
+import type { DoneEntry, FromController, RequestMethod, SubmitEntry, SubmitMessage, ToController } from '../protocol/clientMessages'
+import { AGENT, type ResultMessage, type TaskMethod } from '../protocol/messages'
 import { StreamTransport } from '../protocol/transport'
 import type { EngineInfo } from '../client/EngineHandle'
 import { ConnectionError } from '../client/errors'
@@ -32,8 +32,11 @@ export class RemoteController implements ControllerLink {
   private nextRid = 1
   private outbox: Task[] = []
   private flushScheduled = false
-  /** `done` entries whose result frames are still to come, in order. */
-  private readonly expected = new EntryQueue<DoneEntry>()
+  /** The tasks (of `done` messages) whose result frames are still to come, in order. */
+  private readonly expected = new EntryQueue<number>()
+  /** The task whose result the next frame is (announced by `relay`), and such frames till their `done`. */
+  private relayNext: number | null = null
+  private readonly relayedFrames = new Map<number, Uint8Array>()
   private closedBy: ConnectionError | null = null
   private leaving = false
   private referenced = true
@@ -171,10 +174,13 @@ export class RemoteController implements ControllerLink {
     if (this.outbox.length === 0 || this.closedBy) return
     const tasks = this.outbox
     this.outbox = []
-    const entries: SubmitEntry[] = tasks.map((t) => (t.balanced ? balancedEntry(t) : { id: t.id, method: t.method, engineId: t.meta.engineId }))
+    const method = tasks[0].method
+    const entries: Array<SubmitEntry | number> = new Array(tasks.length)
+    for (let i = 0; i < tasks.length; i++) entries[i] = entry(tasks[i], method)
     // One write for the entries and every task's frame (large payloads are not copied).
     const batch = new WriteBatch()
-    batch.add(encodeFrame(AGENT, { type: 'submit', tasks: entries } as never))
+    const submit: SubmitMessage = { type: 'submit', tasks: entries, method }
+    batch.add(encodeFrame(AGENT, submit as never))
     for (const task of tasks) {
       task.state = 'sent'
       batch.add(task.frame)
@@ -184,6 +190,11 @@ export class RemoteController implements ControllerLink {
 
   /** A frame from the controller (the transport's handlers, installed by openRemote, call this). */
   frame(frame: Uint8Array): void {
+    if (this.relayNext !== null) {
+      this.relayedFrames.set(this.relayNext, frame)
+      this.relayNext = null
+      return
+    }
     if (this.expected.size > 0) return this.result(this.expected.shift(), frame)
     let message: FromController
     try {
@@ -200,8 +211,11 @@ export class RemoteController implements ControllerLink {
         }
         return
       case 'done':
-        this.expected.push(message.tasks.filter((entry) => entry.frame))
-        for (const entry of message.tasks) if (!entry.frame) this.finish(entry, null)
+        if (message.frames) this.expected.push(message.frames)
+        if (message.tasks) for (const entry of message.tasks) this.done(entry)
+        return
+      case 'relay':
+        this.relayNext = message.id
         return
       case 'stream':
         this.emit((l) => l.onStream?.(message.engineId, message.taskId, message.name, message.text))
@@ -227,17 +241,27 @@ export class RemoteController implements ControllerLink {
     }
   }
 
-  private result(entry: DoneEntry, frame: Uint8Array): void {
+  /** Task `id`'s result frame, as its engine sent it. */
+  private result(id: number, frame: Uint8Array): void {
+    const engineId = frameEngine(frame)
     let msg: ResultMessage
     try {
       msg = decodeFrame<ResultMessage>(frame).message
     } catch (err) {
       // A result that cannot be read here (say, a class this process lacks) fails only its task.
-      const task = this.tasks.get(entry.id)
-      if (task) this.finish({ ...entry, frame: false, error: { kind: 'RemoteError', engineId: entry.engineId ?? -1, method: task.method, ename: 'SerializationError', evalue: (err as Error).message, traceback: `SerializationError: ${(err as Error).message}` } }, null)
+      const task = this.tasks.get(id)
+      if (task) this.finish({ id, engineId, error: { kind: 'RemoteError', engineId, method: task.method, ename: 'SerializationError', evalue: (err as Error).message, traceback: `SerializationError: ${(err as Error).message}` } }, null)
       return
     }
-    this.finish(entry, msg)
+    this.finish({ id, engineId }, msg)
+  }
+
+  /** A task whose result frame came before (relayed), or that ended without one. */
+  private done(entry: DoneEntry): void {
+    const relayed = this.relayedFrames.get(entry.id)
+    if (relayed) this.relayedFrames.delete(entry.id)
+    if (entry.relayed && relayed) this.result(entry.id, relayed)
+    else this.finish(entry, null)
   }
 
   private finish(entry: DoneEntry, msg: ResultMessage | null): void {
@@ -263,6 +287,7 @@ export class RemoteController implements ControllerLink {
         )
     for (const task of this.tasks.values()) task.lose(this.closedBy)
     this.tasks.clear()
+    this.relayedFrames.clear()
     for (const task of this.outbox.splice(0)) task.lose(this.closedBy)
     for (const r of this.requests.values()) r.reject(this.closedBy)
     this.requests.clear()
@@ -288,6 +313,13 @@ export class RemoteController implements ControllerLink {
   private send(message: ToController): void {
     if (!this.closedBy) this.transport.send(encodeFrame(AGENT, message as never))
   }
+}
+
+/** A task's submit entry: its id alone for a load-balanced task of `method` with no options. */
+function entry(t: Task, method: TaskMethod): SubmitEntry | number {
+  if (!t.balanced) return { id: t.id, method: t.method, engineId: t.meta.engineId }
+  if (t.method === method && !t.allowed && !t.retriesLeft && !t.timeoutMs) return t.id
+  return balancedEntry(t)
 }
 
 /** A load-balanced task's entry; the defaults (any engine, no retries, no timeout) are left out. */

@@ -8,7 +8,7 @@ import { connect as netConnect, type Socket } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { connect } from '../../../src-main/cluster/connect'
 import { connectionFile, listProfiles, readConnectionFile, writeConnectionFile } from '../../../src-main/cluster/profiles'
-import { ConnectionError } from '../../../src-main/core/client/errors'
+import { ConnectionError, EngineError } from '../../../src-main/core/client/errors'
 import { connectClient, freshHome, startLocal, waitGone } from '../../helpers/cluster'
 import { clientProcess } from '../../helpers/clientProcess'
 
@@ -116,6 +116,45 @@ describe('misbehaving connections', () => {
     const rc = await connectClient('scatter')
     expect(await rc.view().pull('x')).toEqual(['before', 'before'])
     expect(rc.engines.map((e) => e.state)).toEqual(['idle', 'idle'])
+  })
+
+  it('a client killed mid-gather of 400 MB (its shares relayed as they arrive) leaves the cluster serving', async () => {
+    freshHome()
+    const { rc: own } = await startLocal(2, { profile: 'gather' })
+    await own.view().scatter('x', new Float64Array(50_000_000).fill(1))
+    const { child, line } = await clientProcess(`
+      const rc = await connect({ profile: 'gather' })
+      rc.view().gather('x')
+      setTimeout(() => console.log('gathering'), 50)
+    `)
+    expect(line).toBe('gathering')
+    child.kill('SIGKILL')
+    await new Promise((r) => child.once('exit', r))
+    const rc = await connectClient('gather')
+    const back = (await rc.view().gather('x')) as Float64Array
+    expect(back.length).toBe(50_000_000)
+    expect(back[0] + back[24_999_999] + back[49_999_999]).toBe(3)
+    expect(rc.engines.map((e) => e.state)).toEqual(['idle', 'idle'])
+  })
+
+  it('an engine killed halfway through sending a large result: its task fails with EngineError, the other results arrive whole', async () => {
+    freshHome()
+    await startLocal(2, { profile: 'midframe' })
+    const rc = await connectClient('midframe')
+    // The result (64 MB) is written at the end of the tick; the kill comes right after, long before
+    // the socket has taken it all: the controller is relaying a frame that never ends.
+    const cut = rc.view(0).apply(() => {
+      setImmediate(() => process.kill(process.pid, 'SIGKILL'))
+      return new Float64Array(8_000_000).fill(2)
+    })
+    const other = rc.view(1).apply(() => new Float64Array(300_000).fill(3))
+    const err = await cut.then(() => null, (e: unknown) => e)
+    expect(err).toBeInstanceOf(EngineError)
+    const value = (await other) as Float64Array
+    expect(value.length).toBe(300_000)
+    expect(value.every((v) => v === 3)).toBe(true)
+    expect(await rc.view(1).apply(() => 'still here')).toBe('still here')
+    expect(((await rc.view(1).apply(() => new Float64Array(200_000).fill(4))) as Float64Array)[199_999]).toBe(4)
   })
 
   it('closes a connection that sends garbage, and keeps serving', async () => {

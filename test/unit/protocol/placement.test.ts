@@ -102,6 +102,32 @@ describe('placement of large results', () => {
     }
   })
 
+  it('places the results a reader is told it may (a connected client’s own), and only those', () => {
+    const mine = 2 ** 33 + 1
+    const other = 2 ** 32 + 1
+    const dest = new Uint8Array(big.byteLength)
+    let otherAsked = false
+    placeResult(mine, (_e, _m, sections) => [dest.subarray(0, sections[0].byteLength)])
+    placeResult(other, (_e, _m, sections) => {
+      otherAsked = true
+      return [new Uint8Array(sections[0].byteLength)]
+    })
+    try {
+      const got: ResultMessage[] = []
+      const reader = new FrameReader({ placeable: (id) => Math.floor(id / 2 ** 32) === 2, onFrame: (frame) => got.push(decodeFrame<ResultMessage>(frame).message) })
+      const stream = concat([...encodeFrame(0, result(other, big)), ...encodeFrame(0, result(mine, big))])
+      for (let at = 0; at < stream.byteLength; at += 65536) reader.push(stream.subarray(at, at + 65536))
+      expect(otherAsked).toBe(false)
+      const [first, second] = got.map((m) => m.value as Float64Array)
+      expect(first.buffer).not.toBe(dest.buffer)
+      expect(second.buffer).toBe(dest.buffer)
+      expect(same(first, big) && same(second, big)).toBe(true)
+    } finally {
+      unplaceResult(mine)
+      unplaceResult(other)
+    }
+  })
+
   it('keeps other values of a placed frame, several raw sections, and their kinds', () => {
     const ints = new Int32Array(PLACEMENT_MIN_BYTES / 4 + 1).map((_, i) => -i)
     const bytes = new Uint8Array(999).map((_, i) => i % 251)

@@ -146,6 +146,36 @@ describe('the client protocol', () => {
     expect(await good.view(0).apply(() => 'fine')).toBe('fine')
   })
 
+  it('closes a connection whose submit uses bare task ids wrongly (no method, or ids not its own), and keeps serving', async () => {
+    const { path, key, server } = await controllerWithEngines(1)
+    const good = new Client(await open(path, key))
+    cleanups.push(() => good.close())
+    const submits = [
+      (no: number) => ({ type: 'submit', tasks: [no * 2 ** 32 + 1] }),
+      (no: number) => ({ type: 'submit', tasks: [(no + 1) * 2 ** 32 + 1], method: 'apply' }),
+    ]
+    for (const submit of submits) {
+      const socket = connectSocket(path)
+      const closed = new Promise<void>((r) => socket.once('close', () => r()))
+      const t = new StreamTransport(socket, socket)
+      const mine = newNonce()
+      t.setHandlers({
+        onFrame: (frame) => {
+          const { message } = decodeFrame<{ type: string; nonce: Uint8Array; clientNo: number }>(frame)
+          if (message.type === 'challenge') t.send(encodeFrame(AGENT, { type: 'auth', version: CLIENT_PROTOCOL_VERSION, nonce: mine, mac: proof(key, 'client', message.nonce, mine) } as never))
+          if (message.type === 'welcome') {
+            t.send(encodeFrame(AGENT, submit(message.clientNo) as never))
+            t.send(encodeFrame(0, { type: 'task', id: 1, op: 'apply', fn: '() => 1', args: [] } as never))
+          }
+        },
+        onClose: () => undefined,
+      })
+      await closed
+      expect(server.clients).toBe(1)
+    }
+    expect(await good.loadBalancedView().map((x: number) => x * 2, [1, 2, 3])).toEqual([2, 4, 6])
+  })
+
   it('says so when nothing listens', async () => {
     await expect(open(join(tmpdir(), 'no-such-dir-cd', 'x.sock'), newKey())).rejects.toThrow(/nothing is listening.*ENOENT/)
   })
