@@ -1,6 +1,5 @@
 import { FRAME_HEADER_BYTES as HEADER, MAX_FRAME_BYTES, PLACEMENT_MIN_BYTES, frameRawStart, placeFrame, placementWanted, type FramePlacement } from './codec'
 import { AGENT } from './messages'
-import { freshReadChunk } from './socketReads'
 
 /** Receives the bytes of one frame as they arrive, for relays that forward without reassembling. */
 export type FrameSink = (bytes: Uint8Array) => void
@@ -56,17 +55,16 @@ export class FrameReader {
   /**
    * Where the next bytes of the stream may be read to, for sockets that read into buffers they
    * are given (see socketReads.ts): the rest of the large frame (or placed section) being
-   * received, which `push` then finds in place and does not copy; else a fresh chunk (never
-   * reused: frames and typed arrays may be views onto it).
+   * received, which `push` then finds in place and does not copy; else null: read anywhere.
    */
-  readBuffer(): Uint8Array {
+  readBuffer(): Uint8Array | null {
     const current = this.current
     if (current && !current.sink && !current.head && current.size - current.filled >= READ_INTO_MIN) {
       if (!current.targets) return current.frame!.subarray(current.filled, current.size)
       const target = current.targets.find((t) => t.at <= current.filled && current.filled < t.at + t.bytes.byteLength)
       if (target && target.at + target.bytes.byteLength - current.filled >= READ_INTO_MIN) return target.bytes.subarray(current.filled - target.at)
     }
-    return freshReadChunk()
+    return null
   }
 
   push(chunk: Uint8Array): void {
