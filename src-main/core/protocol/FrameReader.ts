@@ -115,7 +115,7 @@ export class FrameReader {
     let frame: Uint8Array | null = null
     if (sink) sink(piece)
     else {
-      frame = new Uint8Array(size)
+      frame = frameMemory(size)
       frame.set(piece)
     }
     this.current = { size, filled: take, frame, sink, head: null, targets: null }
@@ -151,7 +151,7 @@ export class FrameReader {
       current.frame = placement.head
       current.targets = placement.targets
     } else {
-      current.frame = new Uint8Array(current.size)
+      current.frame = frameMemory(current.size)
       current.frame.set(head)
     }
   }
@@ -161,6 +161,15 @@ export class FrameReader {
     this.current = null
     if (frame) this.handlers.onFrame(frame)
   }
+}
+
+/**
+ * Memory for a frame being reassembled, not zeroed: every byte of it is written before the frame
+ * is handed on. Zeroing reused memory (an engine's malloc keeps it, see mallocTunables.ts) costs
+ * 4-8 ms per 40 MB; fresh memory is zero anyway.
+ */
+function frameMemory(size: number): Uint8Array {
+  return Buffer.allocUnsafeSlow(size)
 }
 
 /** Copies the bytes at frame position `at` into the targets they fall in (padding falls in none). */
