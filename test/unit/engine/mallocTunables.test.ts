@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { withEngineMalloc } from '../../../src-main/engine/mallocTunables'
 
-const TRIM = `glibc.malloc.trim_threshold=${256 * 2 ** 20}`
+const TRIM = `glibc.malloc.trim_threshold=${128 * 2 ** 20}`
 
 describe('withEngineMalloc', () => {
   it('adds huge pages, heap-only large blocks and a kept heap top on Linux', () => {
