@@ -5,7 +5,7 @@
 import { pathToFileURL } from 'node:url'
 import { connect, runPi } from '../dist/index.js'
 import { SIZES } from './options.mjs'
-import { timed } from './stats.mjs'
+import { median, timed } from './stats.mjs'
 
 /**
  * The figures of one client (in-process or connected), each measured once after a warm-up:
@@ -27,12 +27,20 @@ export async function clientFigures(client, sizes = SIZES.full) {
 
   const big = new Float64Array(sizes.scatterLength).map((_, i) => i)
   await dv.scatter('a', big)
-  const scatterMs = await timed(() => dv.scatter('a', big))
-  let gathered
-  const gatherMs = await timed(async () => {
-    gathered = await dv.gather('a')
-  })
-  if (gathered.length !== big.length || gathered[big.length - 1] !== big[big.length - 1]) throw new Error('gather returned other data than was scattered')
+  // --data-runs: the median of that many (the first ones allocate on the engines, later ones reuse).
+  const scatters = []
+  for (let i = 0; i < (sizes.dataRuns ?? 1); i++) scatters.push(await timed(() => dv.scatter('a', big)))
+  const gathers = []
+  for (let i = 0; i < (sizes.dataRuns ?? 1); i++) {
+    let gathered
+    gathers.push(await timed(async () => {
+      gathered = await dv.gather('a')
+    }))
+    if (gathered.length !== big.length || gathered[big.length - 1] !== big[big.length - 1]) throw new Error('gather returned other data than was scattered')
+    gathered = null
+  }
+  const scatterMs = median(scatters)
+  const gatherMs = median(gathers)
   await dv.execute('a = null')
 
   const pi = {}

@@ -1,8 +1,10 @@
 // The command line of `npm run bench` (bench/run.mjs), and the sizes each mode measures with.
 
-const USAGE = `usage: npm run bench -- [--runs N] [--json] [--quick] [--no-python]
+const USAGE = `usage: npm run bench -- [--runs N] [--data-runs N] [--json] [--quick] [--no-python]
   --runs N      repetitions of every figure (default 5, with --quick 2); each figure is shown as
                 min / median / max over them
+  --data-runs N scatters and gathers per repetition, each repetition's figure their median
+                (default 1: the first scatter after a warm-up, then one gather)
   --json        print one JSON object instead of the table
   --quick       smaller sizes and fewer runs: a smoke check, not a measurement
   --no-python   leave out ipyparallel and multiprocessing (bench/ipyparallel_bench.py)
@@ -41,23 +43,26 @@ export class UsageError extends Error {
 
 /** Parses argv (without node and the script). Throws UsageError on anything it does not know. */
 export function parseOptions(argv) {
-  const options = { runs: undefined, json: false, quick: false, python: true, help: false }
+  const options = { runs: undefined, dataRuns: 1, json: false, quick: false, python: true, help: false }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--json') options.json = true
     else if (arg === '--quick') options.quick = true
     else if (arg === '--no-python') options.python = false
     else if (arg === '--help' || arg === '-h') options.help = true
-    else if (arg === '--runs' || arg.startsWith('--runs=')) {
-      const value = arg === '--runs' ? argv[++i] : arg.slice('--runs='.length)
-      const runs = Number(value)
-      if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a whole number ≥ 1, got ${value}`)
-      options.runs = runs
-    } else throw new UsageError(`unknown option ${arg}`)
+    else if (arg === '--runs' || arg.startsWith('--runs=')) options.runs = wholeNumber('--runs', arg === '--runs' ? argv[++i] : arg.slice('--runs='.length))
+    else if (arg === '--data-runs' || arg.startsWith('--data-runs=')) options.dataRuns = wholeNumber('--data-runs', arg === '--data-runs' ? argv[++i] : arg.slice('--data-runs='.length))
+    else throw new UsageError(`unknown option ${arg}`)
   }
   options.runs ??= options.quick ? 2 : 5
-  options.sizes = options.quick ? SIZES.quick : SIZES.full
+  options.sizes = { ...(options.quick ? SIZES.quick : SIZES.full), dataRuns: options.dataRuns }
   return options
+}
+
+function wholeNumber(name, value) {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number ≥ 1, got ${value}`)
+  return n
 }
 
 export { USAGE }

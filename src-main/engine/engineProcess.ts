@@ -7,6 +7,7 @@ import type { Socket } from 'node:net'
 import { DIRECT_ENV } from '../core/protocol/directChannel'
 import { FrameReader } from '../core/protocol/FrameReader'
 import { LIVENESS_ENV, LIVENESS_FD } from './liveness'
+import { withEngineMalloc } from './mallocTunables'
 import type { Lane, OutputMux } from './outputMux'
 
 const TAIL_CHARS = 4096
@@ -16,18 +17,6 @@ const FATAL_LINE = /^(?:FATAL ERROR: |#\s*Fatal (?:JavaScript|process) )[^\n]*(?
 export const INPUT_HIGH_WATER = 8 << 20
 /** After the process exited, how long to wait for its pipes to deliver their last bytes. */
 const EXIT_GRACE_MS = 200
-
-/**
- * Asks glibc's malloc for transparent huge pages in the engine (ignored elsewhere, and where the
- * user's GLIBC_TUNABLES already decides). What an engine receives (a scatter's share, a pushed
- * array) lands in fresh memory, and faulting that in 4 KiB pages cost more than the transfer itself:
- * 40 MB took 23-44 ms to fill fresh, 5-11 ms with huge pages (2-core VM, 2026-12-02).
- */
-function withHugePages(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const tunables = env.GLIBC_TUNABLES
-  if (process.platform !== 'linux' || tunables?.includes('glibc.malloc.hugetlb')) return env
-  return { ...env, GLIBC_TUNABLES: tunables ? `${tunables}:glibc.malloc.hugetlb=1` : 'glibc.malloc.hugetlb=1' }
-}
 
 export interface EngineSpawnOptions {
   /** Global engine id (the controller's). */
@@ -88,7 +77,7 @@ export class EngineProcess {
     const heap = options.maxHeapMB ? [`--max-old-space-size=${options.maxHeapMB}`] : []
     this.child = spawn(process.execPath, [...heap, options.bundlePath, '--engine', String(options.id)], {
       cwd: options.cwd,
-      env: withHugePages({ ...process.env, ...options.env, ...(options.direct ? { [DIRECT_ENV]: options.direct } : {}), [LIVENESS_ENV]: String(LIVENESS_FD) }),
+      env: withEngineMalloc({ ...process.env, ...options.env, ...(options.direct ? { [DIRECT_ENV]: options.direct } : {}), [LIVENESS_ENV]: String(LIVENESS_FD) }),
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     })
     this.socket = this.child.stdio[3] as Socket

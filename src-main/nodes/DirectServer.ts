@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { decodeFrame, frameSize } from '../core/protocol/codec'
 import { formatDirectAddress, type DirectAddress } from '../core/protocol/directChannel'
 import { isDirectHello } from '../core/protocol/guards'
+import { adoptReads, readsInto } from '../core/protocol/socketReads'
 import { StreamTransport, type Transport } from '../core/protocol/transport'
 
 /** A hello is a few dozen bytes; a longer first frame is not an engine of ours. */
@@ -48,8 +49,9 @@ export class DirectServer {
     const token = randomBytes(24).toString('hex')
     const dir = process.platform === 'win32' ? null : mkdtempSync(join(os.tmpdir(), 'clusterdesk-'))
     const path = dir ? join(dir, 's') : `\\\\.\\pipe\\clusterdesk-${randomBytes(12).toString('hex')}`
-    // mkdtemp makes the directory 0700: only this user can reach the socket.
-    const server = net.createServer()
+    // mkdtemp makes the directory 0700: only this user can reach the socket. Paused: accept()
+    // takes each connection over with reads straight into frames (see socketReads.ts).
+    const server = net.createServer({ pauseOnConnect: true })
     return new Promise((resolve, reject) => {
       server.once('error', (err) => {
         if (dir) rmSync(dir, { recursive: true, force: true })
@@ -96,8 +98,10 @@ export class DirectServer {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true })
   }
 
-  private accept(socket: net.Socket): void {
-    if (this.closed) return void socket.destroy()
+  private accept(accepted: net.Socket): void {
+    if (this.closed) return void accepted.destroy()
+    let transport: StreamTransport | null = null
+    const socket = adoptReads(accepted, readsInto(() => transport, () => socket, { copyBetween: true }))
     this.greeting.add(socket)
     if (!this.referenced) socket.unref()
     const chunks: Buffer[] = []
@@ -128,7 +132,8 @@ export class DirectServer {
       clearTimeout(timer)
       // Copy the hello's rest: the transport may keep views onto it after `all` is gone.
       // Coalesced (a tick's tasks for the engine in one write): NodeConnection ends it only by close().
-      this.handOn(engine, new StreamTransport(socket, socket, [Buffer.from(all.subarray(size))], { coalesce: true }))
+      transport = new StreamTransport(socket, socket, [Buffer.from(all.subarray(size))], { coalesce: true })
+      this.handOn(engine, transport)
     }
     socket.on('data', onData)
   }

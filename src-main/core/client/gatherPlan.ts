@@ -5,7 +5,9 @@
  * again to be joined: every byte is written once, into memory that is touched once.
  *
  * The shares' sizes are known only as each arrives, so slots are as large as the first share plus
- * one element (block partitions differ by at most one); joining closes the gaps in place. Any
+ * one element (block partitions differ by at most one); joining closes the gaps in place. When the
+ * first share to arrive is the first one, no later share is larger (block partitions give the
+ * extra elements to the first engines): slots are its size, and equal shares need no moving. Any
  * share that does not fit (another kind, larger, a list, small enough to arrive inline) leaves the
  * gather to concatParts, as before.
  */
@@ -64,7 +66,7 @@ export class GatherPlan {
     if (sections.length !== 1 || result.status !== 'ok' || result.value !== section) return null
     if (this.buffer === null) {
       this.kind = section.kind
-      this.slot = section.byteLength + section.kind.BYTES_PER_ELEMENT
+      this.slot = section.byteLength + (i === 0 ? 0 : section.kind.BYTES_PER_ELEMENT)
       this.buffer = new ArrayBuffer(this.slot * this.tasks.length)
     }
     if (section.kind !== this.kind || section.byteLength > this.slot) return null

@@ -1,5 +1,4 @@
 import { FrameReader, type FrameRelay, type FrameSink } from './FrameReader'
-import { freshReadChunk } from './socketReads'
 import { WriteBatch } from './WriteBatch'
 
 /**
@@ -119,8 +118,8 @@ export class StreamTransport implements Transport {
   }
 
   /** Where the next bytes of `input` may be read to (see socketReads.ts and FrameReader.readBuffer). */
-  readBuffer(): Uint8Array {
-    return this.reader ? this.reader.readBuffer() : freshReadChunk()
+  readBuffer(): Uint8Array | null {
+    return this.reader ? this.reader.readBuffer() : null
   }
 
   ref(): void {
