@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util'
 import { runAgent } from './agent'
 import { runEngine } from './engine'
+import { restoreUserTunables } from './mallocTunables'
 
 // Engines run this very file; `__filename` is the bundle's path in the CommonJS bundle.
 const bundlePath = typeof __filename === 'string' ? __filename : process.argv[1]
@@ -39,9 +40,11 @@ if ((engine !== undefined && !(Number.isInteger(engine) && engine >= 0)) || (hea
   process.exit(2)
 }
 
-if (engine !== undefined) runEngine(engine, bundlePath)
 // The batch modes load lazily: engines and ordinary agents, which start often, never evaluate them.
-else if (values.submit) void import('./batch/submitAgent').then((m) => m.runSubmitAgent({ bundlePath, heartbeatTimeout }))
+if (engine !== undefined) {
+  restoreUserTunables()
+  runEngine(engine, bundlePath)
+} else if (values.submit) void import('./batch/submitAgent').then((m) => m.runSubmitAgent({ bundlePath, heartbeatTimeout }))
 else if (values.join !== undefined) {
   if (!values['key-file']) {
     process.stderr.write('clusterdesk agent: --join needs --key-file <file> (the key is never given on the command line)\n')

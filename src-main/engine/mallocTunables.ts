@@ -20,12 +20,30 @@ export const ENGINE_MALLOC_TUNABLES: ReadonlyArray<readonly [name: string, value
   ['glibc.malloc.trim_threshold', String(128 * 2 ** 20)],
 ]
 
-/** `env` with ENGINE_MALLOC_TUNABLES added to its GLIBC_TUNABLES (on Linux; elsewhere `env`). */
+/** Where an engine finds the GLIBC_TUNABLES its user had ('' for none), to give them back. */
+export const USER_TUNABLES_ENV = 'CLUSTERDESK_USER_GLIBC_TUNABLES'
+
+/**
+ * `env` with ENGINE_MALLOC_TUNABLES added to its GLIBC_TUNABLES (on Linux; elsewhere `env`), and
+ * the user's own value kept aside for restoreUserTunables.
+ */
 export function withEngineMalloc(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): NodeJS.ProcessEnv {
   if (platform !== 'linux') return env
   const own = env.GLIBC_TUNABLES ?? ''
   const named = new Set(own.split(':').map((entry) => entry.split('=')[0]))
   const added = ENGINE_MALLOC_TUNABLES.filter(([name]) => !named.has(name)).map(([name, value]) => `${name}=${value}`)
   if (added.length === 0) return env
-  return { ...env, GLIBC_TUNABLES: [own, ...added].filter(Boolean).join(':') }
+  return { ...env, GLIBC_TUNABLES: [own, ...added].filter(Boolean).join(':'), [USER_TUNABLES_ENV]: own }
+}
+
+/**
+ * Gives an engine's environment back the user's GLIBC_TUNABLES once glibc has read them (as the
+ * process started), so that user code sees, and the processes it starts inherit, the user's own.
+ */
+export function restoreUserTunables(env: NodeJS.ProcessEnv = process.env): void {
+  const own = env[USER_TUNABLES_ENV]
+  if (own === undefined) return
+  if (own === '') delete env.GLIBC_TUNABLES
+  else env.GLIBC_TUNABLES = own
+  delete env[USER_TUNABLES_ENV]
 }

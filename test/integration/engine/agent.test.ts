@@ -73,6 +73,18 @@ describe('engines', () => {
     expect(await agent.value(1, { op: 'pull', names: 'envSeen' })).toBe('set')
   })
 
+  it.runIf(process.platform === 'linux')("starts with the engines' malloc tunables, yet user code sees the user's own GLIBC_TUNABLES", async () => {
+    // /proc/self/environ is the environment the engine started with (glibc keeps there only the
+    // tunables children may inherit); process.env is what user code sees.
+    const code = "globalThis.tunables = [require('fs').readFileSync('/proc/self/environ', 'latin1').split('\\0').filter((e) => e.includes('GLIBC_TUNABLES')), process.env.GLIBC_TUNABLES ?? null, process.env.CLUSTERDESK_USER_GLIBC_TUNABLES ?? null]"
+    await agent.value(0, { op: 'execute', code })
+    const [atStart, seen, marker] = (await agent.value(0, { op: 'pull', names: 'tunables' })) as [string[], string | null, string | null]
+    expect(atStart).toContain(`CLUSTERDESK_USER_GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? ''}`)
+    expect(atStart.find((e) => e.startsWith('GLIBC_TUNABLES='))).toContain('glibc.malloc.hugetlb=')
+    expect(seen).toBe(process.env.GLIBC_TUNABLES ?? null)
+    expect(marker).toBeNull()
+  })
+
   it('offers the usual Node globals in the namespace', async () => {
     const names = [
       'require', 'module', 'exports', 'process', 'Buffer', 'console', 'setTimeout', 'setInterval', 'setImmediate',
