@@ -3,6 +3,12 @@
  * holds a few tasks at once (pipelining), fewer when tasks are long so that the last ones are not
  * stuck behind a slow engine, more when they are tiny so the engine never waits for the next one.
  *
+ * Tasks go to as many engines as the controller can keep busy, not always to all of them: an
+ * engine runs a tiny task far faster than the controller hands one out, so spreading tiny tasks
+ * over hundreds of engines only wakes hundreds of processes (each warming up its own JIT) for a
+ * few tasks each. The engines used are the first `steadyTaskMs / CONTROLLER_TASK_MS` (at least
+ * MIN_ENGINES) of those allowed, in id order; long tasks use every engine.
+ *
  * Tasks with the same constraints (allowed targets, excluded engines) share one FIFO, so a
  * dispatch costs O(groups × log engines) (see EngineHeap), not O(queue length), however many tasks wait.
  */
@@ -13,6 +19,10 @@ import type { Task } from './Task'
 /** Aim to keep about this much work queued on each engine. */
 const TARGET_QUEUED_MS = 4
 const MAX_IN_FLIGHT = 64
+/** About what the controller spends handing out one task and taking its result. */
+const CONTROLLER_TASK_MS = 0.01
+/** Engines used however tiny the tasks (two, as pipelining needs to overlap them). */
+const MIN_ENGINES = 2
 const NONE: ReadonlySet<number> = new Set()
 
 export interface EnginePool {
@@ -60,6 +70,9 @@ interface Group {
   allowed: Set<number> | null
   excluded: Set<number>
   fifo: Fifo<Task>
+  /** The live engines it may use, computed from `usableOf` (the pool's list, kept until an engine comes or goes). */
+  usable: readonly EngineHandle[]
+  usableOf: readonly EngineHandle[] | null
 }
 
 export class LoadBalancer {
@@ -70,6 +83,11 @@ export class LoadBalancer {
   private count = 0
   /** Exponentially weighted mean task duration (ms), by which the in-flight limit adapts. */
   private meanTaskMs = 10
+  /**
+   * The same, averaged over many more tasks, for how many engines to use: a tiny task reports 1 ms
+   * now and then (the engine's clock ticks, or it is preempted), which should not wake every engine.
+   */
+  private steadyTaskMs = 10
   private readonly timers = new Map<Task, NodeJS.Timeout>()
 
   constructor(
@@ -92,7 +110,7 @@ export class LoadBalancer {
         : `${task.allowed ? task.allowed.join(',') : '*'}|${[...excluded].sort((a, b) => a - b).join(',')}`
     let group = this.groups.get(key)
     if (!group) {
-      group = { allowed: task.allowed ? new Set(task.allowed) : null, excluded: new Set(excluded), fifo: new Fifo() }
+      group = { allowed: task.allowed ? new Set(task.allowed) : null, excluded: new Set(excluded), fifo: new Fifo(), usable: [], usableOf: null }
       this.groups.set(key, group)
     }
     group.fifo.push(task)
@@ -130,7 +148,9 @@ export class LoadBalancer {
 
   /** A balanced task finished on an engine: learn its duration and refill. */
   taskFinished(durationMs: number): void {
-    this.meanTaskMs = this.meanTaskMs * 0.8 + Math.max(durationMs, 0.01) * 0.2
+    const ms = Math.max(durationMs, 0.01)
+    this.meanTaskMs = this.meanTaskMs * 0.8 + ms * 0.2
+    this.steadyTaskMs = this.steadyTaskMs * 0.98 + ms * 0.02
     this.schedulePump()
   }
 
@@ -156,9 +176,10 @@ export class LoadBalancer {
     if (this.count === 0) return
     const engines = this.pool.liveEngines()
     const limit = Math.min(MAX_IN_FLIGHT, Math.max(1, Math.ceil(TARGET_QUEUED_MS / this.meanTaskMs)))
+    const spread = Math.max(MIN_ENGINES, Math.ceil(this.steadyTaskMs / CONTROLLER_TASK_MS))
     const candidates = new Map<Group, EngineHeap>()
     for (const [key, group] of this.groups) {
-      const usable = group.allowed || group.excluded.size ? engines.filter((e) => (!group.allowed || group.allowed.has(e.id)) && !group.excluded.has(e.id)) : engines
+      const usable = usableEngines(group, engines)
       if (usable.length === 0) {
         this.groups.delete(key)
         for (const task of group.fifo.drain()) {
@@ -166,7 +187,7 @@ export class LoadBalancer {
           this.clearTimer(task)
           this.unrunnable(task)
         }
-      } else if (group.fifo.size > 0) candidates.set(group, new EngineHeap(usable, limit))
+      } else if (group.fifo.size > 0) candidates.set(group, new EngineHeap(usable, limit, spread))
       else this.groups.delete(key)
     }
     for (;;) {
@@ -206,4 +227,14 @@ export class LoadBalancer {
       this.timers.delete(task)
     }
   }
+}
+
+/** The engines of `engines` that `group` may use (recomputed only when the pool's list changed). */
+function usableEngines(group: Group, engines: readonly EngineHandle[]): readonly EngineHandle[] {
+  if (!group.allowed && group.excluded.size === 0) return engines
+  if (group.usableOf !== engines) {
+    group.usable = engines.filter((e) => (!group.allowed || group.allowed.has(e.id)) && !group.excluded.has(e.id))
+    group.usableOf = engines
+  }
+  return group.usable
 }

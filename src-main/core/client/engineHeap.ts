@@ -15,15 +15,20 @@ interface Entry {
 export class EngineHeap {
   private readonly heap: Entry[]
 
-  /** Responsive engines of `engines` with room under `limit`. */
+  /** The first `count` responsive engines of `engines` (in their order), those with room under `limit`. */
   constructor(
     engines: readonly EngineHandle[],
     private readonly limit: number,
+    count = Infinity,
   ) {
     this.heap = []
+    let taken = 0
     for (const engine of engines) {
+      if (taken >= count) break
       // An engine that does not answer keeps its group alive (it may come back) but gets nothing.
-      if (engine.responsive && engine.inflight.size < limit) this.heap.push({ engine, load: engine.inflight.size })
+      if (!engine.responsive) continue
+      taken++
+      if (engine.inflight.size < limit) this.heap.push({ engine, load: engine.inflight.size })
     }
     for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i)
   }
