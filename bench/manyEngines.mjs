@@ -42,7 +42,13 @@ async function measure(count) {
     await Promise.all(Array.from({ length: 2000 }, () => lv.apply(() => 0)))
     const tasks = 20000
     const runs = []
-    for (let i = 0; i < 3; i++) runs.push(await timed(() => Promise.all(Array.from({ length: tasks }, () => lv.apply(() => 0)))))
+    const cpu = []
+    for (let i = 0; i < 3; i++) {
+      const before = process.cpuUsage()
+      runs.push(await timed(() => Promise.all(Array.from({ length: tasks }, () => lv.apply(() => 0)))))
+      const used = process.cpuUsage(before)
+      cpu.push((used.user + used.system) / tasks)
+    }
     const perS = Math.round(tasks / (median(runs) / 1000))
     // The same on two of the engines: what the others' mere presence costs, apart from spreading.
     const two = rc.loadBalancedView([0, 1])
@@ -60,7 +66,7 @@ async function measure(count) {
       for (let i = 0; i < reads; i++) if (rc.engines.length !== count) throw new Error('engines missing')
     })
     const stopMs = await timed(() => cluster.stop())
-    return { startMs, perS, twoPerS, mapPerS: Math.round(items.length / (mapMs / 1000)), idsUs: (idsMs / reads) * 1000, enginesUs: (enginesMs / reads) * 1000, stopMs }
+    return { startMs, perS, cpuUs: median(cpu), twoPerS, mapPerS: Math.round(items.length / (mapMs / 1000)), idsUs: (idsMs / reads) * 1000, enginesUs: (enginesMs / reads) * 1000, stopMs }
   } finally {
     await cluster.stop()
   }
@@ -71,6 +77,7 @@ const b = await measure(many)
 for (const [n, r] of [[few, a], [many, b]]) {
   record(`start ${n} local engines`, Math.round(r.startMs), 'ms')
   record(`lb apply throughput, ${n} engines (median of 3)`, r.perS, 'tasks/s')
+  record(`lb apply, this process's CPU per task, ${n} engines`, round(r.cpuUs, 1), 'µs', '(median of 3)')
   if (n !== 2) record(`lb apply throughput, ${n} engines, view on 2`, r.twoPerS, 'tasks/s')
   record(`lb map 50,000 one-item tasks, ${n} engines`, r.mapPerS, 'tasks/s')
   record(`rc.ids with ${n} engines`, round(r.idsUs, 1), 'µs')
