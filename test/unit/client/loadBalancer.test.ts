@@ -85,6 +85,19 @@ describe('LoadBalancer', () => {
     expect(s.loads().every((n) => n === 1)).toBe(true)
   })
 
+  it('does not wake every engine for one tiny task that reported a long time', () => {
+    const s = setup(256)
+    learnTiny(s)
+    s.submit(1)
+    s.lb.pump()
+    // Preempted, say: it took 50 ms.
+    s.finishAll(50)
+    s.submit(1000)
+    s.lb.pump()
+    const used = s.loads().flatMap((n, id) => (n > 0 ? [id] : []))
+    expect(used).toEqual([0, 1, 2])
+  })
+
   it('keeps a view on a few engines to those, the first two of them in id order for tiny tasks', () => {
     const s = setup(256)
     learnTiny(s)
