@@ -7,7 +7,9 @@
  * engine runs a tiny task far faster than the controller hands one out, so spreading tiny tasks
  * over hundreds of engines only wakes hundreds of processes (each warming up its own JIT) for a
  * few tasks each. The engines used are the first `steadyTaskMs / CONTROLLER_TASK_MS` (at least
- * MIN_ENGINES) of those allowed, in id order; long tasks use every engine.
+ * MIN_ENGINES) of those allowed, in id order; long tasks use every engine. An engine whose first
+ * task in flight has been there over SLOW_HEAD_MS is busy with something long (a direct task, a
+ * slow one among tiny ones): it is passed over while another engine can take the tasks.
  *
  * Tasks with the same constraints (allowed targets, excluded engines) share one FIFO, so a
  * dispatch costs O(groups × log engines) (see EngineHeap), not O(queue length), however many tasks wait.
@@ -23,6 +25,8 @@ const MAX_IN_FLIGHT = 64
 const CONTROLLER_TASK_MS = 0.01
 /** Engines used however tiny the tasks (two, as pipelining needs to overlap them). */
 const MIN_ENGINES = 2
+/** A first task in flight this old: the engine is busy with something long (see EngineHeap). */
+const SLOW_HEAD_MS = 50
 const NONE: ReadonlySet<number> = new Set()
 
 export interface EnginePool {
@@ -91,6 +95,8 @@ export class LoadBalancer {
    */
   private steadyTaskMs = 10
   private readonly timers = new Map<Task, NodeJS.Timeout>()
+  /** When each balanced task in flight was sent (a direct one counts from its submission). */
+  private readonly sentAt = new WeakMap<Task, number>()
 
   constructor(
     private readonly pool: EnginePool,
@@ -179,6 +185,11 @@ export class LoadBalancer {
     const engines = this.pool.liveEngines()
     const limit = Math.min(MAX_IN_FLIGHT, Math.max(1, Math.ceil(TARGET_QUEUED_MS / this.meanTaskMs)))
     const spread = Math.max(MIN_ENGINES, Math.ceil(this.steadyTaskMs / CONTROLLER_TASK_MS))
+    const now = Date.now()
+    const slow = (engine: EngineHandle): boolean => {
+      const head = engine.inflight.values().next().value as Task | undefined
+      return head !== undefined && now - (this.sentAt.get(head) ?? head.meta.submitted.getTime()) > SLOW_HEAD_MS
+    }
     const candidates = new Map<Group, EngineHeap>()
     for (const [key, group] of this.groups) {
       const usable = usableEngines(group, engines)
@@ -189,7 +200,7 @@ export class LoadBalancer {
           this.clearTimer(task)
           this.unrunnable(task)
         }
-      } else if (group.fifo.size > 0) candidates.set(group, new EngineHeap(usable, limit, spread))
+      } else if (group.fifo.size > 0) candidates.set(group, new EngineHeap(usable, limit, spread, slow))
       else this.groups.delete(key)
     }
     for (;;) {
@@ -206,6 +217,7 @@ export class LoadBalancer {
       const task = pick.group.fifo.shift()!
       this.count--
       this.clearTimer(task)
+      this.sentAt.set(task, now)
       pick.engine.send(task)
       pick.heap.sent()
     }

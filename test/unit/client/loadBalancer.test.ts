@@ -3,7 +3,7 @@
  * sent: which engine each task goes to, how many engines tiny tasks wake, and what constraints
  * and failures do to that.
  */
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { EngineHandle, type EngineHost } from '../../../src-main/core/client/EngineHandle'
 import { LoadBalancer } from '../../../src-main/core/client/LoadBalancer'
 import { Task } from '../../../src-main/core/client/Task'
@@ -54,6 +54,8 @@ function learnTiny(s: ReturnType<typeof setup>): void {
   while (s.lb.queued > 0 || s.loads().some((n) => n > 0)) s.finishAll(0)
 }
 
+afterEach(() => vi.restoreAllMocks())
+
 describe('LoadBalancer', () => {
   it('spreads tasks of unknown length over every engine, the least loaded first', () => {
     const s = setup(256)
@@ -96,6 +98,21 @@ describe('LoadBalancer', () => {
     s.lb.pump()
     const used = s.loads().flatMap((n, id) => (n > 0 ? [id] : []))
     expect(used).toEqual([0, 1, 2])
+  })
+
+  it('passes over an engine busy with something long while others can take the tasks', () => {
+    const s = setup(8)
+    learnTiny(s)
+    s.engines[0].send(new Task(1e6, { op: 'execute', code: 'while (true) {}' }, 0))
+    const now = Date.now()
+    vi.spyOn(Date, 'now').mockReturnValue(now + 100)
+    s.submit(100)
+    s.lb.pump()
+    expect(s.loads()).toEqual([1, 50, 50, 0, 0, 0, 0, 0])
+    // Allowed nowhere else, its tasks still queue behind it.
+    s.submit(10, { allowed: [0] })
+    s.lb.pump()
+    expect(s.loads()[0]).toBe(11)
   })
 
   it('keeps a view on a few engines to those, the first two of them in id order for tiny tasks', () => {
