@@ -90,8 +90,8 @@ export class LoadBalancer {
   /**
    * The same, averaged over many more tasks, for how many engines to use: a tiny task reports 1 ms
    * now and then (the engine's clock ticks, or it is preempted), which should not wake every engine.
-   * So a task counts for at most 100 times the average: it takes a few long tasks in a row, not
-   * one, to spread tasks over many more engines.
+   * So a task counts for at most 10 times the average (it raises it by 18 % at most): it takes
+   * dozens of long tasks, not a few preempted ones, to spread tasks over many more engines.
    */
   private steadyTaskMs = 10
   private readonly timers = new Map<Task, NodeJS.Timeout>()
@@ -158,7 +158,7 @@ export class LoadBalancer {
   taskFinished(durationMs: number): void {
     const ms = Math.max(durationMs, 0.01)
     this.meanTaskMs = this.meanTaskMs * 0.8 + ms * 0.2
-    this.steadyTaskMs = this.steadyTaskMs * 0.98 + Math.min(ms, this.steadyTaskMs * 100) * 0.02
+    this.steadyTaskMs = this.steadyTaskMs * 0.98 + Math.min(ms, this.steadyTaskMs * 10) * 0.02
     this.schedulePump()
   }
 
