@@ -9,7 +9,10 @@
  * few tasks each. The engines used are the first `steadyTaskMs / CONTROLLER_TASK_MS` (at least
  * MIN_ENGINES) of those allowed, in id order; long tasks use every engine. An engine whose first
  * task in flight has been there over SLOW_HEAD_MS is busy with something long (a direct task, a
- * slow one among tiny ones): it is passed over while another engine can take the tasks.
+ * slow one among tiny ones): it is passed over while another engine can take the tasks, and the
+ * balanced tasks waiting behind that first one are taken back (aborted there, queued again here
+ * once the engine confirms) to run elsewhere: tasks that turn out long after tiny ones are not
+ * stuck, dozens deep, on the few engines the tiny ones used.
  *
  * Tasks with the same constraints (allowed targets, excluded engines) share one FIFO, so a
  * dispatch costs O(groups × log engines) (see EngineHeap), not O(queue length), however many tasks wait.
@@ -97,6 +100,13 @@ export class LoadBalancer {
   private readonly timers = new Map<Task, NodeJS.Timeout>()
   /** When each balanced task in flight was sent (a direct one counts from its submission). */
   private readonly sentAt = new WeakMap<Task, number>()
+  /** Tasks being taken back, and the engine asked to drop them. */
+  private readonly reclaiming = new WeakMap<Task, EngineHandle>()
+  /** Engines given more than one task: watched for a first task that takes long. */
+  private readonly deep = new Set<EngineHandle>()
+  private watchTimer: NodeJS.Timeout | null = null
+  /** How long the first task of an engine we took tasks back from had run (0: none since tasks were short). */
+  private slowSeenMs = 0
 
   constructor(
     private readonly pool: EnginePool,
@@ -111,6 +121,7 @@ export class LoadBalancer {
   }
 
   submit(task: Task): void {
+    this.reclaiming.delete(task)
     const excluded = task.excluded ?? NONE
     const key =
       task.allowed === null && excluded.size === 0
@@ -137,6 +148,8 @@ export class LoadBalancer {
 
   /** Removes queued tasks (for abort); returns those that were still here. */
   removeAll(tasks: Task[]): Task[] {
+    // Aborted by the user while being taken back: the engine's `aborted` answer ends them.
+    for (const task of tasks) this.reclaiming.delete(task)
     return tasks.filter((t) => t.state === 'queued' && this.remove(t))
   }
 
@@ -162,6 +175,19 @@ export class LoadBalancer {
     this.schedulePump()
   }
 
+  /**
+   * A balanced task's result: true if it is the engine's `aborted` answer for a task being taken
+   * back, which is then queued again here (the caller does not finish it).
+   */
+  reclaimed(task: Task, engine: EngineHandle, aborted: boolean): boolean {
+    const from = this.reclaiming.get(task)
+    if (from === undefined) return false
+    this.reclaiming.delete(task)
+    if (from !== engine || !aborted) return false
+    this.resubmit([task])
+    return true
+  }
+
   /** A direct task finished: its engine has room again (direct tasks count against the limit). */
   engineFreed(): void {
     if (this.count > 0) this.schedulePump()
@@ -181,11 +207,14 @@ export class LoadBalancer {
 
   /** Dispatches what fits, oldest first; fails tasks that can no longer run anywhere. */
   pump(): void {
-    if (this.count === 0) return
+    const now = Date.now()
+    if (this.deep.size > 0) this.takeBackFromSlow(now)
+    if (this.count === 0) return this.watch()
     const engines = this.pool.liveEngines()
     const limit = Math.min(MAX_IN_FLIGHT, Math.max(1, Math.ceil(TARGET_QUEUED_MS / this.meanTaskMs)))
-    const spread = Math.max(MIN_ENGINES, Math.ceil(this.steadyTaskMs / CONTROLLER_TASK_MS))
-    const now = Date.now()
+    // Tasks were taken back from a slow engine: while tasks look long (one per engine), use every engine.
+    if (limit > 1) this.slowSeenMs = 0
+    const spread = Math.max(MIN_ENGINES, Math.ceil(Math.max(this.steadyTaskMs, this.slowSeenMs) / CONTROLLER_TASK_MS))
     const slow = (engine: EngineHandle): boolean => {
       const head = engine.inflight.values().next().value as Task | undefined
       return head !== undefined && now - (this.sentAt.get(head) ?? head.meta.submitted.getTime()) > SLOW_HEAD_MS
@@ -213,14 +242,49 @@ export class LoadBalancer {
         const best = heap.peek()
         if (best) pick = { group, heap, engine: best, seq }
       }
-      if (!pick) return
+      if (!pick) return this.watch()
       const task = pick.group.fifo.shift()!
       this.count--
       this.clearTimer(task)
       this.sentAt.set(task, now)
       pick.engine.send(task)
+      if (pick.engine.inflight.size > 1) this.deep.add(pick.engine)
       pick.heap.sent()
     }
+  }
+
+  /**
+   * Takes back the balanced tasks waiting behind a first task that has been on its engine over
+   * SLOW_HEAD_MS, and learns from it that tasks are long now (until results say otherwise).
+   */
+  private takeBackFromSlow(now: number): void {
+    for (const engine of this.deep) {
+      if (engine.inflight.size <= 1 || !engine.responsive) {
+        this.deep.delete(engine)
+        continue
+      }
+      const head = engine.inflight.values().next().value as Task
+      const ranMs = now - (this.sentAt.get(head) ?? head.meta.submitted.getTime())
+      if (ranMs <= SLOW_HEAD_MS) continue
+      // Not those that could only come back here.
+      const back = [...engine.inflight.values()].filter((t) => t !== head && t.balanced && !this.reclaiming.has(t) && (t.allowed === null || t.allowed.length > 1))
+      this.deep.delete(engine)
+      if (back.length === 0) continue
+      for (const task of back) this.reclaiming.set(task, engine)
+      engine.abort(back.map((t) => t.id))
+      this.meanTaskMs = Math.max(this.meanTaskMs, ranMs)
+      this.slowSeenMs = Math.max(this.slowSeenMs, ranMs)
+    }
+  }
+
+  /** Pumps again once an engine given several tasks could have become slow, if no result comes first. */
+  private watch(): void {
+    if (this.deep.size === 0 || this.watchTimer) return
+    this.watchTimer = setTimeout(() => {
+      this.watchTimer = null
+      this.pump()
+    }, SLOW_HEAD_MS + 1)
+    this.watchTimer.unref()
   }
 
   private remove(task: Task): boolean {

@@ -115,6 +115,36 @@ describe('LoadBalancer', () => {
     expect(s.loads()[0]).toBe(11)
   })
 
+  it('takes back the tasks waiting behind a slow first task, and runs them one per engine', () => {
+    const s = setup(8)
+    learnTiny(s)
+    s.submit(100)
+    s.lb.pump()
+    expect(s.loads()).toEqual([50, 50, 0, 0, 0, 0, 0, 0])
+    const now = Date.now()
+    vi.spyOn(Date, 'now').mockReturnValue(now + 100)
+    // No result for 100 ms: the engines are asked to drop the 49 tasks behind each first one.
+    s.lb.pump()
+    const [first, ...waiting] = [...s.engines[0].inflight.values()]
+    // The first one ran: its result is an ordinary one.
+    expect(s.lb.reclaimed(first, s.engines[0], false)).toBe(false)
+    // One the user aborts meanwhile stays aborted.
+    s.lb.removeAll([waiting[0]])
+    let back = 0
+    for (const engine of s.engines.slice(0, 2)) {
+      for (const task of [...engine.inflight.values()].slice(1)) {
+        engine.result({ type: 'result', id: task.id, status: 'aborted', started: now, completed: now, stdout: '', stderr: '' })
+        if (s.lb.reclaimed(task, engine, true)) back++
+      }
+    }
+    expect(back).toBe(97)
+    expect(s.lb.queued).toBe(97)
+    s.lb.pump()
+    // Long now: one per engine, and none behind the slow ones.
+    expect(s.loads()).toEqual([1, 1, 1, 1, 1, 1, 1, 1])
+    expect(s.lb.queued).toBe(91)
+  })
+
   it('keeps a view on a few engines to those, the first two of them in id order for tiny tasks', () => {
     const s = setup(256)
     learnTiny(s)
