@@ -19,6 +19,7 @@
  */
 import type { EngineHandle } from './EngineHandle'
 import { EngineHeap } from './engineHeap'
+import { Fifo } from './fifo'
 import type { Task } from './Task'
 
 /** Aim to keep about this much work queued on each engine. */
@@ -35,42 +36,6 @@ const NONE: ReadonlySet<number> = new Set()
 export interface EnginePool {
   /** Live engines, in id order (unresponsive ones included: they may answer again). */
   liveEngines(): readonly EngineHandle[]
-}
-
-/** A FIFO with O(1) shift. */
-class Fifo<T> {
-  private items: T[] = []
-  private head = 0
-  get size(): number {
-    return this.items.length - this.head
-  }
-  push(item: T): void {
-    this.items.push(item)
-  }
-  peek(): T | undefined {
-    return this.items[this.head]
-  }
-  shift(): T | undefined {
-    const item = this.items[this.head]
-    this.items[this.head++] = undefined as T
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head)
-      this.head = 0
-    }
-    return item
-  }
-  remove(item: T): boolean {
-    const i = this.items.indexOf(item, this.head)
-    if (i < 0) return false
-    this.items.splice(i, 1)
-    return true
-  }
-  drain(): T[] {
-    const rest = this.items.slice(this.head)
-    this.items = []
-    this.head = 0
-    return rest
-  }
 }
 
 interface Group {
