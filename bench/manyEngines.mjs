@@ -42,13 +42,21 @@ async function measure(count) {
     await Promise.all(Array.from({ length: 2000 }, () => lv.apply(() => 0)))
     const tasks = 20000
     const runs = []
-    for (let i = 0; i < 3; i++) runs.push(await timed(() => Promise.all(Array.from({ length: tasks }, () => lv.apply(() => 0)))))
+    const cpu = []
+    for (let i = 0; i < 3; i++) {
+      const before = process.cpuUsage()
+      runs.push(await timed(() => Promise.all(Array.from({ length: tasks }, () => lv.apply(() => 0)))))
+      const used = process.cpuUsage(before)
+      cpu.push((used.user + used.system) / tasks)
+    }
     const perS = Math.round(tasks / (median(runs) / 1000))
     // The same on two of the engines: what the others' mere presence costs, apart from spreading.
     const two = rc.loadBalancedView([0, 1])
     const twoRuns = []
     for (let i = 0; i < 3; i++) twoRuns.push(await timed(() => Promise.all(Array.from({ length: tasks }, () => two.apply(() => 0)))))
     const twoPerS = Math.round(tasks / (median(twoRuns) / 1000))
+    // Tasks that wait 50 ms each, right after the tiny ones: ten per engine, ideally 0.5 s.
+    const slowMs = await timed(() => Promise.all(Array.from({ length: 10 * count }, () => lv.apply(async () => new Promise((r) => setTimeout(r, 50))))))
     const items = Array.from({ length: 50000 }, (_, i) => i)
     const mapMs = await timed(() => lv.map((x) => x, items, { chunkSize: 1 }))
     // The engine list, as a script or the GUI reads it.
@@ -60,7 +68,7 @@ async function measure(count) {
       for (let i = 0; i < reads; i++) if (rc.engines.length !== count) throw new Error('engines missing')
     })
     const stopMs = await timed(() => cluster.stop())
-    return { startMs, perS, twoPerS, mapPerS: Math.round(items.length / (mapMs / 1000)), idsUs: (idsMs / reads) * 1000, enginesUs: (enginesMs / reads) * 1000, stopMs }
+    return { startMs, perS, cpuUs: median(cpu), twoPerS, slowMs, mapPerS: Math.round(items.length / (mapMs / 1000)), idsUs: (idsMs / reads) * 1000, enginesUs: (enginesMs / reads) * 1000, stopMs }
   } finally {
     await cluster.stop()
   }
@@ -71,7 +79,9 @@ const b = await measure(many)
 for (const [n, r] of [[few, a], [many, b]]) {
   record(`start ${n} local engines`, Math.round(r.startMs), 'ms')
   record(`lb apply throughput, ${n} engines (median of 3)`, r.perS, 'tasks/s')
+  record(`lb apply, this process's CPU per task, ${n} engines`, round(r.cpuUs, 1), 'µs', '(median of 3)')
   if (n !== 2) record(`lb apply throughput, ${n} engines, view on 2`, r.twoPerS, 'tasks/s')
+  record(`lb apply, ${10 * n} 50 ms tasks after tiny ones, ${n} engines`, Math.round(r.slowMs), 'ms', '(ideal 500 ms)')
   record(`lb map 50,000 one-item tasks, ${n} engines`, r.mapPerS, 'tasks/s')
   record(`rc.ids with ${n} engines`, round(r.idsUs, 1), 'µs')
   record(`rc.engines with ${n} engines`, round(r.enginesUs, 1), 'µs')

@@ -15,17 +15,36 @@ interface Entry {
 export class EngineHeap {
   private readonly heap: Entry[]
 
-  /** Responsive engines of `engines` with room under `limit`. */
+  /**
+   * The first `count` responsive engines of `engines` (in their order) that are not `slow`, those
+   * with room under `limit`; the slow ones only if every responsive engine is slow.
+   */
   constructor(
     engines: readonly EngineHandle[],
     private readonly limit: number,
+    count = Infinity,
+    slow: (engine: EngineHandle) => boolean = () => false,
   ) {
     this.heap = []
+    let taken = 0
+    let passed: EngineHandle[] | null = null
     for (const engine of engines) {
+      if (taken >= count) break
       // An engine that does not answer keeps its group alive (it may come back) but gets nothing.
-      if (engine.responsive && engine.inflight.size < limit) this.heap.push({ engine, load: engine.inflight.size })
+      if (!engine.responsive) continue
+      if (slow(engine)) {
+        ;(passed ??= []).push(engine)
+        continue
+      }
+      taken++
+      this.add(engine)
     }
+    if (taken === 0 && passed) for (const engine of passed) this.add(engine)
     for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i)
+  }
+
+  private add(engine: EngineHandle): void {
+    if (engine.inflight.size < this.limit) this.heap.push({ engine, load: engine.inflight.size })
   }
 
   /** The least loaded engine with room, or null. */

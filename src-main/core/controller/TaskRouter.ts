@@ -40,6 +40,7 @@ export class TaskRouter {
     const outcome = handle.result(msg)
     if (!outcome) return
     const { task, error } = outcome
+    if (task.balanced && this.balancer.reclaimed(task, handle, msg.status === 'aborted')) return
     if (taskClient(task.id) !== 0) task.resultFrame = frame
     if (task.balanced) {
       this.balancer.taskFinished(msg.completed - msg.started)
