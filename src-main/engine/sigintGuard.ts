@@ -13,7 +13,8 @@
  * nests two watchdogs so that one stays active while it re-arms the other.
  * Spinning after an await: code that loops after an `await` runs outside any interruptible
  * script, so the SIGINT goes to the worker, whose message the busy main thread never reads. The
- * main thread therefore ticks a shared counter; when an async task is being awaited and the
+ * main thread therefore ticks a shared counter while an async task is being awaited (only then,
+ * so that idle engines never wake: 256 of them ticking took a quarter of 2 cores); when the
  * counter stands still for UNRESPONSIVE_MS after a SIGINT, the worker stops the main thread's
  * JavaScript through the inspector (`Runtime.terminateExecution`, as a debugger's "stop"). The
  * event loop then goes on, reads the worker's message and fails the task as interrupted. It is
@@ -119,7 +120,15 @@ export function startSigintGuard(onIdleSigint: () => void, onProblem: (message: 
   let resolveArmed!: () => void
   const armed = new Promise<void>((resolve) => (resolveArmed = resolve))
   const shared = new Int32Array(new SharedArrayBuffer(8))
-  const setAwaiting = (awaiting: boolean): void => void Atomics.store(shared, AWAITING, awaiting ? 1 : 0)
+  let ticking: NodeJS.Timeout | null = null
+  const setAwaiting = (awaiting: boolean): void => {
+    Atomics.store(shared, AWAITING, awaiting ? 1 : 0)
+    if (awaiting && !ticking) ticking = setInterval(() => Atomics.add(shared, TICKS, 1), TICK_MS).unref()
+    else if (!awaiting && ticking) {
+      clearInterval(ticking)
+      ticking = null
+    }
+  }
   let worker: Worker
   try {
     worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ppid: process.ppid, shared: shared.buffer, livenessFd }, stdout: false, stderr: false })
@@ -129,7 +138,6 @@ export function startSigintGuard(onIdleSigint: () => void, onProblem: (message: 
     return { armed, setAwaiting }
   }
   worker.unref()
-  setInterval(() => Atomics.add(shared, TICKS, 1), TICK_MS).unref()
   worker.on('message', (message: string) => {
     if (message === 'armed') resolveArmed()
     else if (message === 'sigint') onIdleSigint()

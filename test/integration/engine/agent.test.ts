@@ -3,7 +3,7 @@
  * handshake, spawning, every task op, errors and tracebacks, output capture, big typed arrays,
  * abort and interrupts. Process lifecycle (exits, heartbeats, orphans) is in agentLifecycle.test.ts.
  */
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -83,6 +83,16 @@ describe('engines', () => {
     expect(atStart.find((e) => e.startsWith('GLIBC_TUNABLES='))).toContain('glibc.malloc.hugetlb=')
     expect(seen).toBe(process.env.GLIBC_TUNABLES ?? null)
     expect(marker).toBeNull()
+  })
+
+  it.runIf(process.platform === 'linux')('lets an idle engine sleep: its main thread does not wake while nothing happens', async () => {
+    const pid = agent.enginePids.get(1)!
+    await agent.value(1, { op: 'execute', code: '1' })
+    const wakeups = (): number => Number(/voluntary_ctxt_switches:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))![1])
+    const before = wakeups()
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    // A 50 ms timer would wake it ~30 times; GC or a stray callback may wake it once or twice.
+    expect(wakeups() - before).toBeLessThan(8)
   })
 
   it('offers the usual Node globals in the namespace', async () => {
