@@ -78,8 +78,9 @@ export interface ResultMessage {
   completed: number
   /** CPU milliseconds the engine process used for the task (absent for aborted tasks). */
   cpuMs?: number
-  stdout: string
-  stderr: string
+  /** What the task wrote to stdout / stderr; absent when it wrote nothing (most tasks: two fewer fields each). */
+  stdout?: string
+  stderr?: string
   /** `util.inspect` of an `execute`'s completion value (the lecture's `Out[n]`), if any. */
   executeResult?: string
 }
