@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever a message changes shape; a mismatch fails the handshake with a clear error. */
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 
 /** Engine id used in frame headers for messages to or from the node agent itself. */
 export const AGENT = -1
