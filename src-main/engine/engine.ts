@@ -116,7 +116,7 @@ export class Engine {
     if (task?.type !== 'task' || !Number.isInteger(task.id) || (task.id as number) < 0) return diagnostic(`dropped an invalid message: ${problem}`)
     const now = Date.now()
     const evalue = `the engine cannot run this task: ${problem}`
-    this.reply({ type: 'result', id: task.id as number, status: 'error', error: { ename: 'ProtocolError', evalue, traceback: `ProtocolError: ${evalue}` }, started: now, completed: now, stdout: '', stderr: '' })
+    this.reply({ type: 'result', id: task.id as number, status: 'error', error: { ename: 'ProtocolError', evalue, traceback: `ProtocolError: ${evalue}` }, started: now, completed: now })
   }
 
   private schedule(): void {
@@ -213,9 +213,11 @@ export class Engine {
       status,
       started,
       completed: Date.now(),
-      stdout: this.capture.stdout,
-      stderr: this.capture.stderr,
     }
+    // Output only when there is some: a tiny task's result is two fields smaller to write and read.
+    const { stdout, stderr } = this.capture
+    if (stdout !== '') result.stdout = stdout
+    if (stderr !== '') result.stderr = stderr
     if (status === 'ok') result.value = outcome
     else result.error = outcome === INTERRUPTED ? INTERRUPTED : toWireError(outcome, this.bundlePath)
     if (executeResult !== undefined) result.executeResult = executeResult
@@ -236,7 +238,8 @@ export class Engine {
       const evalue = `the result cannot be sent back: ${(err as Error)?.message ?? String(err)}`
       const { type, id, started, completed, stdout, stderr, executeResult, cpuMs } = result
       const error = { ename, evalue, traceback: `${ename}: ${evalue}` }
-      return encodeFrame(this.id, { type, id, status: 'error', started, completed, stdout, stderr, error, ...(executeResult === undefined ? {} : { executeResult }), cpuMs }, 'reject')
+      const output = { ...(stdout === undefined ? {} : { stdout }), ...(stderr === undefined ? {} : { stderr }) }
+      return encodeFrame(this.id, { type, id, status: 'error', started, completed, ...output, error, ...(executeResult === undefined ? {} : { executeResult }), cpuMs }, 'reject')
     }
   }
 
@@ -253,7 +256,7 @@ export class Engine {
       if (task === null || !wanted.has(task.id)) continue
       this.queue[i] = null
       const now = Date.now()
-      this.reply({ type: 'result', id: task.id, status: 'aborted', started: now, completed: now, stdout: '', stderr: '' })
+      this.reply({ type: 'result', id: task.id, status: 'aborted', started: now, completed: now })
     }
   }
 

@@ -25,6 +25,15 @@ export interface AsyncResultOptions<T> {
   items?(value: unknown): Iterable<unknown>
 }
 
+/** The result whose promise `takeResolvers` is making (Promise runs its executor at once). */
+let making: AsyncResult | null = null
+/** How `takeResolvers` gives a result its promise's functions (a symbol: not part of AsyncResult's API). */
+const SET_RESOLVERS: unique symbol = Symbol('setResolvers')
+
+function takeResolvers(resolve: (value: never) => void, reject: (error: Error) => void): void {
+  making![SET_RESOLVERS](resolve as (value: unknown) => void, reject)
+}
+
 export type ProgressListener = (done: number, total: number) => void
 
 export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T extends ReadonlyArray<infer E> ? E : T>, TaskWatcher {
@@ -45,9 +54,20 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
   private listeners: Set<ProgressListener> | null = null
   private readonly submitted = performance.now()
   private finishedAt: number | null = null
+  // The options' fields, not the options object: a load-balanced apply keeps one result per task in flight.
+  private readonly method: string
+  private readonly single: boolean
+  private readonly combine: (values: unknown[]) => T
+  private readonly items: ((value: unknown) => Iterable<unknown>) | undefined
+  private readonly abortTasks: (tasks: Task[]) => void
 
-  constructor(private readonly options: AsyncResultOptions<T>) {
+  constructor(options: AsyncResultOptions<T>) {
     this.tasks = options.tasks
+    this.method = options.method
+    this.single = options.single
+    this.combine = options.combine
+    this.items = options.items
+    this.abortTasks = options.abort
     this.completed = options.completionOrder ? [] : null
     for (const task of this.tasks) {
       if (task.state === 'done') {
@@ -112,10 +132,12 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
     if (this.settled) return this.settled.ok ? Promise.resolve(this.settled.value) : Promise.reject(this.settled.error)
     if (timeoutMs === undefined) {
       // One promise however often it is awaited: 20,000 applies in a Promise.all are 20,000 of them, not 40,000.
-      this.promise ??= new Promise<T>((resolve, reject) => {
-        this.resolvePromise = resolve as (value: unknown) => void
-        this.rejectPromise = reject
-      })
+      if (this.promise === null) {
+        // One executor for every result (no closure per result): it hands the functions to `making`.
+        making = this as AsyncResult
+        this.promise = new Promise<T>(takeResolvers)
+        making = null
+      }
       return this.promise
     }
     return new Promise<T>((resolve, reject) => {
@@ -151,7 +173,7 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
   /** Drops the tasks that have not started; they fail with `TaskAborted`. Running ones finish. */
   abort(): void {
     const pending = this.tasks.filter((t) => t.state !== 'done')
-    if (pending.length) this.options.abort(pending)
+    if (pending.length) this.abortTasks(pending)
   }
 
   /** Called after each task completes; returns a function that removes the listener. */
@@ -174,7 +196,7 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
       if (!Array.isArray(value)) yield value as Item
       return
     }
-    const items = this.options.items ?? ((v: unknown) => [v])
+    const items = this.items ?? ((v: unknown) => [v])
     const order = this.completed ?? this.tasks
     let next = 0
     while (next < this.tasks.length) {
@@ -195,6 +217,12 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
     if (this.wakers !== null && this.wakers.length > 0) for (const wake of this.wakers.splice(0)) wake()
     if (this.listeners !== null) for (const l of this.listeners) l(this.done, this.tasks.length)
     if (this.done === this.tasks.length) this.settle()
+  }
+
+  /** For `takeResolvers`: how the promise of `get()` settles. */
+  [SET_RESOLVERS](resolve: (value: unknown) => void, reject: (error: Error) => void): void {
+    this.resolvePromise = resolve
+    this.rejectPromise = reject
   }
 
   private addWaiter(waiter: () => void): void {
@@ -223,15 +251,15 @@ export class AsyncResult<T = unknown> implements PromiseLike<T>, AsyncIterable<T
       const values = new Array<unknown>(order.length)
       for (let i = 0; i < order.length; i++) values[i] = order[i].value
       try {
-        this.settled = { ok: true, value: this.options.combine(values) }
+        this.settled = { ok: true, value: this.combine(values) }
       } catch (err) {
         this.settled = { ok: false, error: err as Error }
       }
-    } else if (this.options.single && this.tasks.length === 1) {
+    } else if (this.single && this.tasks.length === 1) {
       this.settled = { ok: false, error: this.tasks[0].meta.error! }
     } else {
       const inTaskOrder = this.tasks.map((t) => t.meta.error).filter((e): e is RemoteError => e !== null)
-      this.settled = { ok: false, error: new CompositeError(inTaskOrder, this.options.method) }
+      this.settled = { ok: false, error: new CompositeError(inTaskOrder, this.method) }
     }
     const settled = this.settled
     if (this.resolvePromise !== null) {

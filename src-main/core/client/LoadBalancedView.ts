@@ -6,7 +6,7 @@ import type { TaskOp } from '../protocol/messages'
 import { failedResult, type AsyncResult } from './AsyncResult'
 import type { Client } from './Client'
 import { UsageError } from './errors'
-import { blockBounds, isTypedArray, sliceSeq, zipLength, type Sequence } from './partition'
+import { forEachBlock, isTypedArray, sliceSeqs, zipLength, type Sequence } from './partition'
 import type { Task } from './Task'
 import { checkSequence, functionSource } from './validate'
 
@@ -69,9 +69,11 @@ export class LoadBalancedView {
       if (rest.length === 0) throw new UsageError('map needs at least one sequence: lv.map(fn, [1, 2, 3])')
       const seqs = rest.map((s) => checkSequence(s, 'map'))
       const length = zipLength(seqs)
-      const tasks = blockBounds(length, Math.ceil(length / chunkSize)).map(([a, b]) =>
-        this.task({ op: 'map', fn: source, seqs: seqs.map((s) => sliceSeq(s, a, b) as unknown[]) }),
-      )
+      const parts = Math.ceil(length / chunkSize)
+      const tasks = new Array<Task>(parts)
+      forEachBlock(length, parts, (a, b, i) => {
+        tasks[i] = this.task({ op: 'map', fn: source, seqs: sliceSeqs(seqs, a, b) as unknown[][] })
+      })
       this.client.dispatch(tasks)
       return this.client.result(tasks, 'map', false, (values) => (values as R[][]).flat() as R[], !ordered)
     })

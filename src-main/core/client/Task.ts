@@ -106,8 +106,9 @@ export class Task {
     meta.started = new Date(msg.started)
     meta.completed = new Date(msg.completed)
     meta.cpuMs = msg.cpuMs ?? null
-    meta.stdout = msg.stdout
-    meta.stderr = msg.stderr
+    // Absent when nothing was written: the metadata has '' as always.
+    meta.stdout = msg.stdout ?? ''
+    meta.stderr = msg.stderr ?? ''
     if (msg.executeResult !== undefined) meta.executeResult = msg.executeResult
     if (msg.status === 'ok') {
       this.value = msg.value

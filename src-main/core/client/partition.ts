@@ -19,12 +19,30 @@ export function blockSizes(length: number, parts: number): number[] {
 
 /** `[start, end)` bounds of each block part. */
 export function blockBounds(length: number, parts: number): Array<[number, number]> {
+  const bounds: Array<[number, number]> = []
+  forEachBlock(length, parts, (start, end) => bounds.push([start, end]))
+  return bounds
+}
+
+/**
+ * Calls `each(start, end, i)` with the `[start, end)` bounds of each block part, in order (as
+ * blockBounds, without an array per part: a map of 100,000 one-item tasks makes them all at once).
+ */
+export function forEachBlock(length: number, parts: number, each: (start: number, end: number, i: number) => void): void {
+  const sizes = blockSizes(length, parts)
   let start = 0
-  return blockSizes(length, parts).map((size) => {
-    const bounds: [number, number] = [start, start + size]
-    start += size
-    return bounds
-  })
+  for (let i = 0; i < parts; i++) {
+    const end = start + sizes[i]
+    each(start, end, i)
+    start = end
+  }
+}
+
+/** Each sequence's part `[a, b)` (see sliceSeq), in order. */
+export function sliceSeqs(seqs: readonly Sequence[], a: number, b: number): Array<unknown[] | Typed> {
+  const parts = new Array<unknown[] | Typed>(seqs.length)
+  for (let i = 0; i < seqs.length; i++) parts[i] = sliceSeq(seqs[i], a, b)
+  return parts
 }
 
 /** Splits `seq` into `parts` parts, block or round-robin. */

@@ -85,8 +85,8 @@ interface Head {
 
 interface ClientEntry {
   info: ClientInfo
-  /** Its tasks not yet done (for the queued / running counts). */
-  live: Set<Task>
+  /** How many of its tasks are not yet done (for the queued / running counts): a count, not a set, since it is kept for every task, monitored or not. */
+  live: number
 }
 
 export class Monitor {
@@ -109,7 +109,7 @@ export class Monitor {
     startedAt: number,
     private readonly queues: EngineQueues = { headOf: () => undefined, engineIds: () => [] },
   ) {
-    this.clients.set(0, { info: { clientNo: 0, pid: process.pid, host: hostname(), since: startedAt, queued: 0, running: 0, done: 0, failed: 0 }, live: new Set() })
+    this.clients.set(0, { info: { clientNo: 0, pid: process.pid, host: hostname(), since: startedAt, queued: 0, running: 0, done: 0, failed: 0 }, live: 0 })
   }
 
   get active(): boolean {
@@ -132,7 +132,7 @@ export class Monitor {
   }
 
   clientJoined(clientNo: number, pid: number | null, host: string | null): void {
-    this.clients.set(clientNo, { info: { clientNo, pid, host, since: Date.now(), queued: 0, running: 0, done: 0, failed: 0 }, live: new Set() })
+    this.clients.set(clientNo, { info: { clientNo, pid, host, since: Date.now(), queued: 0, running: 0, done: 0, failed: 0 }, live: 0 })
     this.clientsMoved = true
   }
 
@@ -147,14 +147,15 @@ export class Monitor {
     }
     for (const [no, entry] of this.clients) {
       entry.info.running = running.get(no) ?? 0
-      entry.info.queued = entry.live.size - entry.info.running
+      entry.info.queued = entry.live - entry.info.running
     }
     return [...this.clients.values()].map((e) => ({ ...e.info })).sort((a, b) => a.clientNo - b.clientNo)
   }
 
   submitted(task: Task): void {
     const entry = this.clients.get(taskClient(task.id))
-    if (entry) entry.live.add(task)
+    // The router submits a task once and finishes it once (finish ignores a task already done).
+    if (entry) entry.live++
     if (!this.active) return
     this.clientsChanged = true
     if (++this.submittedCount > MAX_SUBMITTED_PER_BATCH) return
@@ -177,7 +178,8 @@ export class Monitor {
 
   done(task: Task): void {
     const entry = this.clients.get(taskClient(task.id))
-    if (entry?.live.delete(task)) {
+    if (entry && entry.live > 0) {
+      entry.live--
       entry.info.done++
       if (task.meta.status !== 'ok') entry.info.failed++
     }
@@ -249,7 +251,7 @@ export class Monitor {
     this.events = []
     this.submittedNow.clear()
     this.submittedCount = 0
-    // Recounting walks every live task: at most every CLIENTS_INTERVAL_MS, unless one joined or left.
+    // Recounting looks at every engine's head: at most every CLIENTS_INTERVAL_MS, unless one joined or left.
     const now = Date.now()
     const due = this.clientsMoved || (this.clientsChanged && now - this.lastClients >= CLIENTS_INTERVAL_MS)
     const clients = due ? this.list() : null

@@ -7,7 +7,7 @@
  */
 
 /** Bumped whenever a message changes shape; a mismatch fails the handshake with a clear error. */
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 
 /** Engine id used in frame headers for messages to or from the node agent itself. */
 export const AGENT = -1
@@ -78,8 +78,9 @@ export interface ResultMessage {
   completed: number
   /** CPU milliseconds the engine process used for the task (absent for aborted tasks). */
   cpuMs?: number
-  stdout: string
-  stderr: string
+  /** What the task wrote to stdout / stderr; absent when it wrote nothing (most tasks: two fewer fields each). */
+  stdout?: string
+  stderr?: string
   /** `util.inspect` of an `execute`'s completion value (the lecture's `Out[n]`), if any. */
   executeResult?: string
 }

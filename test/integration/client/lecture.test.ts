@@ -154,6 +154,10 @@ describe('the lecture session on real engines', () => {
     expect(await ar).toEqual([3, 3])
     expect(ar.metadata.map((m) => m.stdout)).toEqual(['hello from abc\n', 'hello from abc\n'])
     expect(ar.metadata[1].stderr).toBe('to stderr\n')
+    // A task that wrote nothing has '' in both (its result message has no such fields).
+    const silent = rc.loadBalancedView().apply(() => 1)
+    expect(await silent).toBe(1)
+    expect([silent.metadata[0].stdout, silent.metadata[0].stderr]).toEqual(['', ''])
     expect(ar.metadata[0].started!.getTime()).toBeLessThanOrEqual(ar.metadata[0].completed!.getTime())
     const ex = rc.view(0).execute('1 + 1')
     await ex

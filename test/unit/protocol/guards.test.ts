@@ -60,6 +60,8 @@ describe('messages from an engine', () => {
     result,
     { ...result, status: 'error', value: undefined, error: wireError, executeResult: '42' },
     { type: 'result', id: 2, status: 'aborted', started: 1, completed: 1, stdout: '', stderr: '' },
+    // A task that wrote nothing: its result has no stdout / stderr fields.
+    { type: 'result', id: 3, status: 'ok', value: 0, started: 1, completed: 2, cpuMs: 0.01 },
     { type: 'stream', id: 1, name: 'stdout', text: 'hi' },
     { type: 'directOpened' },
   ]
@@ -72,13 +74,14 @@ describe('messages from an engine', () => {
     expect(checkFromEngine({ ...result, status: 'fine' })).toMatch(/^result\.status is "fine", not one of ok, error, aborted/)
     expect(checkFromEngine({ ...result, started: Number.NaN })).toMatch(/^result\.started is NaN/)
     expect(checkFromEngine({ ...result, stdout: 5 })).toMatch(/^result\.stdout/)
+    expect(checkFromEngine({ ...result, stderr: null })).toMatch(/^result\.stderr is null, not a string/)
     expect(checkFromEngine({ ...result, cpuMs: '1' })).toMatch(/^result\.cpuMs/)
     expect(checkFromEngine({ ...result, status: 'error' })).toBe('result.error is missing for status error')
     expect(checkFromEngine({ ...result, status: 'error', error: { ...wireError, traceback: ['TypeError: x'] } })).toBe('result.error.traceback is an array, not a string')
     expect(checkFromEngine({ type: 'stream', id: 1, name: 'stdin', text: '' })).toMatch(/^stream\.name/)
     expect(checkFromEngine({ type: 'registered', pid: { toString: 1 }, cwd: '/', nodeVersion: 'v' })).toMatch(/^registered\.pid is an object/)
     for (const m of valid) {
-      for (const key of Object.keys(m).filter((k) => !['type', 'value', 'error', 'executeResult', 'cpuMs'].includes(k))) {
+      for (const key of Object.keys(m).filter((k) => !['type', 'value', 'error', 'executeResult', 'cpuMs', 'stdout', 'stderr'].includes(k))) {
         for (const bad of hostile) expect(checkFromEngine({ ...m, [key]: bad }), `${m.type}.${key}`).toMatch(new RegExp(`^${m.type}\\.${key}[ .]`))
       }
     }
