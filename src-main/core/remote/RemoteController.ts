@@ -9,7 +9,7 @@
  */
 import type { Socket } from 'node:net'
 import { decodeFrame, encodeFrame, frameEngine } from '../protocol/codec'
-import type { DoneEntry, FromController, RequestMethod, SubmitEntry, SubmitMessage, ToController } from '../protocol/clientMessages'
+import { checkEngineRuns, ENGINE_RUN_FIELDS, type DoneEntry, type FromController, RequestMethod, SubmitEntry, SubmitMessage, ToController } from '../protocol/clientMessages'
 import { AGENT, type ResultMessage, type TaskMethod } from '../protocol/messages'
 import { StreamTransport } from '../protocol/transport'
 import type { EngineInfo } from '../client/EngineHandle'
@@ -205,12 +205,11 @@ export class RemoteController implements ControllerLink {
     }
     switch (message.type) {
       case 'engines':
-        for (const info of message.engines) {
-          this.mirror.set(info.id, info)
-          this.emit((l) => l.onEngineChange?.(info))
-        }
+        if (message.engines) for (const info of message.engines) this.engineChanged(info)
+        if (message.runs !== undefined) this.ran(message.runs)
         return
       case 'done':
+        if (message.runs !== undefined && !this.ran(message.runs)) return
         if (message.frames) this.expected.push(message.frames)
         if (message.tasks) for (const entry of message.tasks) this.done(entry)
         return
@@ -239,6 +238,29 @@ export class RemoteController implements ControllerLink {
         return
       }
     }
+  }
+
+  private engineChanged(info: EngineInfo): void {
+    this.mirror.set(info.id, info)
+    this.emit((l) => l.onEngineChange?.(info))
+  }
+
+  /** Engines that went busy or idle (see EnginesMessage); false if the list is malformed (the connection is closed). */
+  private ran(runs: unknown): boolean {
+    const problem = checkEngineRuns(runs)
+    if (problem) {
+      this.socket.destroy()
+      this.closed(new Error(`a malformed engines message: ${problem}`))
+      return false
+    }
+    const list = runs as number[]
+    for (let i = 0; i < list.length; i += ENGINE_RUN_FIELDS) {
+      const was = this.mirror.get(list[i])
+      if (!was) continue
+      const current = list[i + 2]
+      this.engineChanged({ ...was, state: list[i + 1] ? 'busy' : 'idle', currentTask: current < 0 ? null : current, tasksDone: list[i + 3], busyMs: list[i + 4] })
+    }
+    return true
   }
 
   /** Task `id`'s result frame, as its engine sent it. */
