@@ -272,10 +272,10 @@ export class RemoteController implements ControllerLink {
     } catch (err) {
       // A result that cannot be read here (say, a class this process lacks) fails only its task.
       const task = this.tasks.get(id)
-      if (task) this.finish({ id, engineId, error: { kind: 'RemoteError', engineId, method: task.method, ename: 'SerializationError', evalue: (err as Error).message, traceback: `SerializationError: ${(err as Error).message}` } }, null)
+      if (task) this.finish(id, engineId, null, { kind: 'RemoteError', engineId, method: task.method, ename: 'SerializationError', evalue: (err as Error).message, traceback: `SerializationError: ${(err as Error).message}` })
       return
     }
-    this.finish({ id, engineId }, msg)
+    this.finish(id, engineId, msg, undefined)
   }
 
   /** A task whose result frame came before (relayed), or that ended without one. */
@@ -283,15 +283,16 @@ export class RemoteController implements ControllerLink {
     const relayed = this.relayedFrames.get(entry.id)
     if (relayed) this.relayedFrames.delete(entry.id)
     if (entry.relayed && relayed) this.result(entry.id, relayed)
-    else this.finish(entry, null)
+    else this.finish(entry.id, entry.engineId, null, entry.error)
   }
 
-  private finish(entry: DoneEntry, msg: ResultMessage | null): void {
-    const task = this.tasks.get(entry.id)
+  /** Task `id` ended on `engineId`: with its result `msg`, or without one (`wireError` says why, if it failed). */
+  private finish(id: number, engineId: number | null, msg: ResultMessage | null, wireError: DoneEntry['error']): void {
+    const task = this.tasks.get(id)
     if (!task) return
-    this.tasks.delete(entry.id)
-    task.meta.engineId = entry.engineId
-    const error = msg ? task.record(msg, entry.engineId ?? -1) : entry.error ? taskErrorFromWire(entry.error) : null
+    this.tasks.delete(id)
+    task.meta.engineId = engineId
+    const error = msg ? task.record(msg, engineId ?? -1) : wireError ? taskErrorFromWire(wireError) : null
     if (error) task.fail(error, error.ename === 'TaskAborted' ? 'aborted' : 'error')
     else task.succeed(task.value)
     for (const l of this.listeners) l.onTaskDone?.(task)
