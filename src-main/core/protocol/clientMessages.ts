@@ -21,7 +21,7 @@ import type { ClientInfo, TaskEvent } from '../controller/Monitor'
 import type { TaskMethod, WireError } from './messages'
 
 /** Bumped whenever a client-protocol message changes shape. */
-export const CLIENT_PROTOCOL_VERSION = 2
+export const CLIENT_PROTOCOL_VERSION = 3
 
 /** Largest frame the controller reads before the client has proved the key. */
 export const MAX_UNAUTHENTICATED_FRAME = 4096
@@ -86,8 +86,16 @@ export interface RelayMessage { type: 'relay'; id: number }
  * `frames`: the tasks whose result frames follow, in order (their engine is the frame header's;
  * an error result is rebuilt from the frame). Ids alone, not entries: one per task, each way.
  */
-export interface DoneMessage { type: 'done'; frames?: number[]; tasks?: DoneEntry[] }
-export interface EnginesMessage { type: 'engines'; engines: EngineInfo[] }
+export interface DoneMessage { type: 'done'; frames?: number[]; tasks?: DoneEntry[]; runs?: number[] }
+/**
+ * `engines`: engines as they are now, whole. `runs` (here or on a `done`, applied before its
+ * entries): engines that only went busy or idle since the client last heard of them, five numbers
+ * each (see ENGINE_RUN_FIELDS), so a tiny task's engine change costs no object on either end.
+ */
+export interface EnginesMessage { type: 'engines'; engines?: EngineInfo[]; runs?: number[] }
+
+/** A run entry: id, 1 busy / 0 idle, the current task (-1: none), tasks done, busy ms. */
+export const ENGINE_RUN_FIELDS = 5
 export interface ClientStreamMessage { type: 'stream'; engineId: number; taskId: number; name: 'stdout' | 'stderr'; text: string }
 export interface NodeEventMessage { type: 'node'; node: string; message: string }
 /** A monitoring batch: every client's task events, and the clients when they changed. */
@@ -96,3 +104,14 @@ export interface ReplyMessage { type: 'reply'; rid: number; value?: unknown; err
 
 export type ToController = AuthMessage | SubmitMessage | AbortTasksMessage | RequestMessage
 export type FromController = ChallengeMessage | WelcomeMessage | RefusedMessage | DoneMessage | RelayMessage | EnginesMessage | ClientStreamMessage | NodeEventMessage | ReplyMessage | MonitorMessage
+
+/** null for a well-formed `runs` list (see EnginesMessage), else what is wrong with it (guards.ts style). */
+export function checkEngineRuns(runs: unknown): string | null {
+  if (!Array.isArray(runs) || runs.length % ENGINE_RUN_FIELDS !== 0) return `runs is not a list of ${ENGINE_RUN_FIELDS}-number entries`
+  for (let i = 0; i < runs.length; i++) {
+    const v: unknown = runs[i]
+    const ok = i % ENGINE_RUN_FIELDS === ENGINE_RUN_FIELDS - 1 ? typeof v === 'number' && v >= 0 : Number.isInteger(v) && (v as number) >= -1
+    if (!ok) return `runs[${i}] is ${typeof v === 'number' ? v : typeof v}, not a count`
+  }
+  return null
+}

@@ -13,6 +13,7 @@ import {
   MAX_UNAUTHENTICATED_FRAME,
   type DoneEntry,
   type DoneMessage,
+  type EnginesMessage,
   type FromController,
   type RequestMessage,
   type SubmitEntry,
@@ -70,6 +71,8 @@ export class ClientSession {
   private outFrameIds: number[] = []
   private outFrames: Uint8Array[] = []
   private outEngines = new Map<number, EngineInfo>()
+  /** Each engine as this client last heard of it (what a `runs` entry is a change of). */
+  private readonly known = new Map<number, EngineInfo>()
   /** Results being relayed (or relayed, their task not yet done), by task id. */
   private readonly relays = new Map<number, Relay>()
   /** Everything sent goes through it, in order (see RelayOutput). */
@@ -211,7 +214,9 @@ export class ClientSession {
       onNodeEvent: (node, text) => this.send({ type: 'node', node, message: text }),
     })
     this.unrelay = this.controller.relayTo(this.clientNo, (task, size) => this.relay(task, size))
-    this.send({ type: 'welcome', mac: proof(this.key, 'controller', message.nonce, this.nonce), clientNo: this.clientNo, engines: this.controller.engines() })
+    const engines = this.controller.engines()
+    for (const info of engines) this.known.set(info.id, info)
+    this.send({ type: 'welcome', mac: proof(this.key, 'controller', message.nonce, this.nonce), clientNo: this.clientNo, engines })
   }
 
   /**
@@ -349,12 +354,26 @@ export class ClientSession {
     this.engineTimer = null
     if (this.closed) return
     const batch = new WriteBatch()
+    let runs: number[] | null = null
     if (this.outEngines.size) {
-      batch.add(this.encode({ type: 'engines', engines: [...this.outEngines.values()] }))
+      const engines: EnginesMessage = { type: 'engines' }
+      for (const info of this.outEngines.values()) {
+        if (this.onlyRan(info)) (runs ??= []).push(info.id, info.state === 'busy' ? 1 : 0, info.currentTask ?? -1, info.tasksDone, info.busyMs)
+        else (engines.engines ??= []).push(info)
+        this.known.set(info.id, info)
+      }
       this.outEngines.clear()
+      // Runs alone travel with the results, if any: one frame less to encode and read.
+      const withDone = this.outDone.length > 0 || this.outFrameIds.length > 0
+      if (runs && (engines.engines || !withDone)) {
+        engines.runs = runs
+        runs = null
+      }
+      if (engines.engines || engines.runs) batch.add(this.encode(engines))
     }
     if (this.outDone.length || this.outFrameIds.length) {
       const done: DoneMessage = { type: 'done' }
+      if (runs) done.runs = runs
       if (this.outFrameIds.length) done.frames = this.outFrameIds
       if (this.outDone.length) done.tasks = this.outDone
       batch.add(this.encode(done))
@@ -364,6 +383,25 @@ export class ClientSession {
       this.outFrames = []
     }
     if (!batch.empty) this.output.send(batch.take())
+  }
+
+  /** Whether `info` differs from what the client knows of its engine only by a task run (see EnginesMessage). */
+  private onlyRan(info: EngineInfo): boolean {
+    const was = this.known.get(info.id)
+    return (
+      was !== undefined &&
+      (info.state === 'busy' || info.state === 'idle') &&
+      (was.state === 'busy' || was.state === 'idle') &&
+      (info.currentTask === null || Number.isInteger(info.currentTask)) &&
+      Number.isInteger(info.tasksDone) &&
+      typeof info.busyMs === 'number' &&
+      was.node === info.node &&
+      was.host === info.host &&
+      was.pid === info.pid &&
+      was.heapLimitMB === info.heapLimitMB &&
+      was.exit === info.exit &&
+      was.job === info.job
+    )
   }
 
   private encode(message: FromController): Uint8Array[] {

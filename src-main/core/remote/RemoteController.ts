@@ -9,7 +9,7 @@
  */
 import type { Socket } from 'node:net'
 import { decodeFrame, encodeFrame, frameEngine } from '../protocol/codec'
-import type { DoneEntry, FromController, RequestMethod, SubmitEntry, SubmitMessage, ToController } from '../protocol/clientMessages'
+import { checkEngineRuns, ENGINE_RUN_FIELDS, type DoneEntry, type FromController, RequestMethod, SubmitEntry, SubmitMessage, ToController } from '../protocol/clientMessages'
 import { AGENT, type ResultMessage, type TaskMethod } from '../protocol/messages'
 import { StreamTransport } from '../protocol/transport'
 import type { EngineInfo } from '../client/EngineHandle'
@@ -205,12 +205,11 @@ export class RemoteController implements ControllerLink {
     }
     switch (message.type) {
       case 'engines':
-        for (const info of message.engines) {
-          this.mirror.set(info.id, info)
-          this.emit((l) => l.onEngineChange?.(info))
-        }
+        if (message.engines) for (const info of message.engines) this.engineChanged(info)
+        if (message.runs !== undefined) this.ran(message.runs)
         return
       case 'done':
+        if (message.runs !== undefined && !this.ran(message.runs)) return
         if (message.frames) this.expected.push(message.frames)
         if (message.tasks) for (const entry of message.tasks) this.done(entry)
         return
@@ -241,6 +240,29 @@ export class RemoteController implements ControllerLink {
     }
   }
 
+  private engineChanged(info: EngineInfo): void {
+    this.mirror.set(info.id, info)
+    this.emit((l) => l.onEngineChange?.(info))
+  }
+
+  /** Engines that went busy or idle (see EnginesMessage); false if the list is malformed (the connection is closed). */
+  private ran(runs: unknown): boolean {
+    const problem = checkEngineRuns(runs)
+    if (problem) {
+      this.socket.destroy()
+      this.closed(new Error(`a malformed engines message: ${problem}`))
+      return false
+    }
+    const list = runs as number[]
+    for (let i = 0; i < list.length; i += ENGINE_RUN_FIELDS) {
+      const was = this.mirror.get(list[i])
+      if (!was) continue
+      const current = list[i + 2]
+      this.engineChanged({ ...was, state: list[i + 1] ? 'busy' : 'idle', currentTask: current < 0 ? null : current, tasksDone: list[i + 3], busyMs: list[i + 4] })
+    }
+    return true
+  }
+
   /** Task `id`'s result frame, as its engine sent it. */
   private result(id: number, frame: Uint8Array): void {
     const engineId = frameEngine(frame)
@@ -250,10 +272,10 @@ export class RemoteController implements ControllerLink {
     } catch (err) {
       // A result that cannot be read here (say, a class this process lacks) fails only its task.
       const task = this.tasks.get(id)
-      if (task) this.finish({ id, engineId, error: { kind: 'RemoteError', engineId, method: task.method, ename: 'SerializationError', evalue: (err as Error).message, traceback: `SerializationError: ${(err as Error).message}` } }, null)
+      if (task) this.finish(id, engineId, null, { kind: 'RemoteError', engineId, method: task.method, ename: 'SerializationError', evalue: (err as Error).message, traceback: `SerializationError: ${(err as Error).message}` })
       return
     }
-    this.finish({ id, engineId }, msg)
+    this.finish(id, engineId, msg, undefined)
   }
 
   /** A task whose result frame came before (relayed), or that ended without one. */
@@ -261,15 +283,16 @@ export class RemoteController implements ControllerLink {
     const relayed = this.relayedFrames.get(entry.id)
     if (relayed) this.relayedFrames.delete(entry.id)
     if (entry.relayed && relayed) this.result(entry.id, relayed)
-    else this.finish(entry, null)
+    else this.finish(entry.id, entry.engineId, null, entry.error)
   }
 
-  private finish(entry: DoneEntry, msg: ResultMessage | null): void {
-    const task = this.tasks.get(entry.id)
+  /** Task `id` ended on `engineId`: with its result `msg`, or without one (`wireError` says why, if it failed). */
+  private finish(id: number, engineId: number | null, msg: ResultMessage | null, wireError: DoneEntry['error']): void {
+    const task = this.tasks.get(id)
     if (!task) return
-    this.tasks.delete(entry.id)
-    task.meta.engineId = entry.engineId
-    const error = msg ? task.record(msg, entry.engineId ?? -1) : entry.error ? taskErrorFromWire(entry.error) : null
+    this.tasks.delete(id)
+    task.meta.engineId = engineId
+    const error = msg ? task.record(msg, engineId ?? -1) : wireError ? taskErrorFromWire(wireError) : null
     if (error) task.fail(error, error.ename === 'TaskAborted' ? 'aborted' : 'error')
     else task.succeed(task.value)
     for (const l of this.listeners) l.onTaskDone?.(task)

@@ -13,7 +13,7 @@ import { ConnectionError, EngineError, RemoteError } from '../../../src-main/cor
 import { NodeConnection } from '../../../src-main/core/client/NodeConnection'
 import { Controller } from '../../../src-main/core/controller/Controller'
 import { encodeFrame, decodeFrame } from '../../../src-main/core/protocol/codec'
-import { CLIENT_PROTOCOL_VERSION } from '../../../src-main/core/protocol/clientMessages'
+import { checkEngineRuns, CLIENT_PROTOCOL_VERSION } from '../../../src-main/core/protocol/clientMessages'
 import { AGENT } from '../../../src-main/core/protocol/messages'
 import { StreamTransport } from '../../../src-main/core/protocol/transport'
 import { newKey, newNonce, proof } from '../../../src-main/core/remote/auth'
@@ -78,6 +78,34 @@ describe('the client protocol', () => {
     expect(err).toBeInstanceOf(RemoteError)
     expect((err as EngineError).engineId).toBe(1)
     expect(rc.engines[1].state).toBe('dead')
+  })
+
+  it("keeps the client's engine table the controller's through tasks (busy and idle sent as runs)", async () => {
+    const { path, key, agent, controller } = await controllerWithEngines(2)
+    const rc = new Client(await open(path, key))
+    cleanups.push(() => rc.close())
+    const lv = rc.loadBalancedView()
+    await Promise.all(Array.from({ length: 20 }, () => lv.apply(() => 1)))
+    for (let i = 0; i < 5; i++) await rc.view(1).apply(() => 2)
+    await new Promise((r) => setTimeout(r, 30))
+    expect(rc.engines.reduce((n, e) => n + e.tasksDone, 0)).toBe(25)
+    expect(rc.engines).toEqual(controller.engines())
+    expect(rc.engines.map((e) => Object.keys(e))).toEqual(controller.engines().map((e) => Object.keys(e)))
+    agent.hold = true
+    void rc.view(1).apply(() => 3).catch(() => undefined)
+    await new Promise((r) => setTimeout(r, 30))
+    expect(rc.engines[1].state).toBe('busy')
+    expect(rc.engines[1].currentTask).not.toBeNull()
+    expect(rc.engines).toEqual(controller.engines())
+  })
+
+  it('checks engine runs: five counts each, -1 only for no current task', () => {
+    expect(checkEngineRuns([0, 1, 7, 3, 2.5, 1, 0, -1, 4, 0])).toBeNull()
+    expect(checkEngineRuns([0, 1, 7, 3])).toMatch(/5-number entries/)
+    expect(checkEngineRuns([0, 1, '7', 3, 2])).toMatch(/runs\[2\] is string/)
+    expect(checkEngineRuns([0, 1, 7, 3, -1])).toMatch(/runs\[4\] is -1/)
+    expect(checkEngineRuns([0, 1.5, 7, 3, 1])).toMatch(/runs\[1\]/)
+    expect(checkEngineRuns({ length: 5 })).not.toBeNull()
   })
 
   it('refuses a wrong key, and the key never crosses the wire', async () => {
