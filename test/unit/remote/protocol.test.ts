@@ -4,7 +4,7 @@
  * both ways, errors rebuilt on the client, and disconnects.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { connect as connectSocket, createServer, type Server } from 'node:net'
+import { connect as connectSocket, createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -45,6 +45,26 @@ async function controllerWithEngines(engines: number): Promise<{ controller: Con
   await server.listen({ path })
   cleanups.push(() => server.close())
   return { controller, agent, path, key, server }
+}
+
+/**
+ * Speaks the client protocol by hand: authenticates with `key`, then lets `then` send what it
+ * likes; resolves when the controller closes the connection.
+ */
+function authenticatedThen(path: string, key: string, then: (c: { socket: Socket; transport: StreamTransport; clientNo: number }) => void): Promise<void> {
+  const socket = connectSocket(path)
+  const closed = new Promise<void>((r) => socket.once('close', () => r()))
+  const transport = new StreamTransport(socket, socket)
+  const mine = newNonce()
+  transport.setHandlers({
+    onFrame: (frame) => {
+      const { message } = decodeFrame<{ type: string; nonce: Uint8Array; clientNo: number }>(frame)
+      if (message.type === 'challenge') transport.send(encodeFrame(AGENT, { type: 'auth', version: CLIENT_PROTOCOL_VERSION, nonce: mine, mac: proof(key, 'client', message.nonce, mine) } as never))
+      if (message.type === 'welcome') then({ socket, transport, clientNo: message.clientNo })
+    },
+    onClose: () => undefined,
+  })
+  return closed
 }
 
 const open = (path: string, key: string) => openRemote({ address: { path }, key, describe: "profile 't'", hint: 'start one', timeoutMs: 2000 })
@@ -156,20 +176,8 @@ describe('the client protocol', () => {
     const { path, key, server } = await controllerWithEngines(1)
     const good = new Client(await open(path, key))
     cleanups.push(() => good.close())
-    const socket = connectSocket(path)
-    const closed = new Promise<void>((r) => socket.once('close', () => r()))
-    const t = new StreamTransport(socket, socket)
-    const mine = newNonce()
-    t.setHandlers({
-      onFrame: (frame) => {
-        const { message } = decodeFrame<{ type: string; nonce: Uint8Array }>(frame)
-        if (message.type === 'challenge') t.send(encodeFrame(AGENT, { type: 'auth', version: CLIENT_PROTOCOL_VERSION, nonce: mine, mac: proof(key, 'client', message.nonce, mine) } as never))
-        // Authenticated: now a frame whose body is not MessagePack at all.
-        if (message.type === 'welcome') socket.write(Buffer.from([0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 4, 0xc1, 0xc1, 0xc1, 0xc1, 0, 0, 0, 0]))
-      },
-      onClose: () => undefined,
-    })
-    await closed
+    // Authenticated: now a frame whose body is not MessagePack at all.
+    await authenticatedThen(path, key, ({ socket }) => socket.write(Buffer.from([0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 4, 0xc1, 0xc1, 0xc1, 0xc1, 0, 0, 0, 0])))
     expect(server.clients).toBe(1)
     expect(await good.view(0).apply(() => 'fine')).toBe('fine')
   })
@@ -183,22 +191,10 @@ describe('the client protocol', () => {
       (no: number) => ({ type: 'submit', tasks: [(no + 1) * 2 ** 32 + 1], method: 'apply' }),
     ]
     for (const submit of submits) {
-      const socket = connectSocket(path)
-      const closed = new Promise<void>((r) => socket.once('close', () => r()))
-      const t = new StreamTransport(socket, socket)
-      const mine = newNonce()
-      t.setHandlers({
-        onFrame: (frame) => {
-          const { message } = decodeFrame<{ type: string; nonce: Uint8Array; clientNo: number }>(frame)
-          if (message.type === 'challenge') t.send(encodeFrame(AGENT, { type: 'auth', version: CLIENT_PROTOCOL_VERSION, nonce: mine, mac: proof(key, 'client', message.nonce, mine) } as never))
-          if (message.type === 'welcome') {
-            t.send(encodeFrame(AGENT, submit(message.clientNo) as never))
-            t.send(encodeFrame(0, { type: 'task', id: 1, op: 'apply', fn: '() => 1', args: [] } as never))
-          }
-        },
-        onClose: () => undefined,
+      await authenticatedThen(path, key, ({ transport, clientNo }) => {
+        transport.send(encodeFrame(AGENT, submit(clientNo) as never))
+        transport.send(encodeFrame(0, { type: 'task', id: 1, op: 'apply', fn: '() => 1', args: [] } as never))
       })
-      await closed
       expect(server.clients).toBe(1)
     }
     expect(await good.loadBalancedView().map((x: number) => x * 2, [1, 2, 3])).toEqual([2, 4, 6])
