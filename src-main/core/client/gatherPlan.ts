@@ -1,7 +1,7 @@
 /**
  * Where a gather's large typed-array shares land: straight in the joined array. Each engine's
  * result is received into its own slot of one buffer (FrameReader places it there as it arrives,
- * see codec placeFrame), so the shares are neither received into frames of their own nor copied
+ * see placement.ts placeFrame), so the shares are neither received into frames of their own nor copied
  * again to be joined: every byte is written once, into memory that is touched once.
  *
  * The shares' sizes are known only as each arrives, so slots are as large as the first share plus
@@ -11,7 +11,8 @@
  * share that does not fit (another kind, larger, a list, small enough to arrive inline) leaves the
  * gather to concatParts, as before.
  */
-import { placeResult, unplaceResult, type RawSection, type TypedKind } from '../protocol/codec'
+import type { RawSection, TypedKind } from '../protocol/codec'
+import { placeResult, unplaceResult } from '../protocol/placement'
 import type { AsyncResult } from './AsyncResult'
 import { concatParts, isTypedArray } from './partition'
 import type { Task } from './Task'

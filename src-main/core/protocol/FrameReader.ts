@@ -1,4 +1,5 @@
-import { FRAME_HEADER_BYTES as HEADER, MAX_FRAME_BYTES, PLACEMENT_MIN_BYTES, frameRawStart, ownClientTask, placeFrame, placementWanted, type FramePlacement } from './codec'
+import { FRAME_HEADER_BYTES as HEADER, MAX_FRAME_BYTES, frameRawStart } from './codec'
+import { PLACEMENT_MIN_BYTES, ownClientTask, placeFrame, placementWanted, type FramePlacement } from './placement'
 import { AGENT } from './messages'
 import { freshReadChunk } from './socketReads'
 

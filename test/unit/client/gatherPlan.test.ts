@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest'
 import { GatherPlan } from '../../../src-main/core/client/gatherPlan'
 import type { Task } from '../../../src-main/core/client/Task'
-import { decodeFrame, encodeFrame, PLACEMENT_MIN_BYTES } from '../../../src-main/core/protocol/codec'
+import { decodeFrame, encodeFrame } from '../../../src-main/core/protocol/codec'
+import { PLACEMENT_MIN_BYTES } from '../../../src-main/core/protocol/placement'
 import { FrameReader } from '../../../src-main/core/protocol/FrameReader'
 import type { ResultMessage } from '../../../src-main/core/protocol/messages'
 

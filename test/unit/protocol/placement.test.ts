@@ -3,7 +3,8 @@
  * the bytes arrive, whatever the chunking; anything else is received as before.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { decodeFrame, encodeFrame, PLACEMENT_MIN_BYTES, placeResult, unplaceResult, type RawPlacer } from '../../../src-main/core/protocol/codec'
+import { decodeFrame, encodeFrame } from '../../../src-main/core/protocol/codec'
+import { PLACEMENT_MIN_BYTES, placeResult, unplaceResult, type RawPlacer } from '../../../src-main/core/protocol/placement'
 import { FrameReader } from '../../../src-main/core/protocol/FrameReader'
 import type { AnyMessage, ResultMessage } from '../../../src-main/core/protocol/messages'
 
