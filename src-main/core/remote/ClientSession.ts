@@ -12,8 +12,6 @@ import {
   CLIENT_PROTOCOL_VERSION,
   MAX_UNAUTHENTICATED_FRAME,
   type DoneEntry,
-  type DoneMessage,
-  type EnginesMessage,
   type FromController,
   type RequestMessage,
   type SubmitEntry,
@@ -22,21 +20,18 @@ import {
 import { AGENT, type TaskMethod, type TaskOp } from '../protocol/messages'
 import type { FrameSink } from '../protocol/FrameReader'
 import { StreamTransport } from '../protocol/transport'
-import type { EngineInfo } from '../client/EngineHandle'
 import { taskClient, Task } from '../client/Task'
 import type { Controller } from '../controller/Controller'
 import { newNonce, proof, proofMatches } from './auth'
 import { EntryQueue } from './EntryQueue'
+import { Outbox } from './Outbox'
 import { RelayOutput, type Relay } from './RelayOutput'
-import { WriteBatch } from '../protocol/WriteBatch'
 import { taskErrorToWire } from './wireErrors'
 
 /** How long a new connection has to prove the key. */
 export const AUTH_DEADLINE_MS = 5000
 /** Task frames at least this large are relayed in the pieces they arrived in. */
 const KEEP_IN_PIECES_BYTES = 1 << 20
-/** How long an engine's change may wait for results to travel with (ms). */
-const ENGINE_CHANGE_DELAY_MS = 2
 
 /** A relayed task's op: only its method (the controller does not decode what it relays); one per method. */
 const relayedOps = new Map<TaskMethod, TaskOp>()
@@ -66,24 +61,16 @@ export class ClientSession {
   private unmonitor: (() => void) | null = null
   /** Only asks (status): not listed as a client by monitors. */
   private probe = false
-  private outDone: DoneEntry[] = []
-  /** Tasks whose result frames go out with the next `done`, and those frames. */
-  private outFrameIds: number[] = []
-  private outFrames: Uint8Array[] = []
-  private outEngines = new Map<number, EngineInfo>()
-  /** Each engine as this client last heard of it (what a `runs` entry is a change of). */
-  private readonly known = new Map<number, EngineInfo>()
   /** Results being relayed (or relayed, their task not yet done), by task id. */
   private readonly relays = new Map<number, Relay>()
   /** Everything sent goes through it, in order (see RelayOutput). */
   private readonly output: RelayOutput
+  /** Finished tasks and engine changes, batched into one write (see Outbox). */
+  private readonly outbox: Outbox
   private unrelay: (() => void) | null = null
-  private flushScheduled = false
-  private engineTimer: NodeJS.Timeout | null = null
   private endTimer: NodeJS.Timeout | null = null
   // Made once, not per task or per tick (each closure the build names costs a defineProperty).
   private readonly onTaskDone = (task: Task): void => this.taskDone(task)
-  private readonly flushNow = (): void => this.flush()
 
   constructor(
     private readonly socket: Socket,
@@ -96,6 +83,7 @@ export class ClientSession {
   ) {
     this.transport = new StreamTransport(socket, socket)
     this.output = new RelayOutput(this.transport)
+    this.outbox = new Outbox(this.output)
     this.transport.setHandlers({
       onFrameStart: (_engine, size) => {
         if (!this.authed) {
@@ -123,7 +111,7 @@ export class ClientSession {
     this.closed = true
     clearTimeout(this.authTimer)
     if (this.endTimer) clearTimeout(this.endTimer)
-    if (this.engineTimer) clearTimeout(this.engineTimer)
+    this.outbox.close()
     this.unsubscribe?.()
     this.unmonitor?.()
     this.unrelay?.()
@@ -142,7 +130,7 @@ export class ClientSession {
 
   /** Ends the connection after what was sent so far has been written. */
   end(): void {
-    this.flush()
+    this.outbox.flush()
     this.socket.end()
     // A client that does not close its end is cut off; the server's close waits for this.
     this.endTimer ??= setTimeout(() => this.drop(), 1000)
@@ -205,8 +193,7 @@ export class ClientSession {
     )
     this.unsubscribe = this.controller.subscribe({
       onEngineChange: (info) => {
-        this.outEngines.set(info.id, info)
-        this.scheduleEngineFlush()
+        this.outbox.engineChanged(info)
       },
       onStream: (engineId, taskId, name, text) => {
         if (taskClient(taskId) === this.clientNo) this.send({ type: 'stream', engineId, taskId, name, text })
@@ -215,7 +202,7 @@ export class ClientSession {
     })
     this.unrelay = this.controller.relayTo(this.clientNo, (task, size) => this.relay(task, size))
     const engines = this.controller.engines()
-    for (const info of engines) this.known.set(info.id, info)
+    this.outbox.knows(engines)
     this.send({ type: 'welcome', mac: proof(this.key, 'controller', message.nonce, this.nonce), clientNo: this.clientNo, engines })
   }
 
@@ -226,7 +213,7 @@ export class ClientSession {
    */
   private relay(task: Task, size: number): FrameSink | null {
     if (this.closed || this.tasks.get(task.id) !== task || this.relays.has(task.id)) return null
-    this.flush()
+    this.outbox.flush()
     const relay = this.output.relay(this.encode({ type: 'relay', id: task.id }), size)
     this.relays.set(task.id, relay)
     return (bytes) => relay.push(bytes)
@@ -278,17 +265,14 @@ export class ClientSession {
     const relay = this.relays.get(task.id)
     if (relay) this.relays.delete(task.id)
     if (relay && relay.left === 0 && !task.meta.error) {
-      this.outDone.push({ id: task.id, engineId: task.meta.engineId, relayed: true })
+      this.outbox.ended({ id: task.id, engineId: task.meta.engineId, relayed: true })
     } else if (relay) {
       // The engine went away mid-frame: the frame is padded to its length, and the entry says why
       // the task ended (the client drops the relayed frame).
       relay.pad()
-      this.outDone.push(this.ended(task))
-    } else if (task.resultFrame) {
-      this.outFrameIds.push(task.id)
-      this.outFrames.push(task.resultFrame)
-    } else this.outDone.push(this.ended(task))
-    this.scheduleFlush()
+      this.outbox.ended(this.ended(task))
+    } else if (task.resultFrame) this.outbox.resultFrame(task.id, task.resultFrame)
+    else this.outbox.ended(this.ended(task))
   }
 
   /** The entry of a task that ended without a result frame. */
@@ -309,7 +293,7 @@ export class ClientSession {
       else if (method === 'monitor') value = this.setMonitoring(args === true)
       else throw new Error(`unknown request ${JSON.stringify(method)}`)
       // Engine changes a request made (addNodes' engines) reach the client before its answer.
-      this.flush()
+      this.outbox.flush()
       this.send({ type: 'reply', rid, value })
     } catch (err) {
       const e = err as Error
@@ -328,80 +312,6 @@ export class ClientSession {
       })
     }
     return on
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return
-    this.flushScheduled = true
-    queueMicrotask(this.flushNow)
-  }
-
-  /**
-   * An engine changed with no result to send: it goes out a little later, with the next results
-   * if they come by then. (A short task's busy and idle again are one `engines` message, sent with
-   * its result, instead of one more frame each way per task.)
-   */
-  private scheduleEngineFlush(): void {
-    if (this.flushScheduled || this.engineTimer) return
-    this.engineTimer = setTimeout(this.flushNow, ENGINE_CHANGE_DELAY_MS)
-    this.engineTimer.unref()
-  }
-
-  /** Engine changes first (a result's engine is idle again by then), then finished tasks: one write. */
-  private flush(): void {
-    this.flushScheduled = false
-    if (this.engineTimer) clearTimeout(this.engineTimer)
-    this.engineTimer = null
-    if (this.closed) return
-    const batch = new WriteBatch()
-    let runs: number[] | null = null
-    if (this.outEngines.size) {
-      const engines: EnginesMessage = { type: 'engines' }
-      for (const info of this.outEngines.values()) {
-        if (this.onlyRan(info)) (runs ??= []).push(info.id, info.state === 'busy' ? 1 : 0, info.currentTask ?? -1, info.tasksDone, info.busyMs)
-        else (engines.engines ??= []).push(info)
-        this.known.set(info.id, info)
-      }
-      this.outEngines.clear()
-      // Runs alone travel with the results, if any: one frame less to encode and read.
-      const withDone = this.outDone.length > 0 || this.outFrameIds.length > 0
-      if (runs && (engines.engines || !withDone)) {
-        engines.runs = runs
-        runs = null
-      }
-      if (engines.engines || engines.runs) batch.add(this.encode(engines))
-    }
-    if (this.outDone.length || this.outFrameIds.length) {
-      const done: DoneMessage = { type: 'done' }
-      if (runs) done.runs = runs
-      if (this.outFrameIds.length) done.frames = this.outFrameIds
-      if (this.outDone.length) done.tasks = this.outDone
-      batch.add(this.encode(done))
-      batch.add(this.outFrames)
-      this.outDone = []
-      this.outFrameIds = []
-      this.outFrames = []
-    }
-    if (!batch.empty) this.output.send(batch.take())
-  }
-
-  /** Whether `info` differs from what the client knows of its engine only by a task run (see EnginesMessage). */
-  private onlyRan(info: EngineInfo): boolean {
-    const was = this.known.get(info.id)
-    return (
-      was !== undefined &&
-      (info.state === 'busy' || info.state === 'idle') &&
-      (was.state === 'busy' || was.state === 'idle') &&
-      (info.currentTask === null || Number.isInteger(info.currentTask)) &&
-      Number.isInteger(info.tasksDone) &&
-      typeof info.busyMs === 'number' &&
-      was.node === info.node &&
-      was.host === info.host &&
-      was.pid === info.pid &&
-      was.heapLimitMB === info.heapLimitMB &&
-      was.exit === info.exit &&
-      was.job === info.job
-    )
   }
 
   private encode(message: FromController): Uint8Array[] {
